@@ -1,0 +1,1 @@
+"""The rules of ReturnDesk: pure values and functions, standard library only."""

@@ -1,0 +1,360 @@
+"""The shop's return policy (SPEC §4) and its evaluation, as pure functions.
+
+A ``PolicyBook`` holds the default settings and the overrides per channel, category and
+SKU; ``PolicyBook.resolve`` merges them (default ← channel ← category ← SKU).
+``evaluate_policy`` turns a claim, its order, the customer's history, the book and the
+current time into a ``PolicyDecision`` that is kept on the request as it was made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from domain.errors import ValidationError
+from domain.money import to_money
+
+
+class ReasonClass(StrEnum):
+    NO_REASON = "no_reason"
+    QUALITY = "quality"
+
+
+DEFAULT_REASONS: dict[str, ReasonClass] = {
+    "quality_defect": ReasonClass.QUALITY,
+    "not_as_described": ReasonClass.QUALITY,
+    "wrong_item": ReasonClass.QUALITY,
+    "damaged_in_transit": ReasonClass.QUALITY,
+    "size_fit": ReasonClass.NO_REASON,
+    "changed_mind": ReasonClass.NO_REASON,
+    "other": ReasonClass.NO_REASON,
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The effective settings for one channel, category and SKU."""
+
+    returnable: bool = True
+    no_reason_days: int = 7
+    quality_days: int = 15
+    restocking_fee_percent: Decimal = Decimal("0")
+    quality_photo_required: bool = True
+    max_photos: int = 5
+    ship_back_days: int = 14
+    reminder_days: tuple[int, ...] = (3, 10)
+    auto_approve: bool = False
+    auto_approve_max_value: Decimal = Decimal("300")
+    auto_approve_max_return_rate: Decimal = Decimal("0.30")
+    auto_approve_reasons: tuple[str, ...] = ("quality_defect", "wrong_item", "damaged_in_transit")
+    auto_approve_photo_required: bool = True
+    survey_delay_days: int = 2
+    auto_close_days: int = 7
+    sla_review_hours: int = 24
+    sla_inspection_hours: int = 48
+    sla_refund_hours: int = 72
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+_FIELD_TYPES = {f.name: f.type for f in fields(Policy)}
+
+
+def _refuse(name: str, value: Any) -> ValidationError:
+    return ValidationError("invalid_policy_value", field=name, value=str(value))
+
+
+def _as_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _refuse(name, value)
+    return value
+
+
+def _as_count(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _refuse(name, value)
+    return value
+
+
+def _as_amount(name: str, value: Any) -> Decimal:
+    amount = to_money(str(value))
+    if amount < 0:
+        raise _refuse(name, value)
+    return amount
+
+
+def _as_tuple(name: str, value: Any) -> tuple[Any, ...]:
+    if not isinstance(value, list | tuple):
+        raise _refuse(name, value)
+    return tuple(value)
+
+
+def _as_timezone(name: str, value: Any) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _refuse(name, value) from None
+    return str(value)
+
+
+_COERCERS = {"bool": _as_bool, "int": _as_count, "Decimal": _as_amount, "str": _as_timezone}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = _FIELD_TYPES[name]
+    return _COERCERS.get(str(kind), _as_tuple)(name, value)
+
+
+def apply_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
+    """Return ``policy`` with validated ``overrides``; unknown keys are refused."""
+    unknown = set(overrides) - set(_FIELD_TYPES)
+    if unknown:
+        raise ValidationError("unknown_policy_field", field=sorted(unknown)[0])
+    return replace(policy, **{k: _coerce(k, v) for k, v in overrides.items()})
+
+
+def policy_to_dict(policy: Policy) -> dict[str, Any]:
+    """Render a policy as JSON-able settings."""
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(policy).items()}
+
+
+@dataclass(frozen=True)
+class PolicyBook:
+    """Default settings and the overrides per channel, category and SKU."""
+
+    default: Mapping[str, Any] = field(default_factory=dict)
+    channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    categories: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    skus: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def resolve(self, channel: str, category: str | None = None, sku: str | None = None) -> Policy:
+        """Merge default ← channel ← category ← SKU into one Policy."""
+        policy = apply_overrides(Policy(), self.default)
+        layers = (self.channels.get(channel), self.categories.get(category or ""))
+        for layer in (*layers, self.skus.get(sku or "")):
+            if layer:
+                policy = apply_overrides(policy, layer)
+        return policy
+
+
+@dataclass(frozen=True)
+class ClaimLine:
+    """One order line the customer wants to return."""
+
+    order_line_id: int
+    sku: str
+    category: str
+    product_returnable: bool
+    quantity: int
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the customer asks for, before it is decided."""
+
+    channel: str
+    delivered_at: datetime | None
+    reason_code: str
+    reason_class: ReasonClass
+    lines: tuple[ClaimLine, ...]
+    photo_count: int = 0
+
+    @property
+    def value(self) -> Decimal:
+        return sum((line.unit_price * line.quantity for line in self.lines), Decimal(0))
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    """The customer's units bought and returned over the last 12 months."""
+
+    units_bought: int = 0
+    units_returned: int = 0
+
+    @property
+    def return_rate(self) -> Decimal:
+        if self.units_bought == 0:
+            return Decimal(0)
+        return Decimal(self.units_returned) / Decimal(self.units_bought)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why something is not eligible: a stable code and its parameters."""
+
+    code: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LineDecision:
+    order_line_id: int
+    refusals: tuple[Refusal, ...]
+    window_ends_at: datetime | None
+    restocking_fee_percent: Decimal
+
+    @property
+    def eligible(self) -> bool:
+        return not self.refusals
+
+
+@dataclass(frozen=True)
+class PolicyDecision:
+    """The policy's verdict on a claim, kept on the request as it was made."""
+
+    reason_class: ReasonClass
+    lines: tuple[LineDecision, ...]
+    refusals: tuple[Refusal, ...]
+    shipping_paid_by: str
+    photo_required: bool
+    auto_approved: bool
+    ship_back_days: int
+    evaluated_at: datetime
+
+    @property
+    def eligible(self) -> bool:
+        return not self.refusals and all(line.eligible for line in self.lines)
+
+    def fee_percent_for(self, order_line_id: int) -> Decimal:
+        for line in self.lines:
+            if line.order_line_id == order_line_id:
+                return line.restocking_fee_percent
+        return Decimal(0)
+
+    def to_snapshot(self) -> dict[str, Any]:
+        """Render the decision as JSON-able data for the request's snapshot."""
+        return _jsonable(asdict(self))
+
+    @classmethod
+    def from_snapshot(cls, data: Mapping[str, Any]) -> PolicyDecision:
+        lines = tuple(
+            LineDecision(
+                order_line_id=line["order_line_id"],
+                refusals=_refusals(line["refusals"]),
+                window_ends_at=_parse_time(line["window_ends_at"]),
+                restocking_fee_percent=Decimal(line["restocking_fee_percent"]),
+            )
+            for line in data["lines"]
+        )
+        return cls(
+            reason_class=ReasonClass(data["reason_class"]),
+            lines=lines,
+            refusals=_refusals(data["refusals"]),
+            shipping_paid_by=data["shipping_paid_by"],
+            photo_required=data["photo_required"],
+            auto_approved=data["auto_approved"],
+            ship_back_days=data["ship_back_days"],
+            evaluated_at=datetime.fromisoformat(data["evaluated_at"]),
+        )
+
+
+def _refusals(items: list[Mapping[str, Any]]) -> tuple[Refusal, ...]:
+    return tuple(Refusal(item["code"], dict(item["params"])) for item in items)
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def window_end(delivered_at: datetime, days: int, zone: ZoneInfo) -> datetime:
+    """End of the return window: ``days`` full days counted from the day after delivery.
+
+    Delivered on 1 March (shop time), a 7-day window runs 2–8 March and ends at the
+    start of 9 March, shop time.
+    """
+    delivered_on: date = delivered_at.astimezone(zone).date()
+    return datetime.combine(delivered_on + timedelta(days=days + 1), time(0), tzinfo=zone)
+
+
+def window_days(policy: Policy, reason_class: ReasonClass) -> int:
+    if reason_class is ReasonClass.QUALITY:
+        return policy.quality_days
+    return policy.no_reason_days
+
+
+def evaluate_line(claim: Claim, line: ClaimLine, policy: Policy, now: datetime) -> LineDecision:
+    """Decide one line: returnable at all, and inside its window."""
+    refusals: list[Refusal] = []
+    if not (line.product_returnable and policy.returnable):
+        refusals.append(Refusal("not_returnable", {"sku": line.sku}))
+    ends = None
+    if claim.delivered_at is None:
+        refusals.append(Refusal("not_delivered"))
+    else:
+        ends = window_end(claim.delivered_at, window_days(policy, claim.reason_class), policy.zone)
+        if now >= ends:
+            refusals.append(Refusal("window_closed", {"until": ends.isoformat()}))
+    fee = policy.restocking_fee_percent if claim.reason_class is ReasonClass.NO_REASON else 0
+    return LineDecision(line.order_line_id, tuple(refusals), ends, Decimal(fee))
+
+
+def _claim_refusals(claim: Claim, policy: Policy) -> list[Refusal]:
+    refusals: list[Refusal] = []
+    if not claim.lines:
+        refusals.append(Refusal("no_items"))
+    quality = claim.reason_class is ReasonClass.QUALITY
+    if quality and policy.quality_photo_required and claim.photo_count < 1:
+        refusals.append(Refusal("photo_required"))
+    if claim.photo_count > policy.max_photos:
+        refusals.append(Refusal("too_many_photos", {"max": str(policy.max_photos)}))
+    return refusals
+
+
+def qualifies_for_auto_approval(claim: Claim, history: CustomerHistory, policy: Policy) -> bool:
+    """Tell whether the shop's auto-approval rule accepts this claim without a reviewer."""
+    return (
+        policy.auto_approve
+        and claim.value <= policy.auto_approve_max_value
+        and history.return_rate <= policy.auto_approve_max_return_rate
+        and claim.reason_code in policy.auto_approve_reasons
+        and (claim.photo_count > 0 or not policy.auto_approve_photo_required)
+    )
+
+
+def evaluate_policy(
+    claim: Claim, history: CustomerHistory, book: PolicyBook, now: datetime
+) -> PolicyDecision:
+    """Decide a claim against the shop's policy at ``now``.
+
+    Each line is judged with the policy of its channel, category and SKU; the claim as a
+    whole with its channel's policy (photos, auto-approval, ship-back deadline).
+    """
+    policy = book.resolve(claim.channel)
+    lines = tuple(
+        evaluate_line(claim, line, book.resolve(claim.channel, line.category, line.sku), now)
+        for line in claim.lines
+    )
+    refusals = tuple(_claim_refusals(claim, policy))
+    eligible = not refusals and all(line.eligible for line in lines)
+    quality = claim.reason_class is ReasonClass.QUALITY
+    return PolicyDecision(
+        reason_class=claim.reason_class,
+        lines=lines,
+        refusals=refusals,
+        shipping_paid_by="shop" if quality else "customer",
+        photo_required=quality and policy.quality_photo_required,
+        auto_approved=eligible and qualifies_for_auto_approval(claim, history, policy),
+        ship_back_days=policy.ship_back_days,
+        evaluated_at=now,
+    )

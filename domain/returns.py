@@ -1,0 +1,175 @@
+"""The lifecycle of a return request as data (SPEC §2).
+
+``TRANSITIONS[(status, action)]`` is the status an action leads to; anything missing is
+refused. ``ACTION_ROLES[action]`` says who may take it. ``docs/architecture.md`` carries a
+Mermaid diagram generated from this table (a test keeps them equal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from domain.errors import InvalidTransition, PermissionDenied
+
+
+class Status(StrEnum):
+    SUBMITTED = "submitted"
+    NEEDS_INFO = "needs_info"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    RECEIVED = "received"
+    INSPECTED = "inspected"
+    REFUNDED = "refunded"
+    EXCHANGED = "exchanged"
+    CLOSED = "closed"
+
+
+class Action(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    ASK = "ask"
+    REPLY = "reply"
+    CANCEL = "cancel"
+    ADD_TRACKING = "add_tracking"
+    EXPIRE = "expire"
+    RECEIVE = "receive"
+    INSPECT = "inspect"
+    REFUND = "refund"
+    RECORD_PAYMENT = "record_payment"
+    SHIP_REPLACEMENT = "ship_replacement"
+    CLOSE = "close"
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    REVIEWER = "reviewer"
+    WAREHOUSE = "warehouse"
+    FINANCE = "finance"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class ReturnType(StrEnum):
+    REFUND = "refund"
+    EXCHANGE = "exchange"
+
+
+class Grade(StrEnum):
+    """Inspection grade of one unit."""
+
+    RESELLABLE = "A"
+    DEFECTIVE = "B"
+    REFUSED = "R"
+
+
+S, A = Status, Action
+
+TRANSITIONS: dict[tuple[Status, Action], Status] = {
+    (S.SUBMITTED, A.APPROVE): S.APPROVED,
+    (S.SUBMITTED, A.REJECT): S.REJECTED,
+    (S.SUBMITTED, A.ASK): S.NEEDS_INFO,
+    (S.NEEDS_INFO, A.REPLY): S.SUBMITTED,
+    (S.SUBMITTED, A.CANCEL): S.CANCELLED,
+    (S.NEEDS_INFO, A.CANCEL): S.CANCELLED,
+    (S.APPROVED, A.CANCEL): S.CANCELLED,
+    (S.APPROVED, A.ADD_TRACKING): S.APPROVED,
+    (S.APPROVED, A.EXPIRE): S.CANCELLED,
+    (S.APPROVED, A.RECEIVE): S.RECEIVED,
+    (S.RECEIVED, A.INSPECT): S.INSPECTED,
+    (S.INSPECTED, A.REFUND): S.REFUNDED,
+    (S.INSPECTED, A.RECORD_PAYMENT): S.INSPECTED,
+    (S.INSPECTED, A.SHIP_REPLACEMENT): S.EXCHANGED,
+    (S.REFUNDED, A.CLOSE): S.CLOSED,
+    (S.EXCHANGED, A.CLOSE): S.CLOSED,
+}
+
+# Inspection that refuses every unit ends the request as rejected instead of inspected.
+INSPECTION_ALL_REFUSED = S.REJECTED
+
+STAFF = frozenset({Role.REVIEWER, Role.WAREHOUSE, Role.FINANCE, Role.ADMIN})
+
+ACTION_ROLES: dict[Action, frozenset[Role]] = {
+    A.APPROVE: frozenset({Role.REVIEWER, Role.ADMIN, Role.SYSTEM}),
+    A.REJECT: frozenset({Role.REVIEWER, Role.ADMIN}),
+    A.ASK: frozenset({Role.REVIEWER, Role.ADMIN}),
+    A.REPLY: frozenset({Role.CUSTOMER}),
+    A.CANCEL: frozenset({Role.CUSTOMER}) | STAFF,
+    A.ADD_TRACKING: frozenset({Role.CUSTOMER}),
+    A.EXPIRE: frozenset({Role.SYSTEM}),
+    A.RECEIVE: frozenset({Role.WAREHOUSE, Role.ADMIN}),
+    A.INSPECT: frozenset({Role.WAREHOUSE, Role.ADMIN}),
+    A.REFUND: frozenset({Role.FINANCE, Role.ADMIN}),
+    A.RECORD_PAYMENT: frozenset({Role.FINANCE, Role.ADMIN}),
+    A.SHIP_REPLACEMENT: frozenset({Role.WAREHOUSE, Role.ADMIN}),
+    A.CLOSE: frozenset({Role.SYSTEM}) | STAFF,
+}
+
+OPEN_STATUSES = frozenset({S.SUBMITTED, S.NEEDS_INFO, S.APPROVED, S.RECEIVED, S.INSPECTED})
+# Returns in these statuses no longer hold any quantity of their order lines.
+VOID_STATUSES = frozenset({S.CANCELLED, S.REJECTED})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who takes an action: a customer, a staff member or the system itself."""
+
+    roles: frozenset[Role]
+    id: int | None = None
+    label: str = ""
+
+    @classmethod
+    def customer(cls, customer_id: int) -> Actor:
+        return cls(frozenset({Role.CUSTOMER}), customer_id, f"customer:{customer_id}")
+
+    @classmethod
+    def staff(cls, staff_id: int, username: str, roles: frozenset[Role] | set[Role]) -> Actor:
+        return cls(frozenset(roles) & STAFF, staff_id, f"staff:{username}")
+
+    @classmethod
+    def system(cls, reason: str = "system") -> Actor:
+        return cls(frozenset({Role.SYSTEM}), None, reason)
+
+    @property
+    def is_customer(self) -> bool:
+        return Role.CUSTOMER in self.roles
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & STAFF)
+
+
+def can_take(actor: Actor, action: Action) -> bool:
+    """Tell whether the actor's roles allow ``action`` at all."""
+    return bool(actor.roles & ACTION_ROLES[action])
+
+
+def next_status(status: Status, action: Action) -> Status:
+    """Return the status ``action`` leads to from ``status``, or raise InvalidTransition."""
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise InvalidTransition(status=str(status), action=str(action)) from None
+
+
+def check_action(actor: Actor, status: Status, action: Action) -> Status:
+    """Check role and status for ``action``; return the status it leads to."""
+    if not can_take(actor, action):
+        raise PermissionDenied(action=str(action))
+    return next_status(status, action)
+
+
+def allowed_actions(actor: Actor, status: Status) -> list[Action]:
+    """List the actions this actor may take on a request in ``status``."""
+    return [a for (s, a) in TRANSITIONS if s == status and can_take(actor, a)]
+
+
+def mermaid_diagram() -> str:
+    """Render TRANSITIONS as a Mermaid state diagram."""
+    lines = ["stateDiagram-v2", "    [*] --> submitted: confirm"]
+    for (source, action), target in TRANSITIONS.items():
+        lines.append(f"    {source} --> {target}: {action}")
+    lines.append(f"    received --> {INSPECTION_ALL_REFUSED}: inspect (all refused)")
+    lines.extend(f"    {s} --> [*]" for s in (S.CLOSED, S.REJECTED, S.CANCELLED))
+    return "\n".join(lines) + "\n"

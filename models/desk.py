@@ -1,0 +1,83 @@
+"""The desk's own records: staff, API tokens, policy rules, reasons, counters, chat state."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class StaffUser(Model):
+    id = fields.IntField(primary_key=True)
+    username = fields.CharField(max_length=64, unique=True)
+    password_hash = fields.CharField(max_length=200)
+    roles = fields.JSONField(default=list)
+    language = fields.CharField(max_length=10, default="en")
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    updated_by = fields.CharField(max_length=100, default="")
+
+    class Meta:
+        table = "staff_user"
+
+
+class ApiToken(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100)
+    token_hash = fields.CharField(max_length=128, unique=True)
+    created_by = fields.CharField(max_length=100)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_token"
+
+
+class PolicyRule(Model):
+    """Policy settings for one scope: ``default``, or a channel, category or SKU."""
+
+    id = fields.IntField(primary_key=True)
+    scope = fields.CharField(max_length=20)
+    key = fields.CharField(max_length=100, default="")
+    settings = fields.JSONField(default=dict)
+    updated_at = fields.DatetimeField(auto_now=True)
+    updated_by = fields.CharField(max_length=100, default="")
+
+    class Meta:
+        table = "policy_rule"
+        unique_together = (("scope", "key"),)
+
+
+class ReasonCode(Model):
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=40, unique=True)
+    policy_class = fields.CharField(max_length=20)
+    labels = fields.JSONField(default=dict)
+    active = fields.BooleanField(default=True)
+    position = fields.IntField(default=0)
+
+    class Meta:
+        table = "reason_code"
+
+
+class RmaCounter(Model):
+    """The last RMA number given out in a year."""
+
+    year = fields.IntField(primary_key=True, generated=False)
+    last_number = fields.IntField(default=0)
+
+    class Meta:
+        table = "rma_counter"
+
+
+class ChatState(Model):
+    """Where one customer's chat stands in a conversation: one row per chat."""
+
+    chat_id = fields.BigIntField(primary_key=True, generated=False)
+    customer = fields.ForeignKeyField("models.Customer", related_name="chats", null=True)
+    language = fields.CharField(max_length=10, default="")
+    step = fields.CharField(max_length=40, default="")
+    data = fields.JSONField(default=dict)
+    last_update_id = fields.BigIntField(default=0)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "chat_state"

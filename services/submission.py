@@ -1,0 +1,259 @@
+"""Opening a return: checking a customer's draft, deciding it, and submitting it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.expressions import F
+from tortoise.functions import Sum
+from tortoise.transactions import in_transaction
+
+from domain.clock import Clock
+from domain.errors import NotFound, PermissionDenied, PolicyViolation, ValidationError
+from domain.policy import Claim, ClaimLine, CustomerHistory, PolicyDecision, evaluate_policy
+from domain.returns import VOID_STATUSES, Action, Actor, ReturnType, Status
+from models import (
+    Attachment,
+    Order,
+    OrderLine,
+    Product,
+    ReturnLine,
+    ReturnRequest,
+    RmaCounter,
+)
+from services.effects import record_event
+from services.lifecycle import Step, notify_staff
+from services.policies import active_reason_class, load_policy_book
+from services.review import approve_step
+from services.views import ReturnView
+
+MAX_DESCRIPTION = 2000
+HISTORY_WINDOW = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    order_line_id: int
+    quantity: int
+    replacement_product_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ReturnDraft:
+    """What the customer filled in, before confirming."""
+
+    order_id: int
+    type: ReturnType
+    reason_code: str
+    lines: tuple[LineRequest, ...]
+    photos: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class _Checked:
+    order: Order
+    order_lines: dict[int, OrderLine]
+    replacements: dict[int, Product]
+    decision: PolicyDecision
+
+
+async def preview_return(draft: ReturnDraft, *, actor: Actor, clock: Clock) -> PolicyDecision:
+    """Decide a draft without writing anything: the summary the customer confirms."""
+    checked = await _check_draft(draft, actor, clock.now())
+    return checked.decision
+
+
+async def submit_return(draft: ReturnDraft, *, actor: Actor, clock: Clock) -> ReturnView:
+    """Submit a customer's draft as a new request.
+
+    Checks ownership, quantities against what is still returnable, the reason, the
+    replacement products and the policy; then, in one transaction, writes the request, its
+    lines and photos, the ``submit`` event and the staff notification, and applies the
+    shop's auto-approval rule. Raises ``PolicyViolation`` (with the refusals) if the policy
+    does not allow the return.
+    """
+    now = clock.now()
+    async with in_transaction():
+        checked = await _check_draft(draft, actor, now, lock=True)
+        if not checked.decision.eligible:
+            raise PolicyViolation(refusals=_refusal_codes(checked.decision))
+        request = await _create_request(draft, checked, actor, now)
+        step = Step(request, actor, Action.APPROVE, Status.SUBMITTED, Status.SUBMITTED, now)
+        await notify_staff(step, "return_submitted")
+        if checked.decision.auto_approved:
+            await approve_step(
+                Step(
+                    request,
+                    Actor.system("auto_approval"),
+                    Action.APPROVE,
+                    Status.SUBMITTED,
+                    Status.APPROVED,
+                    now,
+                )
+            )
+    return ReturnView.of(request)
+
+
+def _refusal_codes(decision: PolicyDecision) -> list[str]:
+    codes = [r.code for r in decision.refusals]
+    return codes + [r.code for line in decision.lines for r in line.refusals]
+
+
+async def _check_draft(
+    draft: ReturnDraft, actor: Actor, now: datetime, *, lock: bool = False
+) -> _Checked:
+    if not actor.is_customer:
+        raise PermissionDenied(action="submit")
+    order = await Order.get_or_none(id=draft.order_id, customer_id=actor.id)
+    if order is None:
+        raise NotFound("order_not_found", order_id=draft.order_id)
+    _check_shape(draft)
+    order_lines = await _lines_of(order, draft, lock)
+    await _check_quantities(draft, order_lines)
+    replacements = await _replacements(draft)
+    claim = await _claim(draft, order, order_lines)
+    history = await customer_history(order.customer_id, now)
+    decision = evaluate_policy(claim, history, await load_policy_book(), now)
+    return _Checked(order, order_lines, replacements, decision)
+
+
+def _check_shape(draft: ReturnDraft) -> None:
+    ids = [line.order_line_id for line in draft.lines]
+    if not ids or len(set(ids)) != len(ids):
+        raise ValidationError("invalid_lines")
+    if any(line.quantity < 1 for line in draft.lines):
+        raise ValidationError("invalid_quantity")
+    if len(draft.description) > MAX_DESCRIPTION:
+        raise ValidationError("text_too_long", max=MAX_DESCRIPTION)
+    exchange = draft.type is ReturnType.EXCHANGE
+    if any((line.replacement_product_id is not None) != exchange for line in draft.lines):
+        raise ValidationError("replacement_mismatch")
+
+
+async def _lines_of(order: Order, draft: ReturnDraft, lock: bool) -> dict[int, OrderLine]:
+    ids = [line.order_line_id for line in draft.lines]
+    query = OrderLine.filter(order_id=order.id, id__in=ids).prefetch_related("product")
+    found = {line.id: line for line in await (query.select_for_update() if lock else query)}
+    missing = set(ids) - set(found)
+    if missing:
+        raise NotFound("order_line_not_found", order_line_id=min(missing))
+    return found
+
+
+async def returnable_quantities(order_line_ids: Sequence[int]) -> dict[int, int]:
+    """Units of each order line already held by returns that are not void."""
+    rows = (
+        await ReturnLine.filter(order_line_id__in=list(order_line_ids))
+        .exclude(request__status__in=list(VOID_STATUSES))
+        .group_by("order_line_id")
+        .annotate(held=Sum("quantity"))
+        .values("order_line_id", "held")
+    )
+    return {row["order_line_id"]: int(row["held"] or 0) for row in rows}
+
+
+async def _check_quantities(draft: ReturnDraft, order_lines: dict[int, OrderLine]) -> None:
+    held = await returnable_quantities(list(order_lines))
+    for line in draft.lines:
+        available = order_lines[line.order_line_id].quantity - held.get(line.order_line_id, 0)
+        if line.quantity > available:
+            raise ValidationError(
+                "quantity_exceeds_available", order_line_id=line.order_line_id, available=available
+            )
+
+
+async def _replacements(draft: ReturnDraft) -> dict[int, Product]:
+    ids = {line.replacement_product_id for line in draft.lines} - {None}
+    found = {p.id: p for p in await Product.filter(id__in=list(ids), active=True)}
+    missing = ids - set(found)
+    if missing:
+        raise NotFound("replacement_not_found", product_id=min(i for i in missing if i))
+    return found
+
+
+async def _claim(draft: ReturnDraft, order: Order, order_lines: dict[int, OrderLine]) -> Claim:
+    lines = tuple(
+        ClaimLine(
+            order_line_id=line.order_line_id,
+            sku=order_lines[line.order_line_id].product.sku,
+            category=order_lines[line.order_line_id].product.category,
+            product_returnable=order_lines[line.order_line_id].product.returnable,
+            quantity=line.quantity,
+            unit_price=order_lines[line.order_line_id].unit_price,
+        )
+        for line in draft.lines
+    )
+    return Claim(
+        channel=order.channel,
+        delivered_at=order.delivered_at,
+        reason_code=draft.reason_code,
+        reason_class=await active_reason_class(draft.reason_code),
+        lines=lines,
+        photo_count=len(draft.photos),
+    )
+
+
+async def customer_history(customer_id: int, now: datetime) -> CustomerHistory:
+    """Units the customer bought and returned over the last 12 months."""
+    since = now - HISTORY_WINDOW
+    bought = await _total(
+        OrderLine.filter(order__customer_id=customer_id, order__ordered_at__gte=since)
+    )
+    returned = await _total(
+        ReturnLine.filter(request__customer_id=customer_id, request__created_at__gte=since).exclude(
+            request__status__in=list(VOID_STATUSES)
+        )
+    )
+    return CustomerHistory(units_bought=bought, units_returned=returned)
+
+
+async def _total(query: object) -> int:
+    rows = await query.annotate(total=Sum("quantity")).values("total")  # type: ignore[attr-defined]
+    return int(rows[0]["total"] or 0) if rows else 0
+
+
+async def next_rma_number(now: datetime) -> str:
+    """Allocate the next RMA number of the year (RMA-YYYY-NNNNNN)."""
+    await RmaCounter.get_or_create(year=now.year)
+    await RmaCounter.filter(year=now.year).update(last_number=F("last_number") + 1)
+    counter = await RmaCounter.get(year=now.year)
+    return f"RMA-{now.year}-{counter.last_number:06d}"
+
+
+async def _create_request(
+    draft: ReturnDraft, checked: _Checked, actor: Actor, now: datetime
+) -> ReturnRequest:
+    request = await ReturnRequest.create(
+        number=await next_rma_number(now),
+        customer_id=actor.id,
+        order_id=checked.order.id,
+        type=draft.type,
+        status=Status.SUBMITTED,
+        reason_code=draft.reason_code,
+        description=draft.description,
+        policy_decision=checked.decision.to_snapshot(),
+        status_changed_at=now,
+        created_at=now,
+        updated_at=now,
+        updated_by=actor.label,
+    )
+    await ReturnLine.bulk_create([_line(request, line, checked) for line in draft.lines])
+    await Attachment.bulk_create(
+        [Attachment(request=request, telegram_file_id=f, created_at=now) for f in draft.photos]
+    )
+    await record_event(request, actor, "submit", source=None, target=Status.SUBMITTED, now=now)
+    return request
+
+
+def _line(request: ReturnRequest, line: LineRequest, checked: _Checked) -> ReturnLine:
+    replacement = checked.replacements.get(line.replacement_product_id or 0)
+    return ReturnLine(
+        request=request,
+        order_line_id=line.order_line_id,
+        quantity=line.quantity,
+        replacement_product=replacement,
+        replacement_unit_price=replacement.price if replacement else None,
+    )
