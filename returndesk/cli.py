@@ -1,0 +1,181 @@
+"""The `returndesk` command."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from tqdm import tqdm
+
+from domain.clock import SystemClock
+from domain.errors import DomainError
+from domain.returns import Actor
+from returndesk.database import connected, migrate
+from returndesk.settings import Settings, SettingsError, load_settings
+from services.demo import seed_demo, shop_is_empty
+from services.imports import (
+    ImportRejected,
+    read_csv,
+    upsert_customers,
+    upsert_orders,
+    upsert_products,
+)
+from services.staff import add_staff_user
+
+T = TypeVar("T")
+IMPORTERS = {"products": upsert_products, "customers": upsert_customers, "orders": upsert_orders}
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.ensure_object(dict)["settings"]
+
+
+def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    async def inside() -> T:
+        async with connected(settings.database_url):
+            return await work()
+
+    return asyncio.run(inside())
+
+
+@contextmanager
+def _progress(total: int, unit: str) -> Iterator[Callable[[int], object]]:
+    with tqdm(total=total, unit=unit, disable=not sys.stderr.isatty(), leave=False) as bar:
+        yield bar.update
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """ReturnDesk: the return and exchange desk of a shop that sells through Telegram."""
+    try:
+        ctx.ensure_object(dict)["settings"] = load_settings()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@main.command("migrate")
+@click.pass_context
+def migrate_command(ctx: click.Context) -> None:
+    """Apply the database migrations."""
+    settings = _settings(ctx)
+    asyncio.run(migrate(settings.database_url))
+    click.echo("Database is up to date.")
+
+
+@main.command("import")
+@click.argument("kind", type=click.Choice(sorted(IMPORTERS)))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_command(ctx: click.Context, kind: str, path: Path) -> None:
+    """Import a CSV file of products, customers or orders: all rows or none."""
+    rows = read_csv_or_fail(path, kind)
+    actor = Actor.system(f"import:{path.name}")
+
+    async def work() -> Any:
+        with _progress(len(rows), "row") as tick:
+            extra = {"clock": SystemClock()} if kind == "products" else {}
+            return await IMPORTERS[kind](rows, actor=actor, progress=tick, **extra)
+
+    try:
+        result = _run(_settings(ctx), work)
+    except ImportRejected as rejected:
+        _report_rejection(path, rejected)
+    click.echo(f"{path.name}: {result.created} created, {result.updated} updated.")
+
+
+def read_csv_or_fail(path: Path, kind: str) -> list[tuple[int, Any]]:
+    try:
+        return read_csv(path.read_text(encoding="utf-8"), kind)
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path.name} is not UTF-8 text") from None
+    except ImportRejected as rejected:
+        _report_rejection(path, rejected)
+
+
+def _report_rejection(path: Path, rejected: ImportRejected) -> None:
+    for error in rejected.errors:
+        details = ", ".join(f"{k}={v}" for k, v in error.params.items())
+        click.echo(
+            f"{path.name}:{error.line}: {error.reason}{' (' + details + ')' if details else ''}",
+            err=True,
+        )
+    raise click.ClickException(f"nothing imported: {len(rejected.errors)} bad row(s)")
+
+
+@main.group()
+def user() -> None:
+    """Staff accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option(
+    "--role", "roles", multiple=True, required=True, help="reviewer, warehouse, finance or admin"
+)
+@click.option("--language", default="en", type=click.Choice(["en", "zh_Hans", "ru"]))
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def user_add(
+    ctx: click.Context, username: str, roles: tuple[str, ...], language: str, password_stdin: bool
+) -> None:
+    """Create a staff account (the password is asked for, or read from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        _run(_settings(ctx), lambda: add_staff_user(username, password, roles, language=language))
+    except DomainError as error:
+        raise click.ClickException(f"{error.code}: {error.params}") from None
+    click.echo(f"Created {username} ({', '.join(sorted(roles))}).")
+
+
+@main.command("seed-demo")
+@click.pass_context
+def seed_demo_command(ctx: click.Context) -> None:
+    """Fill an empty database with the demo shop."""
+    settings = _settings(ctx)
+    asyncio.run(migrate(settings.database_url))
+    shop = _seed(settings)
+    _print_demo(shop)
+
+
+def _seed(settings: Settings) -> Any:
+    async def work() -> Any:
+        if not await shop_is_empty():
+            raise click.ClickException(
+                "the database already has products; seed-demo wants an empty one"
+            )
+        with _progress(45, "return") as tick:
+            return await seed_demo(datetime.now(UTC), progress=tick)
+
+    return _run(settings, work)
+
+
+def _print_demo(shop: Any) -> None:
+    click.echo(
+        f"Demo shop: {shop.products} products, {shop.customers} customers, "
+        f"{shop.orders} orders, {shop.returns} returns."
+    )
+    for username, password in shop.passwords.items():
+        click.echo(f"  staff login  {username:<10} {password}")
+
+
+@main.command("demo")
+@click.pass_context
+def demo_command(ctx: click.Context) -> None:
+    """Start the demo: SQLite, migrations and demo data (the chat and back-office come later)."""
+    settings = _settings(ctx)
+    asyncio.run(migrate(settings.database_url))
+
+    if _run(settings, shop_is_empty):
+        _print_demo(_seed(settings))
+    else:
+        click.echo("Demo data is already there.")
