@@ -1,0 +1,138 @@
+"""Acting as Telegram users and reading what the bot sent."""
+
+from collections.abc import Callable
+from typing import Any
+
+from emulator.state import Chat, Hub, Record
+
+STICKER_BYTES = b"RIFF\x1a\x00\x00\x00WEBPVP8 "
+
+
+class Driver:
+    """User-side operations on a :class:`Hub`; every send returns the created update."""
+
+    def __init__(self, hub: Hub):
+        self.hub = hub
+
+    def create_user(
+        self,
+        first_name: str = "User",
+        *,
+        user_id: int | None = None,
+        username: str | None = None,
+        last_name: str | None = None,
+        language_code: str | None = "en",
+    ) -> dict[str, Any]:
+        """Create (or replace) a user and the private chat with the bot."""
+        user: dict[str, Any] = {"id": user_id or next(self.hub.user_ids), "is_bot": False}
+        optional = {"last_name": last_name, "username": username, "language_code": language_code}
+        user |= {"first_name": first_name} | {k: v for k, v in optional.items() if v}
+        chat = self.hub.chats.get(user["id"])
+        if chat is None:
+            self.hub.chats[user["id"]] = Chat(user)
+        else:
+            chat.user = user
+        return user
+
+    def user(self, user_id: int) -> dict[str, Any]:
+        return self.hub.user_chat(user_id).user
+
+    def users(self) -> list[dict[str, Any]]:
+        return [chat.user for chat in self.hub.chats.values()]
+
+    async def _message(self, user_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        chat = self.hub.user_chat(user_id)
+        message = chat.new_message(chat.user, body)
+        text = body.get("text", body.get("caption"))
+        await self.hub.add(chat, Record(message, False, text))
+        return await self.hub.updates.push({"message": message})
+
+    async def send_text(self, user_id: int, text: str) -> dict[str, Any]:
+        return await self._message(user_id, {"text": text})
+
+    async def send_command(self, user_id: int, command: str, args: str = "") -> dict[str, Any]:
+        """Send ``/command args`` with its ``bot_command`` entity."""
+        name = "/" + command.lstrip("/")
+        entity = {"type": "bot_command", "offset": 0, "length": len(name)}
+        text = f"{name} {args}" if args else name
+        return await self._message(user_id, {"text": text, "entities": [entity]})
+
+    async def share_contact(
+        self,
+        user_id: int,
+        phone_number: str,
+        *,
+        first_name: str | None = None,
+        contact_user_id: int | None = None,
+    ) -> dict[str, Any]:
+        """Share a contact; by default the sender's own, else pass ``contact_user_id``."""
+        sender = self.user(user_id)
+        contact = {
+            "phone_number": phone_number,
+            "first_name": first_name or sender["first_name"],
+            "user_id": contact_user_id or user_id,
+        }
+        return await self._message(user_id, {"contact": contact})
+
+    async def send_photo(
+        self, user_id: int, data: bytes, caption: str | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"photo": self.hub.files.photo(data)}
+        return await self._message(user_id, body | ({"caption": caption} if caption else {}))
+
+    async def send_sticker(self, user_id: int, emoji: str = "👍") -> dict[str, Any]:
+        stored = self.hub.files.add(STICKER_BYTES, "stickers", "webp")
+        sticker = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
+        sticker |= {"type": "regular", "width": 512, "height": 512, "emoji": emoji}
+        sticker |= {"is_animated": False, "is_video": False}
+        return await self._message(user_id, {"sticker": sticker})
+
+    async def press_button(
+        self, user_id: int, message_id: int, *, text: str | None = None, data: str | None = None
+    ) -> dict[str, Any]:
+        """Press the inline button labelled ``text``, or send ``data`` (possibly forged)."""
+        chat = self.hub.user_chat(user_id)
+        record = chat.records.get(message_id)
+        if record is None or not record.from_bot or record.deleted:
+            raise LookupError(f"no bot message {message_id} in chat {user_id}")
+        if data is None:
+            data = _button_data(record, text)
+        query_id = str(next(self.hub.query_ids))
+        self.hub.callbacks[query_id] = {"chat_id": user_id, "answer": None}
+        query = {"id": query_id, "from": chat.user, "message": record.message}
+        query |= {"chat_instance": str(user_id), "data": data}
+        return await self.hub.updates.push({"callback_query": query})
+
+    async def resend_update(self, update_id: int) -> dict[str, Any]:
+        """Deliver an existing update again with the same update_id."""
+        if update_id not in self.hub.updates.history:
+            raise LookupError(f"no update {update_id}")
+        return await self.hub.updates.resend(update_id)
+
+    def messages(self, chat_id: int, *, include_user: bool = False) -> list[dict[str, Any]]:
+        """Messages in a chat (bot only by default), edits applied."""
+        records = self.hub.user_chat(chat_id).records.values()
+        return [r.view() for r in records if r.from_bot or include_user]
+
+    async def next_bot_message(self, chat_id: int, wait: float = 5.0) -> dict[str, Any]:
+        """The next bot message not yet returned by this method; waits up to ``wait`` seconds."""
+        chat = self.hub.user_chat(chat_id)
+        await self.hub.wait_until(chat, lambda: chat.cursor < len(chat.bot_records), wait)
+        chat.cursor += 1
+        return chat.bot_records[chat.cursor - 1].view()
+
+    async def wait_until(self, chat_id: int, ready: Callable[[], bool], wait: float = 5.0) -> None:
+        """Wait until ``ready()`` holds, re-checked whenever this chat changes."""
+        await self.hub.wait_until(self.hub.user_chat(chat_id), ready, wait)
+
+    def callback_answer(self, update: dict[str, Any]) -> dict[str, Any] | None:
+        """How the bot answered the callback query of ``update`` (None if not yet)."""
+        return self.hub.callbacks[update["callback_query"]["id"]]["answer"]
+
+
+def _button_data(record: Record, text: str | None) -> str:
+    rows = (record.reply_markup or {}).get("inline_keyboard", [])
+    for button in (button for row in rows for button in row):
+        if text in (None, button["text"]) and "callback_data" in button:
+            return button["callback_data"]
+    raise LookupError(f"no callback button {text!r} on message {record.message['message_id']}")

@@ -1,0 +1,131 @@
+"""Everything the emulated Bot API server knows: bot, users, chats, files, queue."""
+
+import asyncio
+import itertools
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.errors import bad_request
+from emulator.faults import Faults
+from emulator.files import FileStore
+from emulator.queue import UpdateQueue
+from emulator.webhooks import Webhooks
+
+
+@dataclass
+class Record:
+    """A message in a chat, from the bot or from the user."""
+
+    message: dict[str, Any]
+    from_bot: bool
+    text: str | None = None
+    parse_mode: str | None = None
+    reply_markup: dict[str, Any] | None = None
+    deleted: bool = False
+
+    def view(self) -> dict[str, Any]:
+        """What tests and the chat page read: source text, parse_mode, markup, edits."""
+        return {
+            "message_id": self.message["message_id"],
+            "from_bot": self.from_bot,
+            "text": self.text,
+            "parse_mode": self.parse_mode,
+            "reply_markup": self.reply_markup,
+            "edited": "edit_date" in self.message,
+            "deleted": self.deleted,
+            "message": dict(self.message),
+        }
+
+
+@dataclass
+class Chat:
+    """A private chat between the bot and one user."""
+
+    user: dict[str, Any]
+    records: dict[int, Record] = field(default_factory=dict)
+    bot_records: list[Record] = field(default_factory=list)
+    cursor: int = 0
+    version: int = 0
+    keyboard: dict[str, Any] | None = None
+    last_action: str | None = None
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def id(self) -> int:
+        return self.user["id"]
+
+    def api(self) -> dict[str, Any]:
+        """The Bot API ``Chat`` object."""
+        names = {k: self.user[k] for k in ("first_name", "last_name", "username") if k in self.user}
+        return {"id": self.id, "type": "private"} | names
+
+    def new_message(self, sender: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        message_id = next(self._message_ids)
+        head = {"message_id": message_id, "from": sender, "chat": self.api()}
+        return head | {"date": int(time.time())} | body
+
+
+class Hub:
+    """Shared state of one emulated bot."""
+
+    def __init__(self, token: str, bot_name: str, bot_username: str, retry_delay: float):
+        self.token = token
+        bot_id = token.split(":", 1)[0]
+        self.bot = {
+            "id": int(bot_id) if bot_id.isdigit() else 1,
+            "is_bot": True,
+            "first_name": bot_name,
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self.bot_user = {k: self.bot[k] for k in ("id", "is_bot", "first_name", "username")}
+        self.chats: dict[int, Chat] = {}
+        self.files = FileStore()
+        self.updates = UpdateQueue()
+        self.faults = Faults()
+        self.webhooks = Webhooks(self.updates, retry_delay)
+        self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self.menu_buttons: dict[int | None, dict[str, Any]] = {}
+        self.callbacks: dict[str, dict[str, Any]] = {}
+        self.calls: Counter[str] = Counter()
+        self.delivered: Counter[int] = Counter()
+        self.user_ids = itertools.count(100001)
+        self.query_ids = itertools.count(1)
+
+    def chat(self, chat_id: int) -> Chat:
+        """Look a chat up as the Bot API does."""
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            raise bad_request("chat not found")
+        return chat
+
+    def user_chat(self, user_id: int) -> Chat:
+        """Look a chat up for the control side."""
+        chat = self.chats.get(user_id)
+        if chat is None:
+            raise LookupError(f"user {user_id} not found")
+        return chat
+
+    async def add(self, chat: Chat, record: Record) -> None:
+        chat.records[record.message["message_id"]] = record
+        if record.from_bot:
+            chat.bot_records.append(record)
+        await self.touch(chat)
+
+    async def touch(self, chat: Chat) -> None:
+        """Wake whoever waits on this chat."""
+        chat.version += 1
+        async with chat.changed:
+            chat.changed.notify_all()
+
+    async def wait_until(self, chat: Chat, ready: Callable[[], bool], wait: float) -> None:
+        """Wait for ``ready()`` on this chat's condition; TimeoutError after ``wait`` seconds."""
+        async with chat.changed:
+            async with asyncio.timeout(wait):
+                await chat.changed.wait_for(ready)

@@ -1,0 +1,172 @@
+"use strict";
+
+const ALLOWED = new Set(["B", "STRONG", "I", "EM", "U", "INS", "S", "STRIKE", "DEL", "CODE", "PRE",
+  "BLOCKQUOTE", "A", "TG-SPOILER", "SPAN", "TG-EMOJI"]);
+const $ = (id) => document.getElementById(id);
+let userId = null;
+let poller = null;
+
+async function api(path, options = {}) {
+  const response = await fetch(`/_emulator${path}`, options);
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || response.statusText);
+  return body;
+}
+
+function post(path, body) {
+  const json = { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+  return api(path, json).catch(showError);
+}
+
+function showError(error) {
+  $("error").textContent = String(error);
+}
+
+function act(action, body) {
+  $("error").textContent = "";
+  return post(`/users/${userId}/${action}`, body);
+}
+
+/* Rebuild Telegram-formatted HTML keeping only the tags Telegram allows; text stays text. */
+function cleanNodes(source) {
+  const fragment = document.createDocumentFragment();
+  for (const node of source.childNodes) {
+    if (node.nodeType === Node.TEXT_NODE) fragment.append(node.textContent);
+    if (node.nodeType !== Node.ELEMENT_NODE) continue;
+    if (!ALLOWED.has(node.tagName)) { fragment.append(cleanNodes(node)); continue; }
+    const plain = ["TG-SPOILER", "SPAN", "TG-EMOJI"].includes(node.tagName);
+    const element = document.createElement(plain ? "span" : node.tagName);
+    if (node.tagName !== "TG-EMOJI" && plain) element.className = "spoiler";
+    const href = node.getAttribute("href") || "";
+    if (node.tagName === "A" && /^(https?|tg):/i.test(href)) {
+      element.href = href;
+      element.target = "_blank";
+      element.rel = "noopener noreferrer";
+    }
+    element.append(cleanNodes(node));
+    fragment.append(element);
+  }
+  return fragment;
+}
+
+function renderText(view) {
+  if (view.from_bot && (view.parse_mode || "").toLowerCase() === "html") {
+    return cleanNodes(new DOMParser().parseFromString(view.text, "text/html").body);
+  }
+  return document.createTextNode(view.text || "");
+}
+
+function renderMedia(message, box) {
+  if (message.photo) {
+    const image = document.createElement("img");
+    image.src = `/_emulator/files/${encodeURIComponent(message.photo.at(-1).file_id)}`;
+    box.append(image);
+  }
+  if (message.contact) box.append(`📇 ${message.contact.first_name} ${message.contact.phone_number}`);
+  if (message.sticker) box.append(message.sticker.emoji || "[sticker]");
+}
+
+function inlineRow(view, row) {
+  const line = document.createElement("div");
+  line.className = "row";
+  for (const button of row) {
+    const element = document.createElement(button.url ? "a" : "button");
+    element.textContent = button.text;
+    if (button.url) element.href = button.url;
+    else element.onclick = () => act("callback", { message_id: view.message_id, data: button.callback_data });
+    line.append(element);
+  }
+  return line;
+}
+
+function renderMessage(view) {
+  const box = document.createElement("div");
+  box.className = `msg ${view.from_bot ? "bot" : "user"}${view.deleted ? " deleted" : ""}`;
+  renderMedia(view.message, box);
+  if (view.text) box.append(renderText(view));
+  for (const row of (view.reply_markup || {}).inline_keyboard || []) box.append(inlineRow(view, row));
+  const meta = document.createElement("div");
+  meta.className = "meta";
+  meta.textContent = `#${view.message_id}${view.edited ? " · edited" : ""}`;
+  box.append(meta);
+  return box;
+}
+
+function renderKeyboard(keyboard) {
+  $("keyboard").replaceChildren(...(keyboard ? keyboard.keyboard : []).map((row) => {
+    const line = document.createElement("div");
+    line.className = "row";
+    for (const button of row) {
+      const element = document.createElement("button");
+      element.textContent = button.text;
+      element.onclick = () => (button.request_contact ? shareContact() : act("text", { text: button.text }));
+      line.append(element);
+    }
+    return line;
+  }));
+}
+
+function render(state) {
+  $("messages").replaceChildren(...state.messages.map(renderMessage));
+  $("messages").scrollTop = $("messages").scrollHeight;
+  renderKeyboard(state.keyboard);
+}
+
+async function watch(chatId) {
+  const controller = new AbortController();
+  poller?.abort();
+  poller = controller;
+  let version = -1;
+  while (!controller.signal.aborted) {
+    try {
+      const state = await api(`/chats/${chatId}?after=${version}&timeout=25`, { signal: controller.signal });
+      version = state.version;
+      render(state);
+    } catch (error) {
+      if (!controller.signal.aborted) showError(`Disconnected: ${error.message}. Reload the page.`);
+      return;
+    }
+  }
+}
+
+async function loadUsers(selected) {
+  const users = await api("/users");
+  $("users").replaceChildren(...users.map((user) => new Option(`${user.first_name} (${user.id})`, user.id)));
+  if (selected) $("users").value = selected;
+  if (users.length) choose(Number($("users").value));
+}
+
+function choose(id) {
+  userId = id;
+  watch(id);
+}
+
+function shareContact() {
+  const phone = prompt("Phone number", "+10000000000");
+  if (phone) act("contact", { phone_number: phone });
+}
+
+$("users").onchange = () => choose(Number($("users").value));
+$("contact").onclick = shareContact;
+$("new-user").onsubmit = async (event) => {
+  event.preventDefault();
+  const user = await post("/users", { first_name: $("first-name").value, language_code: $("language").value });
+  if (user) loadUsers(user.id);
+};
+$("composer").onsubmit = (event) => {
+  event.preventDefault();
+  const text = $("text").value;
+  if (!text || userId === null) return;
+  $("text").value = "";
+  if (text.startsWith("/")) {
+    const [command, ...args] = text.split(" ");
+    act("command", { command, args: args.join(" ") });
+  } else act("text", { text });
+};
+$("photo").onchange = () => {
+  const form = new FormData();
+  form.append("photo", $("photo").files[0]);
+  $("photo").value = "";
+  api(`/users/${userId}/photo`, { method: "POST", body: form }).catch(showError);
+};
+loadUsers().catch(showError);
