@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import uuid
@@ -18,6 +19,7 @@ POSTGRES_URL = os.environ.get("RETURNDESK_TEST_POSTGRES", "postgres://postgres@1
 REQUIRE_POSTGRES = os.environ.get("RETURNDESK_REQUIRE_POSTGRES") == "1"
 
 
+@functools.cache
 def postgres_available() -> bool:
     """Tell whether the test PostgreSQL answers (CI requires it; a laptop may skip)."""
     address = urlsplit(POSTGRES_URL)
@@ -28,14 +30,8 @@ def postgres_available() -> bool:
     return True
 
 
-_POSTGRES_UP: bool | None = None
-
-
 def _need_postgres() -> None:
-    global _POSTGRES_UP
-    if _POSTGRES_UP is None:
-        _POSTGRES_UP = postgres_available()
-    if not _POSTGRES_UP:
+    if not postgres_available():
         if REQUIRE_POSTGRES:
             pytest.fail("PostgreSQL is required (RETURNDESK_REQUIRE_POSTGRES=1) but not reachable")
         pytest.skip("PostgreSQL not reachable")

@@ -43,8 +43,25 @@ async def build_shop(clock: FakeClock, *, delivered_days_ago: int = 2) -> Shop:
     """Five products, two customers, one delivered order with four lines for the first."""
     await ensure_default_reasons()
     rows = [
-        (n, dict(zip(("sku", "category", "price", "cost", "stock", "low_stock_threshold",
-                      "returnable"), p, strict=True), name=f"Product {p[0]}"))
+        (
+            n,
+            dict(
+                zip(
+                    (
+                        "sku",
+                        "category",
+                        "price",
+                        "cost",
+                        "stock",
+                        "low_stock_threshold",
+                        "returnable",
+                    ),
+                    p,
+                    strict=True,
+                ),
+                name=f"Product {p[0]}",
+            ),
+        )
         for n, p in enumerate(PRODUCTS, start=2)
     ]
     await upsert_products(
@@ -58,9 +75,18 @@ async def build_shop(clock: FakeClock, *, delivered_days_ago: int = 2) -> Shop:
         actor=ADMIN,
     )
     now = clock.now()
-    await place_order(clock, "SO-1", "+8613800000001", now - timedelta(days=delivered_days_ago),
-                      [("TEE-1", 2, "100.00"), ("CAP-1", 1, "55.00"), ("MUG-1", 3, "80.00"),
-                       ("SOAP-1", 1, "20.00")])
+    await place_order(
+        clock,
+        "SO-1",
+        "+8613800000001",
+        now - timedelta(days=delivered_days_ago),
+        [
+            ("TEE-1", 2, "100.00"),
+            ("CAP-1", 1, "55.00"),
+            ("MUG-1", 3, "80.00"),
+            ("SOAP-1", 1, "20.00"),
+        ],
+    )
     order = await Order.get(number="SO-1").prefetch_related("lines__product")
     return Shop(
         clock=clock,
@@ -73,17 +99,30 @@ async def build_shop(clock: FakeClock, *, delivered_days_ago: int = 2) -> Shop:
 
 
 async def place_order(
-    clock: FakeClock, number: str, phone: str, delivered_at: datetime | None,
-    items: list[tuple[str, int, str]], channel: str = "web",
+    clock: FakeClock,
+    number: str,
+    phone: str,
+    delivered_at: datetime | None,
+    items: list[tuple[str, int, str]],
+    channel: str = "web",
 ) -> None:
     ordered = (delivered_at or clock.now()) - timedelta(days=2)
     await upsert_orders(
         [
-            (n, {"order_number": number, "customer_phone": phone, "channel": channel,
-                 "ordered_at": ordered.isoformat(),
-                 "delivered_at": delivered_at.isoformat() if delivered_at else "",
-                 "sku": sku, "quantity": str(qty), "unit_price": price,
-                 "payment_method": "card"})
+            (
+                n,
+                {
+                    "order_number": number,
+                    "customer_phone": phone,
+                    "channel": channel,
+                    "ordered_at": ordered.isoformat(),
+                    "delivered_at": delivered_at.isoformat() if delivered_at else "",
+                    "sku": sku,
+                    "quantity": str(qty),
+                    "unit_price": price,
+                    "payment_method": "card",
+                },
+            )
             for n, (sku, qty, price) in enumerate(items, start=2)
         ],
         actor=ADMIN,

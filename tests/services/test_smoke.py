@@ -1,9 +1,9 @@
 from domain.returns import ReturnType, Status
-from services.refunds import refund_return, ship_replacement, record_exchange_payment, exchange_due
+from models import ReturnLine
+from services.ledger import is_balanced, trial_balance
+from services.refunds import exchange_due, record_exchange_payment, refund_return, ship_replacement
 from services.review import approve_return
 from services.warehouse import Grades, inspect_return, receive_return
-from services.ledger import trial_balance, is_balanced
-from models import ReturnLine
 from tests.factories import FINANCE, REVIEWER, WAREHOUSE, build_shop, open_return
 
 

@@ -1,0 +1,151 @@
+"""Imports of SPEC §10: valid files land, a file with one bad row lands nothing."""
+
+from decimal import Decimal
+
+import pytest
+
+from domain.stock import Location
+from models import Customer, Order, OrderLine, Product, StockLevel, StockMovement
+from services.imports import (
+    ImportRejected,
+    read_csv,
+    upsert_customers,
+    upsert_orders,
+    upsert_products,
+)
+from tests.factories import ADMIN
+
+PRODUCTS = """sku,name,category,price,cost,stock,low_stock_threshold,returnable
+TEE-1,Cotton tee,apparel,99.90,40.00,12,3,true
+MUG-1,Ceramic mug,home,45.00,18.50,0,2,false
+"""
+CUSTOMERS = """external_id,name,phone,email,language
+C1,Li Lei,+86 138-0000-0001,li@example.com,zh
+C2,Anna,+79000000002,,ru
+"""
+ORDERS = """order_number,customer_phone,channel,ordered_at,delivered_at,sku,quantity,unit_price,payment_method
+SO-1,+8613800000001,web,2026-03-01T10:00:00+08:00,2026-03-03T12:00:00+08:00,TEE-1,2,89.90,alipay
+SO-1,+8613800000001,web,2026-03-01T10:00:00+08:00,2026-03-03T12:00:00+08:00,MUG-1,1,45.00,alipay
+SO-2,+79000000002,telegram,2026-03-02T09:00:00,,MUG-1,1,45.00,card
+"""
+
+
+async def load_all(clock):
+    await upsert_products(read_csv(PRODUCTS, "products"), actor=ADMIN, clock=clock)
+    await upsert_customers(read_csv(CUSTOMERS, "customers"), actor=ADMIN)
+    await upsert_orders(read_csv(ORDERS, "orders"), actor=ADMIN)
+
+
+async def sellable(sku):
+    return (await StockLevel.get(product__sku=sku, location=Location.SELLABLE)).quantity
+
+
+async def test_valid_files_land_with_stock_as_movements(db, clock):
+    await load_all(clock)
+    tee = await Product.get(sku="TEE-1")
+    assert (tee.price, tee.cost, tee.returnable) == (Decimal("99.90"), Decimal("40.00"), True)
+    assert not (await Product.get(sku="MUG-1")).returnable
+    assert await sellable("TEE-1") == 12
+    assert await StockMovement.filter(product=tee, kind="stock_in", quantity=12).count() == 1
+    li = await Customer.get(external_id="C1")
+    assert (li.phone, li.language) == ("+8613800000001", "zh_Hans")
+    order = await Order.get(number="SO-1")
+    assert order.customer_id == li.id
+    assert order.delivered_at.isoformat() == "2026-03-03T04:00:00+00:00"
+    assert await OrderLine.filter(order=order).count() == 2
+    assert (await Order.get(number="SO-2")).delivered_at is None
+
+
+async def test_reimporting_the_same_files_changes_nothing(db, clock):
+    await load_all(clock)
+    before = (
+        await Order.all().count(),
+        await OrderLine.all().count(),
+        await StockMovement.all().count(),
+    )
+    await load_all(clock)
+    after = (
+        await Order.all().count(),
+        await OrderLine.all().count(),
+        await StockMovement.all().count(),
+    )
+    assert before == after
+
+
+async def test_stock_count_change_is_a_movement(db, clock):
+    await load_all(clock)
+    await upsert_products(
+        read_csv(PRODUCTS.replace(",12,", ",7,"), "products"), actor=ADMIN, clock=clock
+    )
+    assert await sellable("TEE-1") == 7
+    assert (
+        await StockMovement.filter(product__sku="TEE-1", kind="stock_out", quantity=5).count() == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "line", "reason"),
+    [
+        ("products", PRODUCTS + "BAD-1,Broken,misc,abc,1.00,1,1,true\n", 4, "invalid_amount"),
+        ("products", PRODUCTS + "BAD-2,Broken,misc,1.00,1.00,-3,1,true\n", 4, "invalid_integer"),
+        ("products", PRODUCTS + "TEE-1,Again,apparel,1.00,1.00,1,1,true\n", 4, "duplicate_sku"),
+        ("products", PRODUCTS + "BAD-3,Broken,misc,1.00,1.00,1,1,maybe\n", 4, "invalid_boolean"),
+        ("customers", CUSTOMERS + "C3,Bob,12345,,en\n", 4, "invalid_phone"),
+        ("customers", CUSTOMERS + "C3,Bob,+4915100000003,not-an-email,en\n", 4, "invalid_email"),
+        ("customers", CUSTOMERS + "C3,,+4915100000003,,en\n", 4, "missing_value"),
+        ("customers", CUSTOMERS + "C3,Bob,+4915100000003,,klingon\n", 4, "invalid_language"),
+    ],
+)
+async def test_a_bad_row_lands_nothing_and_is_named(db, clock, kind, text, line, reason):
+    importer = {"products": upsert_products, "customers": upsert_customers}[kind]
+    extra = {"clock": clock} if kind == "products" else {}
+    with pytest.raises(ImportRejected) as rejected:
+        await importer(read_csv(text, kind), actor=ADMIN, **extra)
+    assert [(e.line, e.reason) for e in rejected.value.errors] == [(line, reason)]
+    assert await Product.all().count() == 0
+    assert await Customer.all().count() == 0
+    assert await StockMovement.all().count() == 0
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ("SO-3,+8613800000001,web,yesterday,,TEE-1,1,1.00,card", "invalid_date"),
+        ("SO-3,+8613800000009,web,2026-03-01T10:00:00,,TEE-1,1,1.00,card", "unknown_customer"),
+        ("SO-3,+8613800000001,web,2026-03-01T10:00:00,,NOPE,1,1.00,card", "unknown_sku"),
+        ("SO-3,+8613800000001,web,2026-03-01T10:00:00,,TEE-1,0,1.00,card", "invalid_integer"),
+        (
+            "SO-3,+8613800000001,web,2026-03-05T10:00:00,2026-03-01T10:00:00,TEE-1,1,1.00,card",
+            "delivered_before_ordered",
+        ),
+        (
+            "SO-1,+79000000002,web,2026-03-01T10:00:00+08:00,2026-03-03T12:00:00+08:00,TEE-1,1,1.00,alipay",
+            "order_rows_disagree",
+        ),
+    ],
+)
+async def test_a_bad_order_row_lands_no_order(db, clock, row, reason):
+    await upsert_products(read_csv(PRODUCTS, "products"), actor=ADMIN, clock=clock)
+    await upsert_customers(read_csv(CUSTOMERS, "customers"), actor=ADMIN)
+    with pytest.raises(ImportRejected) as rejected:
+        await upsert_orders(read_csv(ORDERS + row + "\n", "orders"), actor=ADMIN)
+    assert [(e.line, e.reason) for e in rejected.value.errors] == [(5, reason)]
+    assert await Order.all().count() == 0
+    assert await OrderLine.all().count() == 0
+
+
+async def test_every_bad_row_is_reported_not_just_the_first(db, clock):
+    text = PRODUCTS + "A,x,c,1,1,1,1,true\nB,x,c,zz,1,1,1,true\nC,x,c,1,1,1,1,perhaps\n"
+    with pytest.raises(ImportRejected) as rejected:
+        await upsert_products(read_csv(text, "products"), actor=ADMIN, clock=clock)
+    assert [(e.line, e.reason) for e in rejected.value.errors] == [
+        (5, "invalid_amount"),
+        (6, "invalid_boolean"),
+    ]
+
+
+def test_a_wrong_header_is_refused_at_line_one():
+    with pytest.raises(ImportRejected) as rejected:
+        read_csv("sku,name\nA,b\n", "products")
+    assert rejected.value.errors[0].line == 1
+    assert rejected.value.errors[0].reason == "bad_header"
