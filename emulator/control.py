@@ -27,7 +27,10 @@ ACTIONS: dict[str, Action] = {
     "text": lambda d, uid, b: d.send_text(uid, b["text"]),
     "command": lambda d, uid, b: d.send_command(uid, b["command"], b.get("args", "")),
     "contact": lambda d, uid, b: d.share_contact(
-        uid, b["phone_number"], first_name=b.get("first_name"), contact_user_id=b.get("user_id")
+        uid,
+        b["phone_number"],
+        first_name=b.get("first_name"),
+        contact_user_id=b.get("contact_user_id"),
     ),
     "photo": _photo,
     "sticker": lambda d, uid, b: d.send_sticker(uid, b.get("emoji", "👍")),

@@ -72,6 +72,7 @@ class Emulator(Driver):
         return build_app(self.hub)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.hub.updates.closed = False
         self._runner = web.AppRunner(self.create_app(), shutdown_timeout=SHUTDOWN_TIMEOUT)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()

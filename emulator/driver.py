@@ -82,7 +82,10 @@ class Driver:
 
     async def send_sticker(self, user_id: int, emoji: str = "👍") -> dict[str, Any]:
         stored = self.hub.files.add(STICKER_BYTES, "stickers", "webp")
-        sticker = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
+        sticker: dict[str, Any] = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+        }
         sticker |= {"type": "regular", "width": 512, "height": 512, "emoji": emoji}
         sticker |= {"is_animated": False, "is_video": False}
         return await self._message(user_id, {"sticker": sticker})

@@ -11,7 +11,7 @@ from typing import Any
 from emulator.errors import bad_request
 from emulator.faults import Faults
 from emulator.files import FileStore
-from emulator.queue import UpdateQueue
+from emulator.update_queue import UpdateQueue
 from emulator.webhooks import Webhooks
 
 

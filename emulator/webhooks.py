@@ -7,7 +7,7 @@ from typing import Any
 
 import aiohttp
 
-from emulator.queue import UpdateQueue
+from emulator.update_queue import UpdateQueue
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BACKOFF = 1.0

@@ -31,9 +31,9 @@ ACTIONS = {
 def _formatted(params: Params, field: str, limit: int) -> tuple[str, dict[str, Any]]:
     """Parse ``field`` with parse_mode; return the source and the message body part."""
     source = params.text(field) or ""
-    if len(source) > limit:
-        raise bad_request(f"message {'' if field == 'text' else 'caption '}is too long")
     text, entities = format_text(source, params.text("parse_mode"))
+    if len(text) > limit:
+        raise bad_request(f"message {'' if field == 'text' else 'caption '}is too long")
     key = "entities" if field == "text" else "caption_entities"
     entities = entities or params.json(key) or []
     return source, {field: text, key: entities} if entities else {field: text}

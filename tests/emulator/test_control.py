@@ -46,7 +46,12 @@ async def test_actions_and_batch(emu: Emulator, bot: Bot, control: aiohttp.Clien
     photo = base64.b64encode(b"img").decode()
     batch = [
         {"user_id": users[0]["id"], "action": "command", "command": "start", "args": "ref"},
-        {"user_id": users[1]["id"], "action": "contact", "phone_number": "+1"},
+        {
+            "user_id": users[1]["id"],
+            "action": "contact",
+            "phone_number": "+1",
+            "contact_user_id": 9,
+        },
         {"user_id": users[1]["id"], "action": "photo", "photo": photo, "caption": "c"},
         {"user_id": users[0]["id"], "action": "callback", "message_id": 1, "data": "x"},
         {"user_id": users[1]["id"], "action": "sticker"},
@@ -54,7 +59,7 @@ async def test_actions_and_batch(emu: Emulator, bot: Bot, control: aiohttp.Clien
     status, updates = await send(control, "POST", "batch", json=batch)
     assert status == 200
     assert updates[0]["message"]["text"] == "/start ref"
-    assert updates[1]["message"]["contact"]["user_id"] == users[1]["id"]
+    assert updates[1]["message"]["contact"]["user_id"] == 9
     assert updates[2]["message"]["caption"] == "c"
     assert updates[3]["callback_query"]["data"] == "x"
     assert "sticker" in updates[4]["message"]
