@@ -16,7 +16,13 @@ async def credit_balance(account: Account, request_id: int | None = None) -> Dec
     query = JournalLine.filter(account=account)
     if request_id is not None:
         query = query.filter(entry__request_id=request_id)
-    rows = await query.annotate(cr=Sum("credit"), dr=Sum("debit")).values("cr", "dr")
+    # Grouping by the (single) account keeps one row: with the join to the entry, Tortoise
+    # would otherwise group by every column and return one row per journal line.
+    rows = (
+        await query.group_by("account")
+        .annotate(cr=Sum("credit"), dr=Sum("debit"))
+        .values("cr", "dr")
+    )
     if not rows:
         return ZERO
     return to_money(Decimal(rows[0]["cr"] or 0) - Decimal(rows[0]["dr"] or 0))

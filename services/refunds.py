@@ -71,6 +71,10 @@ async def refund_return(
 ) -> ReturnView:
     """Pay the customer back for the accepted units, never more than is owed."""
     reference = _reference(reference)
+    try:
+        method = RefundMethod(method)
+    except ValueError:
+        raise ValidationError("invalid_refund_method", method=str(method)) from None
     async with in_transaction():
         step = await begin(
             return_id, Action.REFUND, actor=actor, clock=clock, expected_version=expected_version
