@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,8 +19,9 @@ from domain.clock import SystemClock
 from domain.errors import DomainError
 from domain.returns import Actor
 from returndesk.database import connected, migrate
+from returndesk.runtime import run
 from returndesk.settings import Settings, SettingsError, load_settings
-from services.demo import seed_demo, shop_is_empty
+from services.demo import DEMO_CUSTOMER_PHONE, seed_demo, shop_is_empty
 from services.imports import (
     ImportRejected,
     read_csv,
@@ -171,11 +174,26 @@ def _print_demo(shop: Any) -> None:
 @main.command("demo")
 @click.pass_context
 def demo_command(ctx: click.Context) -> None:
-    """Start the demo: SQLite, migrations and demo data (the chat and back-office come later)."""
+    """Start the demo: SQLite, demo data, the bot against a built-in Telegram emulator."""
     settings = _settings(ctx)
+    if not settings.secret_key:
+        settings = replace(settings, secret_key=secrets.token_urlsafe(32))
     asyncio.run(migrate(settings.database_url))
-
     if _run(settings, shop_is_empty):
         _print_demo(_seed(settings))
     else:
-        click.echo("Demo data is already there.")
+        click.echo("Demo data is already there (delete the database file to start afresh).")
+    click.echo(
+        f"Play a customer: share a contact with phone {DEMO_CUSTOMER_PHONE} in the chat page."
+    )
+    asyncio.run(run(settings, demo=True))
+
+
+@main.command("serve")
+@click.pass_context
+def serve_command(ctx: click.Context) -> None:
+    """Run ReturnDesk: the bot (polling, or webhook when a public URL is set) and the web server."""
+    settings = _settings(ctx)
+    if not settings.secret_key:
+        raise click.ClickException("RETURNDESK_SECRET_KEY is required (at least 32 characters)")
+    asyncio.run(run(settings))

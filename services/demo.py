@@ -58,6 +58,7 @@ FAMILY = ["Wang", "Li", "Zhang", "Liu", "Chen", "Ivanova", "Petrov", "Smith", "G
 GIVEN = ["Wei", "Fang", "Anna", "Dmitri", "Olga", "John", "Maria", "Jun", "Sasha", "Mei"]
 LANGUAGE_BY_FAMILY = {"Ivanova": "ru", "Petrov": "ru", "Smith": "en", "Garcia": "en", "Kim": "en"}
 CHANNELS = ["web", "web", "telegram", "telegram", "retail"]
+DEMO_CUSTOMER_PHONE = "+8613800000000"  # the first demo customer (C0001)
 STAFF_ACCOUNTS = {
     "admin": [Role.ADMIN],
     "reviewer": [Role.REVIEWER],

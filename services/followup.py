@@ -107,3 +107,15 @@ async def submit_survey(
         if await Survey.exists(request_id=request.id):
             raise InvalidTransition("survey_already_answered", number=request.number)
         await Survey.create(request=request, score=score, comment=comment, created_at=clock.now())
+
+
+async def comment_survey(return_id: int, comment: str, *, actor: Actor, clock: Clock) -> None:
+    """Add the customer's comment to the survey they already scored."""
+    comment = clean_text(comment)
+    async with in_transaction():
+        request = await load_request(return_id, actor)
+        survey = await Survey.get_or_none(request_id=request.id)
+        if survey is None or not actor.is_customer:
+            raise InvalidTransition(status=str(request.status), action="survey_comment")
+        survey.comment = comment
+        await survey.save(update_fields=["comment"])

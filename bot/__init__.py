@@ -1,0 +1,1 @@
+"""The python-telegram-bot adapter: parse an update, call the chat service, render, reply."""

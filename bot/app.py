@@ -1,0 +1,56 @@
+"""Building the python-telegram-bot Application for the shop's bot."""
+
+from __future__ import annotations
+
+from telegram import BotCommand, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
+
+from bot.handlers import CLOCK, RENDERER, on_update
+from bot.i18n import Renderer
+from bot.processor import ChatOrderedProcessor
+from domain.clock import Clock
+
+COMMANDS = ("start", "new", "my", "policy", "language", "help", "cancel")
+TELEGRAM_LANGUAGE = {"en": "en", "zh_Hans": "zh", "ru": "ru"}
+RETRIES_ON_RETRY_AFTER = 3
+
+
+def file_url(base_url: str) -> str:
+    """Telegram's file base for a Bot API base (``…/bot`` → ``…/file/bot``)."""
+    root, _, tail = base_url.rstrip("/").rpartition("/")
+    return f"{root}/file/{tail}"
+
+
+def build_application(
+    token: str,
+    *,
+    base_url: str,
+    clock: Clock,
+    renderer: Renderer,
+    polling: bool = True,
+) -> Application:
+    """The bot: one handler for every update, per-chat ordering, Telegram's rate limits."""
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .base_file_url(file_url(base_url))
+        .rate_limiter(AIORateLimiter(max_retries=RETRIES_ON_RETRY_AFTER))
+        .concurrent_updates(ChatOrderedProcessor())
+    )
+    if not polling:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.bot_data[CLOCK] = clock
+    application.bot_data[RENDERER] = renderer
+    application.add_handler(TypeHandler(Update, on_update))
+    return application
+
+
+async def register_commands(application: Application, renderer: Renderer) -> None:
+    """Register the command menu in every language (English also as the default)."""
+    for language, code in TELEGRAM_LANGUAGE.items():
+        commands = [BotCommand(c, renderer.word(f"command.{c}", language)) for c in COMMANDS]
+        await application.bot.set_my_commands(commands, language_code=code)
+        if language == "en":
+            await application.bot.set_my_commands(commands)

@@ -1,0 +1,202 @@
+"""Following requests in the chat: list, detail with timeline, cancel, tracking, reply, survey."""
+
+from __future__ import annotations
+
+from domain.errors import DomainError
+from domain.returns import Action, Actor, Status, allowed_actions
+from models import ReturnEvent, ReturnLine, ReturnRequest
+from services.chat.messages import Reply
+from services.chat.state import Turn
+from services.followup import add_tracking_number, comment_survey, reply_to_question, submit_survey
+from services.review import cancel_return
+
+MAX_LISTED = 10
+MAX_REPLY_PHOTOS = 5
+
+
+async def show_list(turn: Turn) -> None:
+    turn.reset()
+    turn.go("list")
+    requests = (
+        await ReturnRequest.filter(customer_id=turn.customer.id)
+        .order_by("-created_at")
+        .limit(MAX_LISTED)
+    )
+    if not requests:
+        turn.reset()
+        turn.say("list.empty")
+        return
+    rows = tuple(
+        (
+            turn.button(
+                "button.request", "req", r.id, number=r.number, status=Reply(f"status.{r.status}")
+            ),
+        )
+        for r in requests
+    )
+    turn.ask(
+        Reply(
+            "list.pick",
+            {"count": len(requests)},
+            (*rows, (turn.button("button.close_menu", "cancel"),)),
+            count=len(requests),
+        )
+    )
+
+
+async def _mine(turn: Turn, request_id: object) -> ReturnRequest | None:
+    if not str(request_id).isdigit():
+        return None
+    return await ReturnRequest.get_or_none(id=int(str(request_id)), customer_id=turn.customer.id)
+
+
+async def show_detail(turn: Turn, request_id: object) -> None:
+    request = await _mine(turn, request_id)
+    if request is None:
+        turn.notice = "notice.unavailable"
+        return
+    turn.go("detail", request_id=request.id)
+    lines = await ReturnLine.filter(request_id=request.id).prefetch_related("order_line__product")
+    events = await ReturnEvent.filter(request_id=request.id).order_by("id")
+    params = {
+        "number": request.number,
+        "status": Reply(f"status.{request.status}"),
+        "items": tuple(
+            Reply("detail.item", {"name": ln.order_line.product.name, "quantity": ln.quantity})
+            for ln in lines
+        ),
+        "timeline": tuple(
+            Reply(f"event.{e.action}", {"when": e.created_at, "note": e.note}) for e in events
+        ),
+    }
+    turn.ask(Reply("detail.show", params, (*_actions(turn, request), turn.nav())))
+    if request.status is Status.APPROVED and request.deadline_at:
+        turn.say(
+            "detail.deadline", deadline=request.deadline_at, tracking=request.tracking_number or "—"
+        )
+
+
+def _actions(turn: Turn, request: ReturnRequest) -> tuple:
+    allowed = allowed_actions(Actor.customer(turn.customer.id), request.status)
+    rows = []
+    if Action.REPLY in allowed:
+        rows.append((turn.button("button.reply", "reply", request.id),))
+    if Action.ADD_TRACKING in allowed:
+        rows.append((turn.button("button.tracking", "tracking", request.id),))
+    if Action.CANCEL in allowed:
+        rows.append((turn.button("button.cancel_request", "cancel_req", request.id),))
+    return tuple(rows)
+
+
+async def cancel_request(turn: Turn, request_id: str) -> None:
+    request = await _mine(turn, request_id)
+    if request is None or request.id != turn.data.get("request_id"):
+        turn.notice = "notice.unavailable"
+        return
+    try:
+        view = await cancel_return(request.id, actor=turn.actor, clock=turn.clock)
+    except DomainError as error:
+        turn.say(f"error.{error.code}")
+        return
+    turn.reset()
+    turn.say("cancel.done", number=view.number)
+
+
+async def ask_tracking(turn: Turn, request_id: str) -> None:
+    request = await _mine(turn, request_id)
+    if request is None or request.status is not Status.APPROVED:
+        turn.notice = "notice.unavailable"
+        return
+    turn.go("tracking", request_id=request.id)
+    await show_tracking(turn)
+
+
+async def show_tracking(turn: Turn) -> None:
+    request = await ReturnRequest.get(id=turn.data["request_id"])
+    turn.ask(Reply("tracking.ask", {"number": request.number}, (turn.nav(),)))
+
+
+async def add_tracking(turn: Turn, text: str) -> None:
+    try:
+        view = await add_tracking_number(
+            turn.data["request_id"], text, actor=turn.actor, clock=turn.clock
+        )
+    except DomainError as error:
+        turn.say(f"error.{error.code}")
+        await show_tracking(turn)
+        return
+    turn.reset()
+    turn.say("tracking.done", number=view.number, tracking=view.tracking_number)
+
+
+async def ask_reply(turn: Turn, request_id: object) -> None:
+    request = await _mine(turn, request_id)
+    if request is None or request.status is not Status.NEEDS_INFO:
+        turn.notice = "notice.unavailable"
+        return
+    turn.reset()
+    turn.go("reply", request_id=request.id, photos=[])
+    await show_reply(turn)
+
+
+async def show_reply(turn: Turn) -> None:
+    request = await ReturnRequest.get(id=turn.data["request_id"])
+    count = len(turn.data.get("photos", []))
+    rows = ((turn.button("button.send", "send_reply"),), turn.nav()) if count else (turn.nav(),)
+    turn.ask(Reply("reply.ask", {"number": request.number, "count": count}, rows, count=count))
+
+
+async def reply_photo(turn: Turn, file_id: str) -> None:
+    photos = turn.data.setdefault("photos", [])
+    if len(photos) >= MAX_REPLY_PHOTOS:
+        turn.say("error.too_many_photos", max=MAX_REPLY_PHOTOS)
+    else:
+        photos.append(file_id)
+    await show_reply(turn)
+
+
+async def send_reply(turn: Turn, text: str = "") -> None:
+    try:
+        view = await reply_to_question(
+            turn.data["request_id"],
+            text,
+            tuple(turn.data.get("photos", [])),
+            actor=turn.actor,
+            clock=turn.clock,
+        )
+    except DomainError as error:
+        turn.say(f"error.{error.code}", **error.params)
+        return
+    turn.reset()
+    turn.say("reply.done", number=view.number)
+
+
+async def survey_score(turn: Turn, request_id: str, score: str) -> None:
+    """Keep a survey score pressed on the survey message (not tied to the current step)."""
+    request = await _mine(turn, request_id)
+    if request is None or not score.isdigit():
+        turn.notice = "notice.unavailable"
+        return
+    try:
+        await submit_survey(request.id, int(score), actor=turn.actor, clock=turn.clock)
+    except DomainError:
+        turn.notice = "notice.unavailable"
+        return
+    turn.reset()
+    turn.go("survey_comment", request_id=request.id, score=int(score))
+    await show_survey_comment(turn)
+
+
+async def show_survey_comment(turn: Turn) -> None:
+    skip = ((turn.button("button.skip", "cancel"),),)
+    turn.ask(Reply("survey.thanks", {"score": turn.data["score"]}, skip))
+
+
+async def survey_comment(turn: Turn, text: str) -> None:
+    try:
+        await comment_survey(turn.data["request_id"], text, actor=turn.actor, clock=turn.clock)
+    except DomainError as error:
+        turn.say(f"error.{error.code}", **error.params)
+        return
+    turn.reset()
+    turn.say("survey.comment_saved")

@@ -1,0 +1,403 @@
+"""Opening a request in the chat: order → items → reason → type → replacement → photos →
+description → summary → confirm. Each step has a ``show_*`` (its prompt and buttons) and
+handlers for the buttons and messages it accepts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from domain.errors import DomainError
+from domain.policy import PolicyDecision
+from domain.returns import ReturnType
+from models import Order, OrderLine, Product, ReasonCode
+from services.chat.messages import Button, Reply
+from services.chat.orders import line_choices, order_choices, replacement_options
+from services.chat.state import Turn
+from services.policies import load_policy_book
+from services.submission import LineRequest, ReturnDraft, preview_return, submit_return
+
+MAX_PHOTOS = 5
+MAX_DESCRIPTION = 1000
+MAX_QUANTITY_BUTTONS = 10
+
+
+def draft(turn: Turn) -> dict[str, Any]:
+    return turn.data.setdefault("draft", {"lines": {}, "photos": [], "replacements": {}})
+
+
+async def start_new(turn: Turn, order_number: str = "") -> None:
+    """Begin a new request, at the order step or straight at an order from a deep link."""
+    turn.reset()
+    if order_number:
+        order = await Order.get_or_none(number=order_number, customer_id=turn.customer.id)
+        if order is not None:
+            choices = {
+                c.order_id: c
+                for c in await order_choices(turn.customer.id, await load_policy_book(), turn.now)
+            }
+            if order.id in choices and choices[order.id].eligible:
+                draft(turn)["order_id"] = order.id
+                turn.go("items")
+                await show_items(turn)
+                return
+    turn.go("order")
+    await show_orders(turn)
+
+
+async def show_orders(turn: Turn) -> None:
+    choices = await order_choices(turn.customer.id, await load_policy_book(), turn.now)
+    if not choices:
+        turn.reset()
+        turn.say("orders.none")
+        return
+    lines = tuple(
+        Reply(
+            f"orders.{c.refusal or 'eligible'}",
+            {"number": c.number, "date": c.ordered_at, "until": c.last_day},
+        )
+        for c in choices
+    )
+    buttons = tuple(
+        (turn.button("button.order", "order", c.order_id, number=c.number),)
+        for c in choices
+        if c.eligible
+    )
+    turn.ask(
+        Reply(
+            "orders.pick", {"orders": lines}, (*buttons, (turn.button("button.cancel", "cancel"),))
+        )
+    )
+
+
+async def pick_order(turn: Turn, order_id: str) -> None:
+    choices = {
+        str(c.order_id): c
+        for c in await order_choices(turn.customer.id, await load_policy_book(), turn.now)
+    }
+    choice = choices.get(order_id)
+    if choice is None or not choice.eligible:
+        turn.notice = "notice.unavailable"
+        return
+    draft(turn).update(order_id=choice.order_id, lines={}, replacements={})
+    turn.go("items")
+    await show_items(turn)
+
+
+async def _order(turn: Turn) -> Order:
+    return await Order.get(id=draft(turn)["order_id"], customer_id=turn.customer.id)
+
+
+async def show_items(turn: Turn) -> None:
+    order = await _order(turn)
+    chosen = draft(turn)["lines"]
+    rows = []
+    for line in await line_choices(order, await load_policy_book()):
+        if line.returnable and line.available > 0:
+            key = "button.item_chosen" if str(line.order_line_id) in chosen else "button.item"
+            params = {
+                "name": line.name,
+                "available": line.available,
+                "chosen": chosen.get(str(line.order_line_id), 0),
+            }
+            rows.append((turn.button(key, "item", line.order_line_id, **params),))
+    if chosen:
+        rows.append((turn.button("button.continue", "items_done"),))
+    turn.ask(Reply("items.pick", {"number": order.number}, (*rows, turn.nav())))
+
+
+async def pick_item(turn: Turn, line_id: str) -> None:
+    order = await _order(turn)
+    lines = {str(c.order_line_id): c for c in await line_choices(order, await load_policy_book())}
+    line = lines.get(line_id)
+    if line is None or not line.returnable or line.available < 1:
+        turn.notice = "notice.unavailable"
+        return
+    if line.available == 1:
+        draft(turn)["lines"][line_id] = 1
+        await show_items(turn)
+        return
+    turn.go("quantity", line_id=line_id)
+    await show_quantity(turn)
+
+
+async def show_quantity(turn: Turn) -> None:
+    order = await _order(turn)
+    lines = {str(c.order_line_id): c for c in await line_choices(order, await load_policy_book())}
+    line = lines[turn.data["line_id"]]
+    numbers = [
+        turn.labelled(str(n), "qty", n)
+        for n in range(1, min(line.available, MAX_QUANTITY_BUTTONS) + 1)
+    ]
+    rows = tuple(tuple(numbers[i : i + 5]) for i in range(0, len(numbers), 5))
+    turn.ask(
+        Reply(
+            "quantity.pick", {"name": line.name, "available": line.available}, (*rows, turn.nav())
+        )
+    )
+
+
+async def set_quantity(turn: Turn, raw: str) -> None:
+    order = await _order(turn)
+    lines = {str(c.order_line_id): c for c in await line_choices(order, await load_policy_book())}
+    line = lines[turn.data["line_id"]]
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= line.available:
+        turn.say("error.quantity", available=line.available)
+        await show_quantity(turn)
+        return
+    draft(turn)["lines"][turn.data["line_id"]] = int(raw)
+    turn.back()
+    await show_items(turn)
+
+
+async def show_reasons(turn: Turn) -> None:
+    reasons = await ReasonCode.filter(active=True).order_by("position")
+    rows = tuple(
+        (
+            Button(
+                f"reason.{r.code}",
+                f"{turn.data['nonce']}:reason:{r.code}",
+                label=r.labels.get(turn.state.language),
+            ),
+        )
+        for r in reasons
+    )
+    turn.ask(Reply("reason.pick", {}, (*rows, turn.nav())))
+
+
+async def pick_reason(turn: Turn, code: str) -> None:
+    if not await ReasonCode.exists(code=code, active=True):
+        turn.notice = "notice.unavailable"
+        return
+    draft(turn)["reason"] = code
+    turn.go("type")
+    await show_types(turn)
+
+
+async def show_types(turn: Turn) -> None:
+    kinds = (
+        turn.button("button.refund", "type", "refund"),
+        turn.button("button.exchange", "type", "exchange"),
+    )
+    turn.ask(Reply("type.pick", {}, (kinds, turn.nav())))
+
+
+async def pick_type(turn: Turn, kind: str) -> None:
+    if kind not in ("refund", "exchange"):
+        turn.notice = "notice.unavailable"
+        return
+    draft(turn).update(type=kind, replacements={})
+    if kind == "exchange":
+        turn.go("replacement")
+        await show_replacements(turn)
+    else:
+        turn.go("photos")
+        await show_photos(turn)
+
+
+def _next_line_without_replacement(turn: Turn) -> str | None:
+    d = draft(turn)
+    return next((line_id for line_id in d["lines"] if line_id not in d["replacements"]), None)
+
+
+async def show_replacements(turn: Turn) -> None:
+    line_id = _next_line_without_replacement(turn)
+    line = await OrderLine.get(id=int(line_id)).prefetch_related("product")
+    quantity = draft(turn)["lines"][line_id]
+    options = await replacement_options(line, quantity)
+    rows = tuple(
+        (
+            turn.button(
+                "button.replacement",
+                "swap",
+                p.id,
+                name=p.name,
+                price=p.price,
+                difference=(p.price - line.unit_price) * quantity,
+            ),
+        )
+        for p in options
+    )
+    key = "replacement.pick" if options else "replacement.none"
+    turn.ask(Reply(key, {"name": line.product.name, "price": line.unit_price}, (*rows, turn.nav())))
+
+
+async def pick_replacement(turn: Turn, product_id: str) -> None:
+    line_id = _next_line_without_replacement(turn)
+    line = await OrderLine.get(id=int(line_id))
+    options = {str(p.id) for p in await replacement_options(line, draft(turn)["lines"][line_id])}
+    if line_id is None or product_id not in options:
+        turn.notice = "notice.unavailable"
+        return
+    draft(turn)["replacements"][line_id] = int(product_id)
+    if _next_line_without_replacement(turn) is not None:
+        await show_replacements(turn)
+        return
+    turn.go("photos")
+    await show_photos(turn)
+
+
+async def _photo_required(turn: Turn) -> bool:
+    reason = await ReasonCode.get(code=draft(turn)["reason"])
+    return reason.policy_class == "quality"
+
+
+async def show_photos(turn: Turn) -> None:
+    count = len(draft(turn)["photos"])
+    required = await _photo_required(turn)
+    done = "button.photos_done" if count else "button.skip"
+    rows = (
+        ((turn.button(done, "photos_done"),), turn.nav())
+        if count or not required
+        else (turn.nav(),)
+    )
+    turn.ask(
+        Reply(
+            "photos.required" if required else "photos.optional",
+            {"max": MAX_PHOTOS, "count": count},
+            rows,
+            count=count,
+        )
+    )
+
+
+async def add_photo(turn: Turn, file_id: str) -> None:
+    photos = draft(turn)["photos"]
+    if len(photos) >= MAX_PHOTOS:
+        turn.say("error.too_many_photos", max=MAX_PHOTOS)
+    else:
+        photos.append(file_id)
+    await show_photos(turn)
+
+
+async def photos_done(turn: Turn) -> None:
+    if await _photo_required(turn) and not draft(turn)["photos"]:
+        turn.say("error.photo_required")
+        await show_photos(turn)
+        return
+    turn.go("description")
+    await show_description(turn)
+
+
+async def show_description(turn: Turn) -> None:
+    skip = (turn.button("button.skip", "describe"),)
+    turn.ask(Reply("description.ask", {"max": MAX_DESCRIPTION}, (skip, turn.nav())))
+
+
+async def describe(turn: Turn, text: str) -> None:
+    if len(text) > MAX_DESCRIPTION:
+        turn.say("error.text_too_long", max=MAX_DESCRIPTION, length=len(text))
+        await show_description(turn)
+        return
+    draft(turn)["description"] = text.strip()
+    turn.go("summary")
+    await show_summary(turn)
+
+
+def to_draft(turn: Turn) -> ReturnDraft:
+    d = draft(turn)
+    lines = tuple(
+        LineRequest(int(line_id), quantity, d["replacements"].get(line_id))
+        for line_id, quantity in d["lines"].items()
+    )
+    return ReturnDraft(
+        d["order_id"],
+        ReturnType(d["type"]),
+        d["reason"],
+        lines,
+        tuple(d["photos"]),
+        d.get("description", ""),
+    )
+
+
+async def show_summary(turn: Turn) -> None:
+    try:
+        decision = await preview_return(to_draft(turn), actor=turn.actor, clock=turn.clock)
+    except DomainError as error:
+        turn.say(f"error.{error.code}", **error.params)
+        turn.reset()
+        return
+    items = await _summary_items(turn)
+    params = {
+        "items": items,
+        "reason": Reply(f"reason.{draft(turn)['reason']}"),
+        "decision": _decision(decision),
+    }
+    buttons = (
+        ((turn.button("button.confirm", "confirm"),), turn.nav())
+        if decision.eligible
+        else (turn.nav(),)
+    )
+    turn.ask(Reply("summary.show", params, buttons))
+
+
+async def _summary_items(turn: Turn) -> tuple[Reply, ...]:
+    d = draft(turn)
+    items = []
+    for line_id, quantity in d["lines"].items():
+        line = await OrderLine.get(id=int(line_id)).prefetch_related("product")
+        replacement = d["replacements"].get(line_id)
+        if replacement:
+            product = await Product.get(id=replacement)
+            difference = (product.price - line.unit_price) * quantity
+            items.append(
+                Reply(
+                    "summary.exchange_item",
+                    {
+                        "name": line.product.name,
+                        "quantity": quantity,
+                        "replacement": product.name,
+                        "difference": difference,
+                    },
+                )
+            )
+        else:
+            items.append(
+                Reply(
+                    "summary.refund_item",
+                    {
+                        "name": line.product.name,
+                        "quantity": quantity,
+                        "amount": line.unit_price * quantity,
+                    },
+                )
+            )
+    return tuple(items)
+
+
+def _decision(decision: PolicyDecision) -> Reply:
+    if not decision.eligible:
+        codes = [r for r in decision.refusals] + [
+            r for line in decision.lines for r in line.refusals
+        ]
+        return Reply(
+            "decision.refused",
+            {"why": tuple(Reply(f"refusal.{r.code}", dict(r.params)) for r in codes)},
+        )
+    fee = max((line.restocking_fee_percent for line in decision.lines), default=Decimal(0))
+    return Reply(
+        "decision.eligible",
+        {
+            "shipping": Reply(f"shipping.{decision.shipping_paid_by}"),
+            "fee": format(fee.normalize(), "f"),
+            "approval": Reply("decision.auto" if decision.auto_approved else "decision.review"),
+            "days": decision.ship_back_days,
+        },
+    )
+
+
+async def confirm(turn: Turn) -> None:
+    try:
+        view = await submit_return(to_draft(turn), actor=turn.actor, clock=turn.clock)
+    except DomainError as error:
+        turn.say(
+            f"error.{error.code}", **{k: v for k, v in error.params.items() if k != "refusals"}
+        )
+        await show_summary(turn)
+        return
+    turn.reset()
+    turn.say(
+        "submitted.approved" if view.status == "approved" else "submitted.review",
+        number=view.number,
+        deadline=view.deadline_at,
+    )
