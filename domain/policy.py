@@ -86,15 +86,24 @@ def _as_count(name: str, value: Any) -> int:
 
 def _as_amount(name: str, value: Any) -> Decimal:
     amount = to_money(str(value))
-    if amount < 0:
+    # a fee over 100 % would leave the customer owing the shop for their own return
+    if amount < 0 or (name.endswith("_percent") and amount > 100):
         raise _refuse(name, value)
     return amount
+
+
+def _as_text(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise _refuse(name, value)
+    return value
 
 
 def _as_tuple(name: str, value: Any) -> tuple[Any, ...]:
     if not isinstance(value, list | tuple):
         raise _refuse(name, value)
-    return tuple(value)
+    # items are checked too: a stray "3" among reminder days would only fail in a job later
+    item = _as_count if "int" in str(_FIELD_TYPES[name]) else _as_text
+    return tuple(item(name, v) for v in value)
 
 
 def _as_timezone(name: str, value: Any) -> str:
