@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
-from telegram.constants import ChatType, ParseMode
+from telegram import Message, Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.i18n import Renderer
-from services.chat import Incoming, Outcome, Reply, handle_incoming
+from bot.render import send_reply
+from services.chat import Incoming, Outcome, handle_incoming
 
 CLOCK, RENDERER = "clock", "renderer"
 
@@ -34,7 +28,7 @@ def parse_update(update: Update) -> Incoming | None:
     return Incoming(**base, **_message_fields(message))
 
 
-def _message_fields(message) -> dict:
+def _message_fields(message: Message) -> dict[str, object]:
     if message.contact is not None:
         return {
             "contact_phone": message.contact.phone_number,
@@ -51,46 +45,16 @@ def _message_fields(message) -> dict:
     return {"other": "unsupported"}
 
 
-def keyboard(reply: Reply, renderer: Renderer, language: str):
-    """The reply's buttons as Telegram markup."""
-    if reply.ask_contact:
-        share = KeyboardButton(
-            renderer.word("button.share_contact", language), request_contact=True
-        )
-        return ReplyKeyboardMarkup([[share]], one_time_keyboard=True, resize_keyboard=True)
-    if reply.remove_keyboard:
-        return ReplyKeyboardRemove()
-    if not reply.buttons:
-        return None
-    rows = [
-        [
-            InlineKeyboardButton(
-                button.label or renderer.text(Reply(button.key, button.params), language),
-                callback_data=button.data,
-            )
-            for button in row
-        ]
-        for row in reply.buttons
-    ]
-    return InlineKeyboardMarkup(rows)
-
-
 async def send_outcome(
     update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome
 ) -> None:
     """Answer the button press (if any) and send every reply."""
     renderer: Renderer = context.bot_data[RENDERER]
-    language = outcome.language
     if update.callback_query is not None:
-        notice = renderer.word(outcome.notice, language) if outcome.notice else None
+        notice = renderer.word(outcome.notice, outcome.language) if outcome.notice else None
         await update.callback_query.answer(notice)
     for reply in outcome.replies:
-        await context.bot.send_message(
-            update.effective_chat.id,
-            renderer.text(reply, language),
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard(reply, renderer, language),
-        )
+        await send_reply(context.bot, update.effective_chat.id, reply, renderer, outcome.language)
 
 
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

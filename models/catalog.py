@@ -33,6 +33,7 @@ class StockLevel(Model):
     )
     location = fields.CharEnumField(Location, max_length=20)
     quantity = fields.IntField(default=0)
+    product_id: int
 
     class Meta:
         table = "stock_level"
@@ -48,6 +49,8 @@ class StockMovement(Model):
     target = fields.CharEnumField(Location, max_length=20, null=True)
     quantity = fields.IntField()
     kind = fields.CharEnumField(MovementKind, max_length=20)
+    product_id: int
+    return_request_id: int | None
     return_request = fields.ForeignKeyField(
         "models.ReturnRequest", related_name="movements", null=True
     )
@@ -87,6 +90,8 @@ class Order(Model):
     payment_method = fields.CharField(max_length=32, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    customer_id: int
+    lines: fields.ReverseRelation["OrderLine"]
 
     class Meta:
         table = "customer_order"
@@ -102,6 +107,8 @@ class OrderLine(Model):
     )
     quantity = fields.IntField()
     unit_price = fields.DecimalField(**MONEY)
+    order_id: int
+    product_id: int
 
     class Meta:
         table = "order_line"

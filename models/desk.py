@@ -78,6 +78,7 @@ class ChatState(Model):
     data = fields.JSONField(default=dict)
     last_update_id = fields.BigIntField(default=0)
     updated_at = fields.DatetimeField()
+    customer_id: int | None
 
     class Meta:
         table = "chat_state"

@@ -15,8 +15,10 @@ class Notification(Model):
     attempts = fields.IntField(default=0)
     status = fields.CharField(max_length=20, default="pending", db_index=True)
     last_error = fields.TextField(default="")
+    claimed_until = fields.DatetimeField(null=True)
     sent_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
+    customer_id: int | None
 
     class Meta:
         table = "notification"

@@ -26,6 +26,9 @@ class ReturnRequest(Model):
     created_at = fields.DatetimeField(db_index=True)
     updated_at = fields.DatetimeField()
     updated_by = fields.CharField(max_length=100)
+    customer_id: int
+    order_id: int
+    assigned_to_id: int | None
 
     class Meta:
         table = "return_request"
@@ -44,6 +47,9 @@ class ReturnLine(Model):
     resellable = fields.IntField(default=0)
     defective = fields.IntField(default=0)
     refused = fields.IntField(default=0)
+    request_id: int
+    order_line_id: int
+    replacement_product_id: int | None
 
     class Meta:
         table = "return_line"

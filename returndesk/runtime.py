@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -17,6 +18,7 @@ from bot.i18n import Renderer, load_catalogs
 from bot.webhook import WEBHOOK_PATH, add_webhook, webhook_secret
 from domain.clock import Clock, SystemClock
 from emulator import Emulator
+from jobs.scheduler import build_scheduler
 from returndesk.database import connected, migrate
 from returndesk.settings import Settings
 from services.policies import load_policy_book
@@ -48,6 +50,13 @@ async def running_bot(
     async with application:
         await register_commands(application, application.bot_data["renderer"])
         await application.start()
+        scheduler = build_scheduler(
+            application.bot,
+            application.bot_data["renderer"],
+            clock=clock,
+            staff_chat_id=settings.staff_chat_id,
+        )
+        scheduler.start()
         if webhook:
             url = settings.webhook_url.rstrip("/") + WEBHOOK_PATH
             await application.bot.set_webhook(url, secret_token=webhook_secret(settings.secret_key))
@@ -58,6 +67,7 @@ async def running_bot(
         finally:
             if application.updater and application.updater.running:
                 await application.updater.stop()
+            scheduler.shutdown(wait=True)
             await application.stop()
 
 
@@ -91,6 +101,7 @@ async def _bot_endpoint(
 async def run(settings: Settings, *, demo: bool = False, clock: Clock | None = None) -> None:
     """Run until SIGINT or SIGTERM."""
     clock = clock or SystemClock()
+    os.environ.setdefault("PTB_TIMEDELTA", "1")  # RetryAfter.retry_after as a timedelta
     await migrate(settings.database_url)
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(connected(settings.database_url))

@@ -1,0 +1,180 @@
+"""The outbox (SPEC §7): claiming due messages, and recording how their delivery went.
+
+Several instances may deliver at once: on PostgreSQL a claim takes due rows with
+``FOR UPDATE SKIP LOCKED`` and leases them for a while, so each row goes to one instance;
+a lease that runs out (the instance died) makes the row due again. SQLite serializes
+transactions, so one instance delivers there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from models import Customer, Notification, ReturnRequest
+from services.chat.messages import Button, Reply
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 5
+BACKOFF = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
+MONEY_PARAMS = {"amount", "refunded"}
+TIME_PARAMS = {"deadline"}
+
+
+class Status:
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+    UNREACHABLE = "unreachable"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One claimed message, ready to render in the recipient's language and send."""
+
+    id: int
+    template: str
+    params: dict[str, Any]
+    chat_id: int
+    language: str
+    attempts: int
+    customer_id: int | None
+    request_id: int | None
+
+
+def _due(now: datetime) -> Q:
+    pending = Q(status=Status.PENDING, due_at__lte=now)
+    abandoned = Q(status=Status.SENDING, claimed_until__lt=now)
+    return pending | abandoned
+
+
+async def claim_due(
+    now: datetime, *, staff_chat_id: int | None, staff_language: str = "en", limit: int = 50
+) -> list[Delivery]:
+    """Lease up to ``limit`` due messages to this instance; skip those with nowhere to go."""
+    async with in_transaction():
+        rows = (
+            await Notification.filter(_due(now))
+            .order_by("due_at", "id")
+            .limit(limit)
+            .select_for_update(skip_locked=True)
+        )
+        await Notification.filter(id__in=[r.id for r in rows]).update(
+            status=Status.SENDING, claimed_until=now + LEASE
+        )
+    deliveries = []
+    for row in rows:
+        delivery = await _delivery(row, staff_chat_id, staff_language)
+        if delivery is None:
+            await finish(row.id, Status.SKIPPED, now, "no chat to deliver to")
+        else:
+            deliveries.append(delivery)
+    return deliveries
+
+
+async def _delivery(
+    row: Notification, staff_chat: int | None, staff_language: str
+) -> Delivery | None:
+    if row.staff_chat:
+        chat_id, language = staff_chat, staff_language
+    else:
+        customer = await Customer.get(id=row.customer_id)
+        if customer.unreachable:
+            return None
+        chat_id, language = customer.telegram_user_id, customer.language
+    if chat_id is None:
+        return None
+    number = row.params.get("number")
+    request = await ReturnRequest.get_or_none(number=number) if number else None
+    return Delivery(
+        id=row.id,
+        template=row.template,
+        params=_typed(row.params),
+        chat_id=chat_id,
+        language=language,
+        attempts=row.attempts,
+        customer_id=row.customer_id,
+        request_id=request.id if request else None,
+    )
+
+
+def _typed(params: dict[str, Any]) -> dict[str, Any]:
+    """Give stored JSON parameters back their types: money as Decimal, times as datetime."""
+    typed = dict(params)
+    for name in MONEY_PARAMS & typed.keys():
+        typed[name] = Decimal(typed[name])
+    for name in TIME_PARAMS & typed.keys():
+        typed[name] = datetime.fromisoformat(typed[name])
+    return typed
+
+
+async def finish(notification_id: int, status: str, now: datetime, error: str = "") -> None:
+    await Notification.filter(id=notification_id).update(
+        status=status,
+        last_error=error[:500],
+        claimed_until=None,
+        sent_at=now if status == Status.SENT else None,
+    )
+
+
+async def mark_sent(notification_id: int, now: datetime) -> None:
+    """The message reached Telegram."""
+    await finish(notification_id, Status.SENT, now)
+
+
+async def mark_unreachable(delivery: Delivery, now: datetime, error: str) -> None:
+    """The customer blocked the bot: remember it and stop trying."""
+    await finish(delivery.id, Status.UNREACHABLE, now, error)
+    if delivery.customer_id is not None:
+        await Customer.filter(id=delivery.customer_id).update(unreachable=True)
+
+
+async def mark_failed(delivery: Delivery, now: datetime, error: str) -> None:
+    """A transient failure: try again after a backoff, or give up after the last attempt."""
+    attempts = delivery.attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        await Notification.filter(id=delivery.id).update(attempts=attempts)
+        await finish(delivery.id, Status.DEAD, now, error)
+        return
+    await Notification.filter(id=delivery.id).update(
+        status=Status.PENDING,
+        attempts=F("attempts") + 1,
+        due_at=now + BACKOFF[min(attempts - 1, len(BACKOFF) - 1)],
+        last_error=error[:500],
+        claimed_until=None,
+    )
+
+
+async def defer(delivery: Delivery, until: datetime, error: str) -> None:
+    """Telegram asked us to wait (429): try again then, without counting an attempt."""
+    await Notification.filter(id=delivery.id).update(
+        status=Status.PENDING, due_at=until, last_error=error[:500], claimed_until=None
+    )
+
+
+def notification_reply(delivery: Delivery) -> Reply:
+    """What to say for a claimed message: its catalog key, parameters and buttons."""
+    params = dict(delivery.params)
+    if "shipping_paid_by" in params:
+        params["shipping_paid_by"] = Reply(f"shipping.{params['shipping_paid_by']}")
+    if "method" in params:
+        params["method"] = Reply(f"refund_method.{params['method']}")
+    return Reply(f"notify.{delivery.template}", params, _buttons(delivery))
+
+
+def _buttons(delivery: Delivery) -> tuple[tuple[Button, ...], ...]:
+    request = delivery.request_id
+    if request is None:
+        return ()
+    if delivery.template == "survey":
+        return (tuple(Button("", f"sv:{request}:{n}", label="⭐" * n) for n in range(1, 6)),)
+    if delivery.template == "question_asked":
+        return ((Button("button.reply", f"rp:{request}"),),)
+    return ()
