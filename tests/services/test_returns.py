@@ -47,7 +47,7 @@ from models import (
 from services.followup import add_tracking_number, reply_to_question, submit_survey
 from services.ledger import is_balanced, trial_balance
 from services.policies import save_policy_rule
-from services.refunds import refund_return
+from services.refunds import refund_return, ship_replacement
 from services.review import (
     approve_return,
     ask_customer,
@@ -691,6 +691,19 @@ async def test_system_closes_only_after_auto_close_days(shop: Shop) -> None:
     [survey] = await notes("survey")
     assert survey.customer_id == shop.customer.id
     assert survey.due_at == shop.clock.now() + timedelta(days=2)
+
+
+async def test_exchanged_request_closes_after_auto_close_days_from_shipping(shop: Shop) -> None:
+    r = await inspected(shop, {"TEE-1": 1}, kind=ReturnType.EXCHANGE, replacement="CAP-1")
+    shop.clock.advance(timedelta(days=3))
+    await ship_replacement(r.id, "SF7777", actor=WAREHOUSE, clock=shop.clock)
+    shop.clock.advance(timedelta(days=7) - timedelta(seconds=1))
+    with pytest.raises(InvalidTransition):
+        await close_return(r.id, actor=SYSTEM, clock=shop.clock)
+    shop.clock.advance(timedelta(seconds=1))
+    r = await close_return(r.id, actor=SYSTEM, clock=shop.clock)
+    assert (await events(r.id))[-1] == ("system", "close", Status.EXCHANGED, Status.CLOSED)
+    assert len(await notes("survey")) == 1
 
 
 async def test_auto_close_days_come_from_policy(shop: Shop) -> None:
