@@ -128,7 +128,7 @@ async def cancel_return(
         await advance(step, note=reason)
         await release_reservations(step)
         if actor.is_customer:
-            await notify_staff(step, "return_cancelled")
+            await notify_staff(step, "return_cancelled_by_customer")
         else:
             await notify_customer(step, "return_cancelled", reason=reason)
     return ReturnView.of(step.request)

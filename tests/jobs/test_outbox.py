@@ -1,0 +1,119 @@
+"""Outbox delivery: once, in the recipient's language, through Telegram's faults."""
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from models import Customer, Notification
+from services.outbox import MAX_ATTEMPTS
+from services.review import approve_return, ask_customer
+from tests.factories import REVIEWER, open_return
+
+ROOT = Path(__file__).parents[2]
+
+
+async def approved_request(outbox):
+    view = await open_return(outbox.shop)
+    return await approve_return(view.id, actor=REVIEWER, clock=outbox.shop.clock)
+
+
+async def customer_rows(outbox):
+    return await Notification.filter(customer_id=outbox.shop.customer.id).order_by("id")
+
+
+async def test_due_messages_are_delivered_once_in_the_customers_language(outbox):
+    view = await approved_request(outbox)
+    sent = await outbox.deliver()
+    assert sent == 1  # return_approved; the staff notification has a staff chat too
+    assert await outbox.deliver() == 0
+    message = await outbox.emu.next_bot_message(outbox.chat_id)
+    assert view.number in message["text"]
+    assert "已通过" in message["text"]
+    row = (await customer_rows(outbox))[0]
+    assert (row.status, row.attempts, row.sent_at is not None) == ("sent", 0, True)
+    assert outbox.emu.delivered[outbox.chat_id] == 1
+
+
+async def test_question_carries_an_answer_button_for_its_request(outbox):
+    view = await open_return(outbox.shop)
+    await ask_customer(
+        view.id, "Is the <b>box</b> intact?", actor=REVIEWER, clock=outbox.shop.clock
+    )
+    await outbox.deliver()
+    message = await outbox.emu.next_bot_message(outbox.chat_id)
+    assert "Is the &lt;b&gt;box&lt;/b&gt; intact?" in message["text"]  # sent escaped
+    assert "Is the <b>box</b> intact?" in message["message"]["text"]  # shown literally
+    buttons = message["reply_markup"]["inline_keyboard"]
+    assert buttons[0][0]["callback_data"] == f"rp:{view.id}"
+
+
+async def test_retry_after_is_honoured_and_delivers_once(outbox):
+    await approved_request(outbox)
+    outbox.emu.inject(
+        "retry_after", count=1, method="sendMessage", chat_id=outbox.chat_id, retry_after=1
+    )
+    assert await outbox.deliver() == 1
+    assert outbox.emu.delivered[outbox.chat_id] == 1
+    assert outbox.emu.calls["sendMessage"] >= 2
+
+
+async def test_server_errors_are_retried_with_backoff_then_marked_dead(outbox):
+    await approved_request(outbox)
+    outbox.emu.inject(
+        "server_error", count=100, method="sendMessage", chat_id=outbox.chat_id, status=502
+    )
+    for _attempt in range(MAX_ATTEMPTS):
+        assert await outbox.deliver() == 0
+        row = (await customer_rows(outbox))[0]
+        outbox.shop.clock.set(row.due_at)
+    row = (await customer_rows(outbox))[0]
+    assert row.status == "dead"
+    assert row.attempts == MAX_ATTEMPTS
+    assert "Bad Gateway" in row.last_error or "502" in row.last_error
+    outbox.shop.clock.advance(timedelta(days=1))
+    calls = outbox.emu.calls["sendMessage"]
+    await outbox.deliver()
+    assert outbox.emu.calls["sendMessage"] == calls  # dead stays dead
+
+
+async def test_a_retry_waits_for_its_backoff(outbox):
+    await approved_request(outbox)
+    outbox.emu.inject("server_error", count=1, method="sendMessage", chat_id=outbox.chat_id)
+    assert await outbox.deliver() == 0
+    assert await outbox.deliver() == 0  # not due yet: the clock has not moved
+    row = (await customer_rows(outbox))[0]
+    assert (row.status, row.attempts) == ("pending", 1)
+    outbox.shop.clock.set(row.due_at)
+    assert await outbox.deliver() == 1
+    assert outbox.emu.delivered[outbox.chat_id] == 1
+
+
+async def test_a_customer_who_blocked_the_bot_is_marked_unreachable_and_not_retried(outbox):
+    view = await approved_request(outbox)
+    outbox.emu.faults.block(outbox.chat_id)
+    assert await outbox.deliver() == 0
+    assert (await Customer.get(id=outbox.shop.customer.id)).unreachable
+    row = (await customer_rows(outbox))[0]
+    assert row.status == "unreachable"
+    calls = outbox.emu.calls["sendMessage"]
+    outbox.shop.clock.advance(timedelta(hours=1))
+    await outbox.deliver()
+    assert outbox.emu.calls["sendMessage"] == calls
+    assert view.number
+
+
+def enqueued_templates() -> set[str]:
+    """Every template name the services put in the outbox."""
+    pattern = re.compile(r'(?:notify_customer|notify_staff|enqueue)\(\s*(?:step,\s*)?"([a-z_]+)"')
+    found = set()
+    for path in (ROOT / "services").rglob("*.py"):
+        found |= set(pattern.findall(path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_enqueued_template_has_a_message_in_the_catalog():
+    pot = (ROOT / "locales" / "returndesk.pot").read_text(encoding="utf-8")
+    templates = enqueued_templates()
+    assert {"return_approved", "survey", "low_stock", "staff_message"} <= templates
+    missing = [t for t in templates if f'msgid "notify.{t}"' not in pot]
+    assert not missing
