@@ -583,8 +583,9 @@ async def test_customer_cancel_releases_reservations_and_tells_staff(
         ]
     )
     assert await movements(r.id) == expected
-    [told] = await notes("return_cancelled")
+    [told] = await notes("return_cancelled_by_customer")
     assert (told.staff_chat, told.customer_id) == (True, None)
+    assert await notes("return_cancelled") == []
     await assert_books_true()
 
 
