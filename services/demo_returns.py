@@ -160,6 +160,7 @@ async def seed_returns(
         )
         if target in (Status.REFUNDED, Status.CLOSED):
             kind = ReturnType.REFUND
+        assert order.delivered_at is not None  # candidates are delivered orders
         clock = FakeClock(order.delivered_at + timedelta(days=rng.randint(1, 5)))
         draft = await _draft(rng, order, kind)
         view = await submit_return(draft, actor=Actor.customer(order.customer_id), clock=clock)

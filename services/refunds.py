@@ -95,7 +95,7 @@ async def _replacement_totals(request_id: int) -> tuple[Decimal, Decimal]:
     lines = await ReturnLine.filter(request_id=request_id).prefetch_related("replacement_product")
     for line in lines:
         units = line.resellable + line.defective
-        if line.replacement_product is not None and units:
+        if line.replacement_product is not None and line.replacement_unit_price and units:
             value += to_money(line.replacement_unit_price * units)
             cost += to_money(line.replacement_product.cost * units)
     return value, cost

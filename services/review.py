@@ -44,7 +44,11 @@ async def approve_step(step: Step) -> None:
     await advance(step, deadline_at=deadline)
     if step.request.type is ReturnType.EXCHANGE:
         lines = await ReturnLine.filter(request_id=step.request.id)
-        moves = [reserve(line.replacement_product_id, line.quantity) for line in lines]
+        moves = [
+            reserve(line.replacement_product_id, line.quantity)
+            for line in lines
+            if line.replacement_product_id is not None
+        ]
         await apply_movements(moves, step.actor, step.now, step.request)
     await notify_customer(
         step,

@@ -18,7 +18,7 @@ async def show_list(turn: Turn) -> None:
     turn.reset()
     turn.go("list")
     requests = (
-        await ReturnRequest.filter(customer_id=turn.customer.id)
+        await ReturnRequest.filter(customer_id=turn.customer_id)
         .order_by("-created_at")
         .limit(MAX_LISTED)
     )
@@ -44,10 +44,14 @@ async def show_list(turn: Turn) -> None:
     )
 
 
+MAX_ID = 2**31 - 1  # an INTEGER column: a bigger forged id must not reach the database
+
+
 async def _mine(turn: Turn, request_id: object) -> ReturnRequest | None:
-    if not str(request_id).isdigit():
+    text = str(request_id)
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
         return None
-    return await ReturnRequest.get_or_none(id=int(str(request_id)), customer_id=turn.customer.id)
+    return await ReturnRequest.get_or_none(id=int(text), customer_id=turn.customer_id)
 
 
 async def show_detail(turn: Turn, request_id: object) -> None:
@@ -77,7 +81,7 @@ async def show_detail(turn: Turn, request_id: object) -> None:
 
 
 def _actions(turn: Turn, request: ReturnRequest) -> tuple:
-    allowed = allowed_actions(Actor.customer(turn.customer.id), request.status)
+    allowed = allowed_actions(Actor.customer(turn.customer_id), request.status)
     rows = []
     if Action.REPLY in allowed:
         rows.append((turn.button("button.reply", "reply", request.id),))
@@ -174,7 +178,7 @@ async def send_reply(turn: Turn, text: str = "") -> None:
 async def survey_score(turn: Turn, request_id: str, score: str) -> None:
     """Keep a survey score pressed on the survey message (not tied to the current step)."""
     request = await _mine(turn, request_id)
-    if request is None or not score.isdigit():
+    if request is None or not (score.isascii() and score.isdigit()):
         turn.notice = "notice.unavailable"
         return
     try:

@@ -30,11 +30,11 @@ async def start_new(turn: Turn, order_number: str = "") -> None:
     """Begin a new request, at the order step or straight at an order from a deep link."""
     turn.reset()
     if order_number:
-        order = await Order.get_or_none(number=order_number, customer_id=turn.customer.id)
+        order = await Order.get_or_none(number=order_number, customer_id=turn.customer_id)
         if order is not None:
             choices = {
                 c.order_id: c
-                for c in await order_choices(turn.customer.id, await load_policy_book(), turn.now)
+                for c in await order_choices(turn.customer_id, await load_policy_book(), turn.now)
             }
             if order.id in choices and choices[order.id].eligible:
                 draft(turn)["order_id"] = order.id
@@ -46,7 +46,7 @@ async def start_new(turn: Turn, order_number: str = "") -> None:
 
 
 async def show_orders(turn: Turn) -> None:
-    choices = await order_choices(turn.customer.id, await load_policy_book(), turn.now)
+    choices = await order_choices(turn.customer_id, await load_policy_book(), turn.now)
     if not choices:
         turn.reset()
         turn.say("orders.none")
@@ -73,7 +73,7 @@ async def show_orders(turn: Turn) -> None:
 async def pick_order(turn: Turn, order_id: str) -> None:
     choices = {
         str(c.order_id): c
-        for c in await order_choices(turn.customer.id, await load_policy_book(), turn.now)
+        for c in await order_choices(turn.customer_id, await load_policy_book(), turn.now)
     }
     choice = choices.get(order_id)
     if choice is None or not choice.eligible:
@@ -85,7 +85,7 @@ async def pick_order(turn: Turn, order_id: str) -> None:
 
 
 async def _order(turn: Turn) -> Order:
-    return await Order.get(id=draft(turn)["order_id"], customer_id=turn.customer.id)
+    return await Order.get(id=draft(turn)["order_id"], customer_id=turn.customer_id)
 
 
 async def show_items(turn: Turn) -> None:
@@ -141,7 +141,7 @@ async def set_quantity(turn: Turn, raw: str) -> None:
     order = await _order(turn)
     lines = {str(c.order_line_id): c for c in await line_choices(order, await load_policy_book())}
     line = lines[turn.data["line_id"]]
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= line.available:
+    if not raw.strip().isdecimal() or not 1 <= int(raw) <= line.available:
         turn.say("error.quantity", available=line.available)
         await show_quantity(turn)
         return
@@ -196,12 +196,17 @@ async def pick_type(turn: Turn, kind: str) -> None:
 
 
 def _next_line_without_replacement(turn: Turn) -> str | None:
+    """The first chosen line that still needs a replacement (None: all have one)."""
     d = draft(turn)
     return next((line_id for line_id in d["lines"] if line_id not in d["replacements"]), None)
 
 
 async def show_replacements(turn: Turn) -> None:
     line_id = _next_line_without_replacement(turn)
+    if line_id is None:  # asked again after every line got one: choose afresh
+        draft(turn)["replacements"] = {}
+        line_id = _next_line_without_replacement(turn)
+        assert line_id is not None  # a draft at this step has at least one line
     line = await OrderLine.get(id=int(line_id)).prefetch_related("product")
     quantity = draft(turn)["lines"][line_id]
     options = await replacement_options(line, quantity)
@@ -224,13 +229,17 @@ async def show_replacements(turn: Turn) -> None:
 
 async def pick_replacement(turn: Turn, product_id: str) -> None:
     line_id = _next_line_without_replacement(turn)
+    if line_id is None:
+        turn.notice = "notice.unavailable"
+        return
     line = await OrderLine.get(id=int(line_id))
     options = {str(p.id) for p in await replacement_options(line, draft(turn)["lines"][line_id])}
-    if line_id is None or product_id not in options:
+    if product_id not in options:
         turn.notice = "notice.unavailable"
         return
     draft(turn)["replacements"][line_id] = int(product_id)
     if _next_line_without_replacement(turn) is not None:
+        turn.go("replacement")  # fresh buttons: the previous line's must not choose for this one
         await show_replacements(turn)
         return
     turn.go("photos")

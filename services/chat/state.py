@@ -42,9 +42,14 @@ class Turn:
         return self.state.data
 
     @property
-    def actor(self) -> Actor:
+    def customer_id(self) -> int:
+        """The linked customer's id (only asked once the chat is linked)."""
         assert self.customer is not None
-        return Actor.customer(self.customer.id)
+        return self.customer.id
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.customer(self.customer_id)
 
     def say(self, key: str, **params: Any) -> None:
         self.replies.append(Reply(key, params))
