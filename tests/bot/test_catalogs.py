@@ -19,7 +19,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from bot.app import COMMANDS
-from bot.i18n import (
+from locales import (
     BABEL_LOCALES,
     DOMAIN,
     LANGUAGES,
@@ -238,7 +238,7 @@ def test_russian_picks_the_right_plural_form():
 
 
 def test_missing_language_directory_is_an_error(tmp_path):
-    with pytest.raises(CatalogError, match="no catalog for ru"):
+    with pytest.raises(CatalogError, match="no returndesk catalog for ru"):
         compile_catalog("ru", tmp_path)
 
 
