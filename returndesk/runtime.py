@@ -9,11 +9,14 @@ import os
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 
 from aiohttp import web
 from telegram.ext import Application
 
-from bot.app import build_application, register_commands
+from backoffice.app import create_app
+from backoffice.keys import PHOTOS
+from bot.app import build_application, download_file, register_commands
 from bot.i18n import Renderer, load_catalogs
 from bot.webhook import WEBHOOK_PATH, add_webhook, webhook_secret
 from domain.clock import Clock, SystemClock
@@ -105,13 +108,17 @@ async def run(settings: Settings, *, demo: bool = False, clock: Clock | None = N
     await migrate(settings.database_url)
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(connected(settings.database_url))
-        web_app = web.Application()
+        zone = (await load_policy_book()).resolve("").zone
+        web_app = create_app(
+            secret_key=settings.secret_key, clock=clock, zone=zone, currency=settings.currency
+        )
         endpoint = await _bot_endpoint(settings, stack, demo)
         if endpoint is not None:
             token, base_url = endpoint
-            await stack.enter_async_context(
+            application = await stack.enter_async_context(
                 running_bot(settings, web_app, clock, base_url=base_url, token=token)
             )
+            web_app[PHOTOS] = partial(download_file, application.bot)
         await stack.enter_async_context(serving(web_app, settings.http_host, settings.http_port))
         address = f"http://{settings.http_host}:{settings.http_port}/"
         print(f"ReturnDesk is running on {address} (Ctrl+C stops it)")

@@ -60,3 +60,10 @@ async def authenticate(username: str, password: str) -> Actor | None:
         user.password_hash = _hasher.hash(password)
         await user.save(update_fields=["password_hash"])
     return Actor.staff(user.id, user.username, {Role(r) for r in user.roles})
+
+
+async def set_language(staff_id: int, language: str) -> None:
+    """Remember the staff member's page language."""
+    if language not in LANGUAGES:
+        raise ValidationError("invalid_language", value=language)
+    await StaffUser.filter(id=staff_id).update(language=language)

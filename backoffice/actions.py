@@ -1,0 +1,167 @@
+"""The actions on a request as forms: parsing each form and calling its service."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from aiohttp_session import get_session
+from multidict import MultiDictProxy
+
+from backoffice.keys import CLOCK
+from backoffice.messages import N_
+from domain.errors import DomainError, NotFound, ValidationError
+from domain.ledger import RefundMethod
+from domain.money import to_money
+from services.refunds import record_exchange_payment, refund_return, ship_replacement
+from services.review import approve_return, ask_customer, cancel_return, close_return, reject_return
+from services.warehouse import Grades, inspect_return, receive_return
+
+Form = MultiDictProxy[Any]
+
+
+def _count(form: Form, name: str) -> int:
+    raw = str(form.get(name, "0")).strip() or "0"
+    if not raw.isdigit() or len(raw) > 6:
+        raise ValidationError("invalid_quantity", field=name)
+    return int(raw)
+
+
+def _version(form: Form) -> int | None:
+    raw = str(form.get("version", ""))
+    return int(raw) if raw.isdigit() else None
+
+
+def _lines(form: Form, prefix: str) -> list[int]:
+    return [
+        int(k[len(prefix) :]) for k in form if k.startswith(prefix) and k[len(prefix) :].isdigit()
+    ]
+
+
+def _text(form: Form, name: str) -> str:
+    return str(form.get(name, ""))
+
+
+def _who(request: web.Request) -> dict[str, Any]:
+    return {"actor": request["actor"], "clock": request.app[CLOCK]}
+
+
+@dataclass(frozen=True)
+class ActionForm:
+    """One action's form: a title for its button and the call behind it."""
+
+    title: str
+    call: Callable[[web.Request, int, Form], Awaitable[object]]
+
+
+async def _approve(request: web.Request, rid: int, form: Form) -> object:
+    return await approve_return(rid, expected_version=_version(form), **_who(request))
+
+
+async def _reject(request: web.Request, rid: int, form: Form) -> object:
+    return await reject_return(
+        rid, _text(form, "reason"), expected_version=_version(form), **_who(request)
+    )
+
+
+async def _ask(request: web.Request, rid: int, form: Form) -> object:
+    return await ask_customer(
+        rid, _text(form, "question"), expected_version=_version(form), **_who(request)
+    )
+
+
+async def _cancel(request: web.Request, rid: int, form: Form) -> object:
+    return await cancel_return(
+        rid, reason=_text(form, "reason"), expected_version=_version(form), **_who(request)
+    )
+
+
+async def _receive(request: web.Request, rid: int, form: Form) -> object:
+    received = {line: _count(form, f"received_{line}") for line in _lines(form, "received_")}
+    return await receive_return(rid, received, expected_version=_version(form), **_who(request))
+
+
+async def _inspect(request: web.Request, rid: int, form: Form) -> object:
+    grades = {
+        line: Grades(
+            _count(form, f"a_{line}"), _count(form, f"b_{line}"), _count(form, f"r_{line}")
+        )
+        for line in _lines(form, "a_")
+    }
+    return await inspect_return(rid, grades, expected_version=_version(form), **_who(request))
+
+
+async def _refund(request: web.Request, rid: int, form: Form) -> object:
+    method = _text(form, "method") or RefundMethod.ORIGINAL
+    if method not in set(RefundMethod):
+        raise ValidationError("invalid_refund_method")
+    amount = _text(form, "amount").strip()
+    return await refund_return(
+        rid,
+        method=RefundMethod(method),
+        amount=to_money(amount) if amount else None,
+        reference=_text(form, "reference"),
+        expected_version=_version(form),
+        **_who(request),
+    )
+
+
+async def _pay(request: web.Request, rid: int, form: Form) -> object:
+    return await record_exchange_payment(
+        rid,
+        _text(form, "amount"),
+        reference=_text(form, "reference"),
+        **_who(request),  # type: ignore[arg-type]
+    )
+
+
+async def _ship(request: web.Request, rid: int, form: Form) -> object:
+    return await ship_replacement(
+        rid, _text(form, "tracking"), expected_version=_version(form), **_who(request)
+    )
+
+
+async def _close(request: web.Request, rid: int, form: Form) -> object:
+    return await close_return(rid, expected_version=_version(form), **_who(request))
+
+
+ACTIONS: dict[str, ActionForm] = {
+    "approve": ActionForm(N_("Approve"), _approve),
+    "reject": ActionForm(N_("Reject"), _reject),
+    "ask": ActionForm(N_("Ask the customer"), _ask),
+    "cancel": ActionForm(N_("Cancel the request"), _cancel),
+    "receive": ActionForm(N_("Receive the parcel"), _receive),
+    "inspect": ActionForm(N_("Record the inspection"), _inspect),
+    "refund": ActionForm(N_("Refund"), _refund),
+    "record_payment": ActionForm(N_("Record the customer's payment"), _pay),
+    "ship_replacement": ActionForm(N_("Ship the replacement"), _ship),
+    "close": ActionForm(N_("Close"), _close),
+}
+
+
+async def flash(
+    request: web.Request, kind: str, code: str, params: dict[str, Any] | None = None
+) -> None:
+    """Leave a message for the next page (shown once)."""
+    session = await get_session(request)
+    session["flash"] = {
+        "kind": kind,
+        "code": code,
+        "params": {k: str(v) for k, v in (params or {}).items()},
+    }
+
+
+async def run_action(
+    request: web.Request, return_id: int, work: Coroutine[Any, Any, object]
+) -> None:
+    """Await the action; a refusal becomes a message on the page, someone else's id a 404."""
+    try:
+        await work
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    except DomainError as error:
+        await flash(request, "error", error.code, error.params)
+    else:
+        await flash(request, "ok", "done")

@@ -1,0 +1,74 @@
+"""The back-office in the staff member's language: gettext and Babel formatting per request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from gettext import GNUTranslations
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+
+from backoffice.keys import CATALOGS, CURRENCY, ZONE
+from locales import BABEL_LOCALES, LANGUAGES
+
+LANGUAGE_COOKIE = "returndesk_language"
+
+
+def request_language(request: web.Request) -> str:
+    """The signed-in staff member's language, else the cookie, else the browser's, else English."""
+    staff = request.get("staff")
+    if staff is not None:
+        return str(staff.language)
+    chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+    if chosen in LANGUAGES:
+        return chosen
+    accepted = request.headers.get("Accept-Language", "").lower()
+    if accepted.startswith("zh"):
+        return "zh_Hans"
+    if accepted.startswith("ru"):
+        return "ru"
+    return "en"
+
+
+@dataclass(frozen=True)
+class Words:
+    """Translations and formats for one page: ``_("…")``, money, dates, numbers."""
+
+    language: str
+    catalog: GNUTranslations
+    currency: str
+    zone: ZoneInfo
+
+    def gettext(self, message: str) -> str:
+        return self.catalog.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, count: int) -> str:
+        return self.catalog.ngettext(singular, plural, count)
+
+    @property
+    def locale(self) -> str:
+        return BABEL_LOCALES[self.language]
+
+    def money(self, amount: Decimal | None) -> str:
+        return "—" if amount is None else format_currency(amount, self.currency, locale=self.locale)
+
+    def when(self, moment: datetime | None) -> str:
+        if moment is None:
+            return "—"
+        return format_datetime(moment.astimezone(self.zone), "short", locale=self.locale)
+
+    def day(self, moment: date | None) -> str:
+        return "—" if moment is None else format_date(moment, "medium", locale=self.locale)
+
+    def number(self, value: int | Decimal) -> str:
+        return format_decimal(value, locale=self.locale)
+
+
+def words_for(request: web.Request) -> Words:
+    language = request_language(request)
+    app = request.app
+    return Words(language, app[CATALOGS][language], app[CURRENCY], app[ZONE])

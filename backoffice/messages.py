@@ -1,0 +1,72 @@
+"""Words of the back-office that live in code: refusals by code, statuses, actions.
+
+``N_`` only marks a text for extraction into the ``backoffice`` catalog; it is translated
+when a page is rendered.
+"""
+
+from __future__ import annotations
+
+
+def N_(text: str) -> str:
+    return text
+
+
+ERRORS = {
+    "done": N_("Done."),
+    "not_found": N_("That could not be found."),
+    "return_not_found": N_("That request could not be found."),
+    "permission_denied": N_("Your roles do not allow this action."),
+    "invalid_transition": N_("This action is not possible in the request's current status."),
+    "changed_meanwhile": N_("Someone changed this request meanwhile. Please look at it again."),
+    "invalid_input": N_("Some of the input is not valid."),
+    "text_required": N_("Please write a text."),
+    "text_too_long": N_("The text is too long."),
+    "invalid_quantity": N_("A quantity is not valid."),
+    "nothing_received": N_("Count at least one received unit."),
+    "grades_do_not_match_received": N_(
+        "The grades of each line must add up to the units received."
+    ),
+    "return_line_not_found": N_("That line is not part of this request."),
+    "refund_exceeds_refundable": N_("The refund is more than what is still owed to the customer."),
+    "invalid_refund_method": N_("Choose a refund method."),
+    "invalid_amount": N_("The amount is not a valid sum of money."),
+    "payment_exceeds_due": N_("The payment is more than the customer owes."),
+    "difference_unpaid": N_("The customer has not paid the price difference yet."),
+    "not_refund_request": N_("This is an exchange, not a refund."),
+    "not_exchange_request": N_("This is a refund, not an exchange."),
+    "invalid_tracking_number": N_(
+        "That is not a tracking number (4–40 letters, digits or dashes)."
+    ),
+    "insufficient_stock": N_("There is not enough stock for this."),
+    "close_not_due": N_("It is too early to close this request automatically."),
+}
+
+STATUSES = {
+    "submitted": N_("Submitted"),
+    "needs_info": N_("Needs information"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+    "cancelled": N_("Cancelled"),
+    "received": N_("Received"),
+    "inspected": N_("Inspected"),
+    "refunded": N_("Refunded"),
+    "exchanged": N_("Exchanged"),
+    "closed": N_("Closed"),
+}
+
+EVENTS = {
+    "submit": N_("submitted"),
+    "approve": N_("approved"),
+    "reject": N_("rejected"),
+    "ask": N_("asked the customer"),
+    "reply": N_("the customer replied"),
+    "cancel": N_("cancelled"),
+    "add_tracking": N_("tracking number added"),
+    "expire": N_("expired"),
+    "receive": N_("received"),
+    "inspect": N_("inspected"),
+    "refund": N_("refunded"),
+    "record_payment": N_("payment recorded"),
+    "ship_replacement": N_("replacement shipped"),
+    "close": N_("closed"),
+}

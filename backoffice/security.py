@@ -1,0 +1,136 @@
+"""Sessions, sign-in, CSRF, login throttling, security headers and error pages."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp_session import get_session, new_session
+
+from domain.returns import Actor, Role
+from models import StaffUser
+
+log = logging.getLogger("returndesk.backoffice")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PUBLIC_PREFIXES = ("/login", "/static/", "/healthz", "/readyz", "/api/", "/telegram/")
+CSRF_FIELD = "csrf_token"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+
+
+class LoginThrottle:
+    """At most ``attempts`` failed sign-ins per username and per address in ``window`` seconds."""
+
+    def __init__(self, attempts: int = 5, window: float = 900.0) -> None:
+        self.attempts, self.window = attempts, window
+        self._failures: dict[str, deque[float]] = {}
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        failures = self._failures.setdefault(key, deque())
+        while failures and failures[0] <= now - self.window:
+            failures.popleft()
+        return failures
+
+    def blocked(self, *keys: str) -> bool:
+        now = time.monotonic()
+        return any(len(self._recent(key, now)) >= self.attempts for key in keys)
+
+    def failed(self, *keys: str) -> None:
+        now = time.monotonic()
+        for key in keys:
+            self._recent(key, now).append(now)
+
+    def succeeded(self, *keys: str) -> None:
+        for key in keys:
+            self._failures.pop(key, None)
+
+
+async def csrf_token(request: web.Request) -> str:
+    """This session's CSRF token (made on first use)."""
+    session = await get_session(request)
+    if CSRF_FIELD not in session:
+        session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    return str(session[CSRF_FIELD])
+
+
+async def start_session(request: web.Request, staff_id: int) -> None:
+    """Sign in: a brand-new session (new id, new CSRF token) holding only the staff id."""
+    session = await new_session(request)
+    session["staff_id"] = staff_id
+    session["sid"] = secrets.token_urlsafe(16)
+    session[CSRF_FIELD] = secrets.token_urlsafe(32)
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+@web.middleware
+async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error as a page in the staff member's language; never a traceback."""
+    try:
+        return await handler(request)
+    except web.HTTPException as error:
+        if error.status < 400 or request.path.startswith(("/api/", "/telegram/")):
+            raise
+        return _error_page(request, error.status)
+    except Exception:
+        log.exception("error on %s %s", request.method, request.path)
+        return _error_page(request, 500)
+
+
+def _error_page(request: web.Request, status: int) -> web.StreamResponse:
+    response = aiohttp_jinja2.render_template("error.html", request, {"status": status})
+    response.set_status(status)
+    return response
+
+
+@web.middleware
+async def signed_in(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Load the staff member behind the session; send anyone else to the sign-in page."""
+    session = await get_session(request)
+    staff = None
+    if "staff_id" in session:
+        staff = await StaffUser.get_or_none(id=session["staff_id"], active=True)
+    if staff is not None:
+        request["staff"] = staff
+        request["actor"] = Actor.staff(staff.id, staff.username, {Role(r) for r in staff.roles})
+    elif not request.path.startswith(PUBLIC_PREFIXES):
+        raise web.HTTPSeeOther(f"/login?next={request.rel_url}")
+    return await handler(request)
+
+
+@web.middleware
+async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every form POST carries this session's CSRF token, or is refused with 403."""
+    exempt = request.path.startswith(("/api/", "/telegram/"))
+    if request.method in UNSAFE_METHODS and not exempt:
+        form = await request.post()
+        sent = str(form.get(CSRF_FIELD, ""))
+        expected = (await get_session(request)).get(CSRF_FIELD, "")
+        if not expected or not hmac.compare_digest(sent, str(expected)):
+            raise web.HTTPForbidden(text="CSRF token missing or wrong")
+    return await handler(request)
+
+
+def require_roles(request: web.Request, *roles: Role) -> Actor:
+    """The signed-in actor, if they hold one of ``roles`` (admin always does); else 403."""
+    actor: Actor = request["actor"]
+    if not actor.roles & {*roles, Role.ADMIN}:
+        raise web.HTTPForbidden(text="not allowed for your roles")
+    return actor

@@ -1,0 +1,71 @@
+"""Signing in and out, and choosing the page language."""
+
+from __future__ import annotations
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp_session import get_session
+
+from backoffice.i18n import LANGUAGE_COOKIE
+from backoffice.keys import THROTTLE
+from backoffice.security import start_session
+from locales import LANGUAGES
+from services.staff import authenticate, set_language
+
+routes = web.RouteTableDef()
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site (never //elsewhere or a full URL) is followed after sign-in."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@routes.get("/login", name="login")
+@aiohttp_jinja2.template("login.html")
+async def login_form(request: web.Request) -> dict[str, object]:
+    """Show the sign-in form."""
+    return {"next": _safe_next(request.query.get("next", "/")), "failed": False}
+
+
+@routes.post("/login")
+async def login(request: web.Request) -> web.StreamResponse:
+    """Check the password (throttled per name and address) and start a fresh session."""
+    form = await request.post()
+    username = str(form.get("username", "")).strip().lower()[:64]
+    throttle = request.app[THROTTLE]
+    keys = (f"user:{username}", f"addr:{request.remote}")
+    actor = (
+        None
+        if throttle.blocked(*keys)
+        else await authenticate(username, str(form.get("password", "")))
+    )
+    if actor is None:
+        throttle.failed(*keys)
+        context = {"next": _safe_next(str(form.get("next", "/"))), "failed": True}
+        response = aiohttp_jinja2.render_template("login.html", request, context)
+        response.set_status(429 if throttle.blocked(*keys) else 401)
+        return response
+    throttle.succeeded(*keys)
+    await start_session(request, actor.id or 0)
+    raise web.HTTPSeeOther(_safe_next(str(form.get("next", "/"))))
+
+
+@routes.post("/logout", name="logout")
+async def logout(request: web.Request) -> web.StreamResponse:
+    """End the session."""
+    (await get_session(request)).invalidate()
+    raise web.HTTPSeeOther("/login")
+
+
+@routes.post("/language", name="language")
+async def choose_language(request: web.Request) -> web.StreamResponse:
+    """Switch the page language (and remember it on the staff account)."""
+    form = await request.post()
+    language = str(form.get("language", ""))
+    if language not in LANGUAGES:
+        raise web.HTTPBadRequest(text="unknown language")
+    if "staff" in request:
+        await set_language(request["staff"].id, language)
+    response = web.HTTPSeeOther(_safe_next(str(form.get("next", "/"))))
+    response.set_cookie(LANGUAGE_COOKIE, language, httponly=True, samesite="Lax", max_age=31536000)
+    raise response

@@ -1,0 +1,94 @@
+"""The queue, one request, and the actions on it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import aiohttp_jinja2
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from backoffice.actions import ACTIONS, run_action
+from backoffice.keys import CLOCK, ZONE
+from domain.errors import DomainError
+from services.followup import send_message_to_customer
+from services.queue import QueueFilter, list_returns, return_detail
+
+routes = web.RouteTableDef()
+
+
+def _date(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise web.HTTPBadRequest(text="dates are YYYY-MM-DD") from None
+
+
+def queue_filter(query: MultiDictProxy[str]) -> QueueFilter:
+    """The queue's filters from the query string; bad values are refused with 400."""
+    assignee = query.get("assignee", "")
+    if assignee and not assignee.isdigit():
+        raise web.HTTPBadRequest(text="assignee must be a staff id")
+    return QueueFilter(
+        status=query.get("status", ""),
+        reason=query.get("reason", ""),
+        type=query.get("type", ""),
+        channel=query.get("channel", ""),
+        assignee=int(assignee) if assignee else None,
+        since=_date(query.get("since", "")),
+        until=_date(query.get("until", "")),
+        search=query.get("q", "")[:100],
+    )
+
+
+@routes.get("/returns", name="queue")
+@aiohttp_jinja2.template("queue.html")
+async def show_queue(request: web.Request) -> dict[str, object]:
+    """Show one page of the filtered, searched queue."""
+    filters = queue_filter(request.query)
+    page = await list_returns(filters, zone=request.app[ZONE], cursor=request.query.get("after"))
+    return {"page": page, "filters": filters, "query": request.query}
+
+
+def _return_id(request: web.Request) -> int:
+    raw = request.match_info["return_id"]
+    if not raw.isdigit():
+        raise web.HTTPNotFound()
+    return int(raw)
+
+
+@routes.get("/returns/{return_id}", name="return_page")
+@aiohttp_jinja2.template("return.html")
+async def show_return(request: web.Request) -> dict[str, object]:
+    """Show a request in full with the actions this person may take now."""
+    try:
+        detail = await return_detail(_return_id(request), request["actor"])
+    except DomainError:
+        raise web.HTTPNotFound() from None
+    return {"detail": detail, "forms": ACTIONS}
+
+
+@routes.post("/returns/{return_id}/message", name="return_message")
+async def post_message(request: web.Request) -> web.StreamResponse:
+    """Write to the customer in the request's thread."""
+    return_id = _return_id(request)
+    form = await request.post()
+    await run_action(
+        request,
+        return_id,
+        send_message_to_customer(
+            return_id, str(form.get("text", "")), actor=request["actor"], clock=request.app[CLOCK]
+        ),
+    )
+    raise web.HTTPSeeOther(f"/returns/{return_id}#thread")
+
+
+@routes.post("/returns/{return_id}/{action}", name="return_action")
+async def post_action(request: web.Request) -> web.StreamResponse:
+    """Take one action on the request (the services check role, status and version)."""
+    return_id, name = _return_id(request), request.match_info["action"]
+    if name not in ACTIONS:
+        raise web.HTTPNotFound()
+    form = await request.post()
+    await run_action(request, return_id, ACTIONS[name].call(request, return_id, form))
+    raise web.HTTPSeeOther(f"/returns/{return_id}")

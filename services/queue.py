@@ -1,0 +1,246 @@
+"""What staff read: the queue of requests, one request in full, the dashboard's counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tortoise.expressions import Q
+from tortoise.functions import Count
+
+from domain.errors import NotFound
+from domain.ledger import Account
+from domain.policy import PolicyDecision
+from domain.returns import OPEN_STATUSES, Action, Actor, Status, allowed_actions
+from domain.stock import Location
+from models import (
+    Attachment,
+    Message,
+    Refund,
+    ReturnEvent,
+    ReturnLine,
+    ReturnRequest,
+    StockLevel,
+)
+from services.ledger import credit_balance
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What a staff member asked the queue for; empty fields do not filter."""
+
+    status: str = ""
+    reason: str = ""
+    type: str = ""
+    channel: str = ""
+    assignee: int | None = None
+    since: date | None = None
+    until: date | None = None
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    number: str
+    status: Status
+    type: str
+    reason_code: str
+    customer_name: str
+    order_number: str
+    channel: str
+    created_at: datetime
+    status_changed_at: datetime
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    next_cursor: str | None
+
+
+def _search(text: str) -> Q:
+    text = text.strip()
+    if text.upper().startswith("RMA-"):
+        return Q(number=text.upper())
+    digits = text.replace(" ", "").replace("-", "")
+    if digits.lstrip("+").isdigit() and len(digits) >= 7:
+        phone = digits if digits.startswith("+") else f"+{digits}"
+        return Q(customer__phone=phone)
+    return Q(order__number=text) | Q(customer__name__icontains=text)
+
+
+def _filtered(query: QueueFilter, zone: ZoneInfo) -> Any:
+    found = ReturnRequest.all()
+    exact = {"status": query.status, "reason_code": query.reason, "type": query.type}
+    found = found.filter(**{k: v for k, v in exact.items() if v})
+    if query.channel:
+        found = found.filter(order__channel=query.channel)
+    if query.assignee is not None:
+        found = found.filter(assigned_to_id=query.assignee)
+    if query.since:
+        found = found.filter(created_at__gte=datetime.combine(query.since, time(0), zone))
+    if query.until:
+        end = datetime.combine(query.until + timedelta(days=1), time(0), zone)
+        found = found.filter(created_at__lt=end)
+    if query.search.strip():
+        found = found.filter(_search(query.search))
+    return found
+
+
+def _cursor_filter(cursor: str | None) -> Q:
+    """Keyset paging: rows older than the cursor's (created_at, id), never an OFFSET count."""
+    if not cursor:
+        return Q()
+    stamp, _, last_id = cursor.rpartition("_")
+    try:
+        moment, identity = datetime.fromisoformat(stamp), int(last_id)
+    except ValueError:
+        return Q()
+    return Q(created_at__lt=moment) | Q(created_at=moment, id__lt=identity)
+
+
+async def list_returns(
+    query: QueueFilter, *, zone: ZoneInfo, cursor: str | None = None, size: int = PAGE_SIZE
+) -> QueuePage:
+    """One page of the queue, newest first."""
+    rows = (
+        await _filtered(query, zone)
+        .filter(_cursor_filter(cursor))
+        .order_by("-created_at", "-id")
+        .limit(size + 1)
+        .select_related("customer", "order")
+    )
+    page = [
+        QueueRow(
+            r.id,
+            r.number,
+            Status(r.status),
+            str(r.type),
+            r.reason_code,
+            r.customer.name,
+            r.order.number,
+            r.order.channel,
+            r.created_at,
+            r.status_changed_at,
+        )
+        for r in rows[:size]
+    ]
+    more = len(rows) > size
+    next_cursor = f"{page[-1].created_at.isoformat()}_{page[-1].id}" if more and page else None
+    return QueuePage(page, next_cursor)
+
+
+@dataclass(frozen=True)
+class LineView:
+    id: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    replacement: str
+    replacement_price: Decimal | None
+    received: int
+    resellable: int
+    defective: int
+    refused: int
+
+
+@dataclass(frozen=True)
+class ReturnDetail:
+    request: ReturnRequest
+    customer_name: str
+    customer_phone: str
+    order_number: str
+    channel: str
+    decision: PolicyDecision
+    lines: list[LineView]
+    events: list[ReturnEvent]
+    messages: list[Message]
+    attachments: list[Attachment]
+    refunds: list[Refund]
+    refundable: Decimal
+    actions: list[Action] = field(default_factory=list)
+
+
+async def return_detail(return_id: int, actor: Actor) -> ReturnDetail:
+    """Everything about one request, with the actions this actor may take now."""
+    request = await ReturnRequest.get_or_none(id=return_id).select_related("customer", "order")
+    if request is None or not actor.is_staff:
+        raise NotFound("return_not_found", return_id=return_id)
+    lines = await ReturnLine.filter(request_id=return_id).prefetch_related(
+        "order_line__product", "replacement_product"
+    )
+    return ReturnDetail(
+        request=request,
+        customer_name=request.customer.name,
+        customer_phone=request.customer.phone,
+        order_number=request.order.number,
+        channel=request.order.channel,
+        decision=PolicyDecision.from_snapshot(request.policy_decision),
+        lines=[_line_view(line) for line in lines],
+        events=await ReturnEvent.filter(request_id=return_id).order_by("id"),
+        messages=await Message.filter(request_id=return_id).order_by("id"),
+        attachments=await Attachment.filter(request_id=return_id).order_by("id"),
+        refunds=await Refund.filter(request_id=return_id).order_by("id"),
+        refundable=await _refundable(return_id),
+        actions=allowed_actions(actor, Status(request.status)),
+    )
+
+
+async def _refundable(return_id: int) -> Decimal:
+    return await credit_balance(Account.REFUNDS_PAYABLE, return_id)
+
+
+def _line_view(line: ReturnLine) -> LineView:
+    product = line.order_line.product
+    replacement = line.replacement_product
+    return LineView(
+        id=line.id,
+        sku=product.sku,
+        name=product.name,
+        quantity=line.quantity,
+        unit_price=line.order_line.unit_price,
+        replacement=replacement.name if replacement else "",
+        replacement_price=line.replacement_unit_price,
+        received=line.received_quantity,
+        resellable=line.resellable,
+        defective=line.defective,
+        refused=line.refused,
+    )
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    open_by_status: dict[str, int]
+    low_stock: list[tuple[str, str, int, int]]
+
+
+async def dashboard(open_statuses: Sequence[Status] = tuple(OPEN_STATUSES)) -> Dashboard:
+    """Open requests per status and the products at or under their low-stock threshold."""
+    rows = (
+        await ReturnRequest.filter(status__in=list(open_statuses))
+        .group_by("status")
+        .annotate(count=Count("id"))
+        .values("status", "count")
+    )
+    counts = {str(s): 0 for s in open_statuses}
+    counts.update({str(row["status"]): int(row["count"]) for row in rows})
+    return Dashboard(counts, await low_stock())
+
+
+async def low_stock(limit: int = 20) -> list[tuple[str, str, int, int]]:
+    """Products whose sellable level is at or under their threshold: sku, name, level, threshold."""
+    levels = await StockLevel.filter(location=Location.SELLABLE).select_related("product")
+    low = [
+        (lv.product.sku, lv.product.name, lv.quantity, lv.product.low_stock_threshold)
+        for lv in levels
+        if lv.product.active and lv.quantity <= lv.product.low_stock_threshold
+    ]
+    return sorted(low, key=lambda item: item[2])[:limit]
