@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import Message, Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.i18n import Renderer
@@ -65,6 +68,8 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     outcome = await handle_incoming(incoming, clock=context.bot_data[CLOCK])
     if outcome.duplicate:
         if update.callback_query is not None:
-            await update.callback_query.answer()
+            # answered the first time round; Telegram refuses a second answer
+            with contextlib.suppress(BadRequest):
+                await update.callback_query.answer()
         return
     await send_outcome(update, context, outcome)

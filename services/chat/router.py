@@ -169,7 +169,7 @@ async def _command(turn: Turn, name: str, argument: str) -> None:
 
 STEP_BUTTONS: dict[str, dict[str, Handler]] = {
     "order": {"order": open_.pick_order},
-    "items": {"item": open_.pick_item, "items_done": lambda t, _a: _enter(t, "reason")},
+    "items": {"item": open_.pick_item, "items_done": lambda t, _a: _items_done(t)},
     "quantity": {"qty": open_.set_quantity},
     "reason": {"reason": open_.pick_reason},
     "type": {"type": open_.pick_type},
@@ -186,6 +186,13 @@ STEP_BUTTONS: dict[str, dict[str, Handler]] = {
     "reply": {"send_reply": lambda t, _a: follow.send_reply(t)},
     "survey_comment": {},
 }
+
+
+async def _items_done(turn: Turn) -> None:
+    if not open_.draft(turn)["lines"]:  # Continue is only offered once an item is chosen
+        turn.notice = "notice.unavailable"
+        return
+    await _enter(turn, "reason")
 
 
 async def _enter(turn: Turn, step: str) -> None:

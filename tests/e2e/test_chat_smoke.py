@@ -29,6 +29,7 @@ async def test_refund_with_a_photo_end_to_end(desk):
     photos = await li.reply()
     await li.press(photos, "Done")
     description = await li.reply()
+    assert "Anything else" in description["text"]
     await li.say("The seam is torn <b>badly</b>")
     summary = await li.reply()
     assert "allowed" in summary["text"]

@@ -1,0 +1,242 @@
+"""Following requests in the chat (SPEC §5): list, detail, cancel, tracking, answers, survey.
+
+The requests are opened and moved along by the services, as the back-office would; the
+customer then acts on them in the chat in their language. The language matrix runs on
+SQLite; the tracking flow also runs on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.returns import Status
+from models import Attachment, ChatState, Customer, Message, ReturnEvent, ReturnRequest, Survey
+from services.review import ask_customer
+from tests.e2e.flows import (
+    Chat,
+    approved,
+    button,
+    by_language,
+    closed_refund,
+    labels,
+    on_both_databases,
+    submitted,
+    verbs,
+)
+from tests.factories import REVIEWER
+
+
+@pytest.fixture
+def db_kind() -> str:
+    """The language matrix runs on SQLite; ``on_both_databases`` adds PostgreSQL."""
+    return "sqlite"
+
+
+@by_language
+async def test_cancel_from_the_detail_cancels_the_request_and_writes_the_event(
+    desk, lang: str
+) -> None:
+    request = await submitted(desk)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+
+    listed = await chat.my(request)
+    detail = await chat.detail(listed, request)
+    assert button(detail, "cancel_req", request.id)["text"] == chat.t("button.cancel_request")
+    assert ("tracking", str(request.id)) not in verbs(detail)
+    await chat.press(detail, "cancel_req", request.id)
+    await chat.expect("cancel.done", number=request.number)
+
+    await request.refresh_from_db()
+    assert request.status is Status.CANCELLED
+    event = await ReturnEvent.filter(request_id=request.id).order_by("-id").first()
+    assert event is not None
+    assert (event.action, event.actor) == ("cancel", f"customer:{desk.shop.customer.id}")
+    assert (event.from_status, event.to_status) == (Status.SUBMITTED, Status.CANCELLED)
+    listed = await chat.my(request)
+    detail = await chat.detail(listed, request)
+    assert chat.t("event.cancel", when=event.created_at, note=event.note) in detail["text"]
+    assert ("cancel_req", str(request.id)) not in verbs(detail)
+
+
+@by_language
+async def test_tracking_number_is_saved_after_an_invalid_one_is_explained(desk, lang: str) -> None:
+    await _tracking(desk, lang)
+
+
+@on_both_databases
+async def test_tracking_number_on_both_databases(desk) -> None:
+    await _tracking(desk, "ru")
+
+
+async def _tracking(desk, lang: str) -> None:
+    request = await approved(desk)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+
+    listed = await chat.my(request)
+    detail = await chat.detail(listed, request)
+    await chat.expect("detail.deadline", deadline=request.deadline_at, tracking="—")
+    assert button(detail, "tracking", request.id)["text"] == chat.t("button.tracking")
+    await chat.press(detail, "tracking", request.id)
+    ask = await chat.expect("tracking.ask", number=request.number)
+    assert labels(ask) == [chat.t("button.back"), chat.t("button.cancel")]
+
+    await chat.say("no!")
+    await chat.expect("error.invalid_tracking_number")
+    await chat.expect("tracking.ask", number=request.number)
+    await request.refresh_from_db()
+    assert request.tracking_number == ""
+    assert (await ChatState.get(chat_id=chat.user_id)).step == "tracking"
+
+    await chat.say("  SF1234567890 ")
+    await chat.expect("tracking.done", number=request.number, tracking="SF1234567890")
+
+    await request.refresh_from_db()
+    assert (request.status, request.tracking_number) == (Status.APPROVED, "SF1234567890")
+    event = await ReturnEvent.filter(request_id=request.id).order_by("-id").first()
+    assert event is not None
+    assert (event.action, event.note) == ("add_tracking", "SF1234567890")
+
+
+@by_language
+async def test_answering_the_reviewers_question_with_text_and_a_photo(desk, lang: str) -> None:
+    request = await submitted(desk)
+    question = "Is the <seam> torn on both sides?"
+    await ask_customer(request.id, question, actor=REVIEWER, clock=desk.shop.clock)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+
+    listed = await chat.my(request)
+    detail = await chat.detail(listed, request)
+    assert "&lt;seam&gt;" in detail["text"]
+    assert "<seam>" not in detail["text"]
+    assert button(detail, "reply", request.id)["text"] == chat.t("button.reply")
+    await chat.press(detail, "reply", request.id)
+    await chat.expect("reply.ask", plural=0, number=request.number, count=0)
+    photo = await chat.photo(b"the torn seam")
+    prompt = await chat.expect("reply.ask", plural=1, number=request.number, count=1)
+    assert button(prompt, "send_reply")["text"] == chat.t("button.send")
+    await chat.say("Yes, both sides.")
+    await chat.expect("reply.done", number=request.number)
+
+    await request.refresh_from_db()
+    assert request.status is Status.SUBMITTED
+    answer = await Message.get(request_id=request.id, from_customer=True)
+    assert (answer.text, answer.author) == ("Yes, both sides.", f"customer:{desk.shop.customer.id}")
+    [attachment] = await Attachment.filter(message_id=answer.id)
+    assert attachment.telegram_file_id == photo["message"]["photo"][-1]["file_id"]
+    assert attachment.request_id == request.id
+    event = await ReturnEvent.filter(request_id=request.id).order_by("-id").first()
+    assert event is not None
+    assert (event.action, event.to_status) == ("reply", Status.SUBMITTED)
+
+
+@by_language
+async def test_answering_with_photos_only_and_the_send_button(desk, lang: str) -> None:
+    request = await submitted(desk)
+    await ask_customer(request.id, "Photo of the label?", actor=REVIEWER, clock=desk.shop.clock)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    anchor = await chat.my(request)  # any message of the bot carries the global answer button
+
+    await chat.press_data(anchor, f"rp:{request.id}")
+    await chat.expect("reply.ask", plural=0, number=request.number, count=0)
+    await chat.photo(b"label 1")
+    await chat.expect("reply.ask", plural=1, number=request.number, count=1)
+    await chat.photo(b"label 2")
+    prompt = await chat.expect("reply.ask", plural=2, number=request.number, count=2)
+    await chat.press(prompt, "send_reply")
+    await chat.expect("reply.done", number=request.number)
+
+    answer = await Message.get(request_id=request.id, from_customer=True)
+    assert answer.text == ""
+    assert await Attachment.filter(message_id=answer.id).count() == 2
+
+
+@by_language
+async def test_survey_score_then_a_comment(desk, lang: str) -> None:
+    request = await closed_refund(desk)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    anchor = desk.emu.messages(chat.user_id)[-1]
+
+    for score in ("0", "6", "four"):
+        await chat.expect_unavailable(await chat.press_data(anchor, f"sv:{request.id}:{score}"))
+    assert await Survey.all().count() == 0
+    press = await chat.emu.press_button(
+        chat.user_id, anchor["message_id"], data=f"sv:{request.id}:4"
+    )
+    thanks = await chat.expect("survey.thanks", score=4)
+    assert await chat.notice(press) is None
+    assert labels(thanks) == [chat.t("button.skip")]
+    survey = await Survey.get(request_id=request.id)
+    assert (survey.score, survey.comment) == (4, "")
+
+    await chat.say("Quick refund, thank you <3")
+    await chat.expect("survey.comment_saved")
+
+    survey = await Survey.get(request_id=request.id)
+    assert (survey.score, survey.comment) == (4, "Quick refund, thank you <3")
+    assert (await ChatState.get(chat_id=chat.user_id)).step == ""
+
+    again = await chat.press_data(anchor, f"sv:{request.id}:5")
+    await chat.expect_unavailable(again)
+    assert (await Survey.get(request_id=request.id)).score == 4
+
+
+@by_language
+async def test_survey_comment_can_be_skipped(desk, lang: str) -> None:
+    request = await closed_refund(desk)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+
+    await chat.press_data(desk.emu.messages(chat.user_id)[-1], f"sv:{request.id}:1")
+    thanks = await chat.expect("survey.thanks", score=1)
+    await chat.press(thanks, "cancel")
+    await chat.expect("flow.cancelled")
+    survey = await Survey.get(request_id=request.id)
+    assert (survey.score, survey.comment) == (1, "")
+
+
+@by_language
+async def test_list_is_empty_without_requests(desk, lang: str) -> None:
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    await chat.command("my")
+    await chat.expect("list.empty")
+
+
+@by_language
+async def test_switching_the_language(desk, lang: str) -> None:
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    target = "ru" if lang != "ru" else "zh_Hans"
+
+    await chat.command("language")
+    pick = await chat.expect("language.pick")
+    assert labels(pick) == ["English", "简体中文", "Русский"]
+    await chat.press_data(pick, f"lang:{target}")
+    chat.lang = target
+    await chat.expect("language.set")
+    await chat.command("my")
+    await chat.expect("list.empty")
+
+    assert (await ChatState.get(chat_id=chat.user_id)).language == target
+    assert (await Customer.get(id=desk.shop.customer.id)).language == target
+
+
+async def test_detail_back_returns_to_the_list(desk) -> None:
+    first = await submitted(desk)
+    second = await submitted(desk, items={"MUG-1": 1}, reason="changed_mind", photos=())
+    chat = Chat.open(desk, "ru")
+    await chat.link()
+
+    listed = await chat.my(second, first)
+    assert chat.t("list.pick", plural=2, count=2) != chat.t("list.pick", plural=1, count=1)
+    detail = await chat.detail(listed, first)
+    await chat.press(detail, "back")
+    listed = await chat.expect("list.pick", plural=2, count=2)
+    detail = await chat.detail(listed, second)
+    assert ("cancel_req", str(second.id)) in verbs(detail)
+    assert await ReturnRequest.filter(status=Status.SUBMITTED).count() == 2

@@ -1,0 +1,240 @@
+"""Opening a request in the chat (SPEC §5), in every language, through the real bot.
+
+Each flow links the customer, opens a request step by step and checks what the customer
+sees (the catalog's text in their language) and what the database holds afterwards. The
+language matrix runs on SQLite; the refund flow also runs on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from domain.returns import ReturnType, Status
+from models import Attachment, Order, ReturnEvent, ReturnLine, ReturnRequest
+from services.chat import Reply
+from tests.e2e.flows import (
+    SO1_LAST_DAY,
+    Chat,
+    Draft,
+    by_language,
+    labels,
+    on_both_databases,
+    order_reply,
+    verbs,
+)
+from tests.factories import place_order
+
+
+@pytest.fixture
+def db_kind() -> str:
+    """The language matrix runs on SQLite; ``on_both_databases`` adds PostgreSQL."""
+    return "sqlite"
+
+
+@on_both_databases
+async def test_refund_with_photos_on_both_databases(desk) -> None:
+    await _refund_with_photos(desk, "zh_Hans")
+
+
+@by_language
+async def test_refund_with_photos_is_submitted_with_its_photos_and_description(
+    desk, lang: str
+) -> None:
+    await _refund_with_photos(desk, lang)
+
+
+async def _refund_with_photos(desk, lang: str) -> None:
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    draft = Draft(items=(("TEE-1", 2), ("CAP-1", 1)), photos=2)
+    summary = await chat.open_until("summary", draft)
+    total = Decimal("255.00")  # 2 × 100.00 + 55.00 (CAP-1 was sold at 55.00, not its 60.00 list)
+    assert sum(q * desk.shop.lines[s].unit_price for s, q in draft.items) == total
+
+    request = await chat.confirm(summary)
+
+    assert request.status is Status.SUBMITTED
+    assert request.type is ReturnType.REFUND
+    assert (request.reason_code, request.description) == ("quality_defect", draft.description)
+    lines = await ReturnLine.filter(request_id=request.id).order_by("id")
+    assert [(ln.order_line_id, ln.quantity, ln.replacement_product_id) for ln in lines] == [
+        (desk.shop.lines["TEE-1"].id, 2, None),
+        (desk.shop.lines["CAP-1"].id, 1, None),
+    ]
+    photos = await Attachment.filter(request_id=request.id).order_by("id")
+    sent = [
+        m for m in desk.emu.messages(chat.user_id, include_user=True) if "photo" in m["message"]
+    ]
+    sent_ids = [m["message"]["photo"][-1]["file_id"] for m in sent if not m["from_bot"]]
+    assert [p.telegram_file_id for p in photos] == sent_ids
+    assert len(sent_ids) == 2
+    [event] = await ReturnEvent.filter(request_id=request.id)
+    assert (event.action, event.actor) == ("submit", f"customer:{desk.shop.customer.id}")
+    assert request.customer_id == desk.shop.customer.id
+
+
+@by_language
+async def test_exchange_for_a_dearer_replacement_shows_the_difference(desk, lang: str) -> None:
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    draft = Draft(
+        items=(("TEE-1", 1),),
+        reason="size_fit",
+        kind="exchange",
+        replacements=("TEE-2",),
+        photos=0,
+        description="",
+    )
+    summary = await chat.open_until("summary", draft)
+    difference = chat.t(
+        "summary.exchange_item",
+        name="Product TEE-1",
+        quantity=1,
+        replacement="Product TEE-2",
+        difference=Decimal("50.00"),
+    )
+    assert difference in summary["text"]
+    assert "50" in difference
+
+    request = await chat.confirm(summary)
+
+    assert request.type is ReturnType.EXCHANGE
+    assert (request.reason_code, request.description) == ("size_fit", "")
+    [line] = await ReturnLine.filter(request_id=request.id)
+    assert line.replacement_product_id == desk.shop.products["TEE-2"].id
+    assert line.replacement_unit_price == Decimal("150.00")
+    assert await Attachment.filter(request_id=request.id).count() == 0
+
+
+@by_language
+async def test_exchange_for_a_cheaper_replacement_of_two_units(desk, lang: str) -> None:
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    draft = Draft(
+        items=(("TEE-1", 2), ("MUG-1", 1)),
+        reason="wrong_item",
+        kind="exchange",
+        replacements=("CAP-1", "MUG-1"),
+        photos=1,
+    )
+    summary = await chat.open_until("summary", draft)
+    cheaper = chat.t(
+        "summary.exchange_item",
+        name="Product TEE-1",
+        quantity=2,
+        replacement="Product CAP-1",
+        difference=Decimal("-80.00"),  # (60.00 - 100.00) × 2
+    )
+    assert cheaper in summary["text"]
+
+    request = await chat.confirm(summary)
+
+    lines = await ReturnLine.filter(request_id=request.id).order_by("id")
+    products = desk.shop.products
+    assert [
+        (ln.quantity, ln.replacement_product_id, ln.replacement_unit_price) for ln in lines
+    ] == [
+        (2, products["CAP-1"].id, Decimal("60.00")),
+        (1, products["MUG-1"].id, Decimal("80.00")),
+    ]
+
+
+@by_language
+async def test_an_order_past_its_window_says_why_and_until_when_without_a_button(
+    desk, lang: str
+) -> None:
+    clock = desk.shop.clock
+    await place_order(
+        clock, "SO-9", "+8613800000001", clock.now() - timedelta(days=30), [("TEE-1", 1, "99.00")]
+    )
+    old = await Order.get(number="SO-9")
+    chat = Chat.open(desk, lang)
+    await chat.link()
+
+    orders = await chat.new_request()
+
+    # delivered on 8 February (shop time): the 15-day window ran 9–23 February
+    closed = order_reply(old, date(2026, 2, 23), "window_closed")
+    eligible = order_reply(desk.shop.order, SO1_LAST_DAY)
+    assert orders["text"] == chat.t("orders.pick", orders=(eligible, closed))
+    assert chat.t(closed.key, **closed.params) in orders["text"]
+    assert ("order", str(old.id)) not in verbs(orders)
+    assert labels(orders) == [chat.t("button.order", number="SO-1"), chat.t("button.cancel")]
+
+
+@by_language
+async def test_a_non_returnable_item_is_never_offered(desk, lang: str) -> None:
+    clock = desk.shop.clock
+    await place_order(
+        clock, "SO-3", "+8613800000001", clock.now() - timedelta(days=1), [("SOAP-1", 2, "20.00")]
+    )
+    soap_only = await Order.get(number="SO-3")
+    chat = Chat.open(desk, lang)
+    await chat.link()
+
+    orders = await chat.new_request()
+
+    refused = chat.t(
+        "orders.not_returnable", number="SO-3", date=soap_only.ordered_at, until=date(2026, 3, 24)
+    )
+    assert refused in orders["text"].splitlines()
+    assert ("order", str(soap_only.id)) not in verbs(orders)
+    items = await chat.pick_order(orders)  # checks SOAP-1 is not among SO-1's items
+    assert "SOAP-1" not in "".join(labels(items))
+
+
+@by_language
+async def test_back_returns_to_the_previous_step_and_keeps_the_choices(desk, lang: str) -> None:
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    draft = Draft(items=(("MUG-1", 3),), reason="changed_mind", photos=0, description="")
+    summary = await chat.open_until("summary", draft)
+
+    await chat.press(summary, "back")
+    description = await chat.expect("description.ask", max=1000)
+    await chat.press(description, "back")
+    photos = await chat.expect_photos(draft, 0)
+    await chat.press(photos, "back")
+    kinds = await chat.expect("type.pick")
+    await chat.press(kinds, "type", "refund")
+    photos = await chat.expect_photos(draft, 0)
+    await chat.press(photos, "photos_done")
+    description = await chat.expect("description.ask", max=1000)
+    await chat.press(description, "describe")
+    summary = await chat.expect_summary(draft)
+    request = await chat.confirm(summary)
+
+    [line] = await ReturnLine.filter(request_id=request.id)
+    assert (line.order_line_id, line.quantity) == (desk.shop.lines["MUG-1"].id, 3)
+
+
+@by_language
+async def test_cancel_on_a_step_forgets_the_draft_and_sends_nothing(desk, lang: str) -> None:
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    photos = await chat.open_until("photos")
+
+    await chat.press(photos, "cancel")
+
+    await chat.expect("flow.cancelled")
+    assert await ReturnRequest.all().count() == 0
+    await chat.command("cancel")
+    await chat.expect("flow.nothing")
+
+
+@by_language
+async def test_a_quality_reason_needs_a_photo_before_done(desk, lang: str) -> None:
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    photos = await chat.open_until("photos")
+    assert ("photos_done", "") not in verbs(photos)
+    await chat.say("here it comes")
+    await chat.expect("error.wrong_input", expected=Reply("expect.photos"))
+    await chat.expect_photos(Draft(), 0)
+
+    await chat.photo()
+    photos = await chat.expect_photos(Draft(), 1)
+    await chat.photos_done(photos)
