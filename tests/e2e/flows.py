@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -133,7 +133,6 @@ class Chat:
     desk: Desk
     lang: str
     user_id: int = 0
-    sent: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def open(cls, desk: Desk, lang: str = "en", name: str = "Li") -> Chat:
