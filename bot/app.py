@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import Bot, BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
 
 from bot.handlers import CLOCK, RENDERER, on_update
@@ -56,7 +57,11 @@ async def register_commands(application: Application, renderer: Renderer) -> Non
             await application.bot.set_my_commands(commands)
 
 
-async def download_file(bot: Bot, file_id: str) -> bytes:
-    """A file the customer sent, fetched through the Bot API (the token stays server-side)."""
-    telegram_file = await bot.get_file(file_id)
-    return bytes(await telegram_file.download_as_bytearray())
+async def download_file(bot: Bot, file_id: str) -> bytes | None:
+    """A file the customer sent, fetched through the Bot API (the token stays server-side);
+    None when Telegram no longer has it."""
+    try:
+        telegram_file = await bot.get_file(file_id)
+        return bytes(await telegram_file.download_as_bytearray())
+    except TelegramError:
+        return None

@@ -160,9 +160,17 @@ def check_action(actor: Actor, status: Status, action: Action) -> Status:
     return next_status(status, action)
 
 
-def allowed_actions(actor: Actor, status: Status) -> list[Action]:
-    """List the actions this actor may take on a request in ``status``."""
-    return [a for (s, a) in TRANSITIONS if s == status and can_take(actor, a)]
+# Actions that make no sense for the other type of request.
+NOT_FOR_TYPE: dict[ReturnType, frozenset[Action]] = {
+    ReturnType.REFUND: frozenset({A.RECORD_PAYMENT, A.SHIP_REPLACEMENT}),
+    ReturnType.EXCHANGE: frozenset({A.REFUND}),
+}
+
+
+def allowed_actions(actor: Actor, status: Status, kind: ReturnType | None = None) -> list[Action]:
+    """List the actions this actor may take on a request in ``status`` (of type ``kind``)."""
+    excluded = NOT_FOR_TYPE[kind] if kind else frozenset()
+    return [a for (s, a) in TRANSITIONS if s == status and can_take(actor, a) and a not in excluded]
 
 
 def mermaid_diagram() -> str:

@@ -19,7 +19,8 @@ from domain.clock import SystemClock
 from domain.errors import DomainError
 from domain.returns import Actor
 from returndesk.database import connected, migrate
-from returndesk.runtime import run
+from returndesk.logs import configure_logging
+from returndesk.runtime import PARTS, Plan, run
 from returndesk.settings import Settings, SettingsError, load_settings
 from services.demo import DEMO_CUSTOMER_PHONE, seed_demo, shop_is_empty
 from services.imports import (
@@ -32,6 +33,7 @@ from services.imports import (
 from services.staff import add_staff_user
 
 T = TypeVar("T")
+MIN_SECRET_KEY = 32
 IMPORTERS = {"products": upsert_products, "customers": upsert_customers, "orders": upsert_orders}
 
 
@@ -186,14 +188,25 @@ def demo_command(ctx: click.Context) -> None:
     click.echo(
         f"Play a customer: share a contact with phone {DEMO_CUSTOMER_PHONE} in the chat page."
     )
-    asyncio.run(run(settings, demo=True))
+    asyncio.run(run(settings, Plan(demo=True)))
 
 
 @main.command("serve")
+@click.option(
+    "--only",
+    "parts",
+    multiple=True,
+    type=click.Choice(PARTS),
+    help="Run only these parts (repeat it); all of them by default.",
+)
+@click.option("--log-json", is_flag=True, help="Log JSON lines (for log collectors).")
 @click.pass_context
-def serve_command(ctx: click.Context) -> None:
-    """Run ReturnDesk: the bot (polling, or webhook when a public URL is set) and the web server."""
+def serve_command(ctx: click.Context, parts: tuple[str, ...], log_json: bool) -> None:
+    """Run ReturnDesk: back-office, API, webhook, bot and scheduler (or some of them)."""
     settings = _settings(ctx)
-    if not settings.secret_key:
-        raise click.ClickException("RETURNDESK_SECRET_KEY is required (at least 32 characters)")
-    asyncio.run(run(settings))
+    if len(settings.secret_key) < MIN_SECRET_KEY:
+        raise click.ClickException(
+            f"RETURNDESK_SECRET_KEY is required ({MIN_SECRET_KEY}+ characters)"
+        )
+    configure_logging(json_lines=log_json)
+    asyncio.run(run(settings, Plan(frozenset(parts or PARTS))))

@@ -1,5 +1,6 @@
-"""One event loop: the database, the bot (polling or webhook), the web server; started in
-order and stopped in reverse."""
+"""One event loop: the database, the bot (polling or webhook), the scheduler and the web
+server; started in order, stopped in reverse (the web server first stops taking requests,
+then the bot finishes the updates in hand, then the database closes)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from functools import partial
 
 from aiohttp import web
@@ -23,11 +25,29 @@ from domain.clock import Clock, SystemClock
 from emulator import Emulator
 from jobs.scheduler import build_scheduler
 from returndesk.database import connected, migrate
+from returndesk.health import add_health
 from returndesk.settings import Settings
 from services.policies import load_policy_book
 
 log = logging.getLogger("returndesk")
 DEMO_TOKEN = "100000:RETURNDESK-DEMO"
+PARTS = ("backoffice", "api", "webhook", "bot", "scheduler")
+SHUTDOWN_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which parts this process runs."""
+
+    parts: frozenset[str] = frozenset(PARTS)
+    demo: bool = False
+
+    def has(self, part: str) -> bool:
+        return part in self.parts
+
+    @property
+    def web(self) -> bool:
+        return bool(self.parts & {"backoffice", "api", "webhook"})
 
 
 async def _renderer(settings: Settings) -> Renderer:
@@ -37,46 +57,63 @@ async def _renderer(settings: Settings) -> Renderer:
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, web_app: web.Application, clock: Clock, *, base_url: str, token: str
+    settings: Settings,
+    web_app: web.Application,
+    clock: Clock,
+    plan: Plan,
+    *,
+    base_url: str,
+    token: str,
 ) -> AsyncIterator[Application]:
-    """Start the bot by polling, or by webhook when a public URL is set; stop it after."""
+    """The bot's Application: updates by polling or webhook (if this process takes them),
+    and the outbox scheduler (if this process runs it)."""
     webhook = bool(settings.webhook_url)
+    takes_updates = plan.has("bot")
     application = build_application(
         token,
         base_url=base_url,
         clock=clock,
         renderer=await _renderer(settings),
-        polling=not webhook,
+        polling=takes_updates and not webhook,
     )
-    if webhook:
+    if takes_updates and webhook and plan.has("webhook"):
         add_webhook(web_app, application, webhook_secret(settings.secret_key))
     async with application:
-        await register_commands(application, application.bot_data["renderer"])
         await application.start()
-        scheduler = build_scheduler(
-            application.bot,
-            application.bot_data["renderer"],
-            clock=clock,
-            staff_chat_id=settings.staff_chat_id,
-        )
-        scheduler.start()
-        if webhook:
-            url = settings.webhook_url.rstrip("/") + WEBHOOK_PATH
-            await application.bot.set_webhook(url, secret_token=webhook_secret(settings.secret_key))
-        else:
-            await application.updater.start_polling(timeout=10)
+        if takes_updates:
+            await _take_updates(application, settings, webhook)
+        scheduler = None
+        if plan.has("scheduler"):
+            scheduler = build_scheduler(
+                application.bot,
+                application.bot_data["renderer"],
+                clock=clock,
+                staff_chat_id=settings.staff_chat_id,
+            )
+            scheduler.start()
         try:
             yield application
         finally:
             if application.updater and application.updater.running:
                 await application.updater.stop()
-            scheduler.shutdown(wait=True)
+            if scheduler is not None:
+                scheduler.shutdown(wait=True)
             await application.stop()
+
+
+async def _take_updates(application: Application, settings: Settings, webhook: bool) -> None:
+    await register_commands(application, application.bot_data["renderer"])
+    if webhook:
+        url = settings.webhook_url.rstrip("/") + WEBHOOK_PATH
+        await application.bot.set_webhook(url, secret_token=webhook_secret(settings.secret_key))
+    else:
+        await application.updater.start_polling(timeout=10)
 
 
 @asynccontextmanager
 async def serving(web_app: web.Application, host: str, port: int) -> AsyncIterator[None]:
-    runner = web.AppRunner(web_app)
+    """Serve ``web_app``; on exit stop taking requests and let those in hand finish."""
+    runner = web.AppRunner(web_app, shutdown_timeout=SHUTDOWN_SECONDS)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     try:
@@ -86,13 +123,15 @@ async def serving(web_app: web.Application, host: str, port: int) -> AsyncIterat
 
 
 async def _bot_endpoint(
-    settings: Settings, stack: AsyncExitStack, demo: bool
+    settings: Settings, stack: AsyncExitStack, plan: Plan
 ) -> tuple[str, str] | None:
     """Where the bot talks: Telegram (or TELEGRAM_API_URL), the demo's emulator, or nowhere."""
+    if not plan.parts & {"bot", "scheduler"}:
+        return None
     if settings.telegram_bot_token:
         return settings.telegram_bot_token, settings.telegram_api_url
-    if not demo:
-        log.warning("No TELEGRAM_BOT_TOKEN: serving everything but the bot.")
+    if not plan.demo:
+        log.warning("No TELEGRAM_BOT_TOKEN: serving everything but the bot and the outbox.")
         return None
     emulator = Emulator(token=DEMO_TOKEN)
     await emulator.start(settings.http_host, settings.http_port + 1)
@@ -101,33 +140,54 @@ async def _bot_endpoint(
     return DEMO_TOKEN, emulator.base_url
 
 
-async def run(settings: Settings, *, demo: bool = False, clock: Clock | None = None) -> None:
-    """Run until SIGINT or SIGTERM."""
+async def _web_app(settings: Settings, clock: Clock, plan: Plan) -> web.Application:
+    zone = (await load_policy_book()).resolve("").zone
+    web_app = web.Application()
+    add_health(web_app)
+    if plan.has("backoffice") or plan.has("api"):
+        create_app(
+            secret_key=settings.secret_key,
+            clock=clock,
+            zone=zone,
+            currency=settings.currency,
+            app=web_app,
+        )
+    return web_app
+
+
+async def run(settings: Settings, plan: Plan | None = None, *, clock: Clock | None = None) -> None:
+    """Run the planned parts until SIGINT or SIGTERM."""
+    plan = plan or Plan()
     clock = clock or SystemClock()
     os.environ.setdefault("PTB_TIMEDELTA", "1")  # RetryAfter.retry_after as a timedelta
     await migrate(settings.database_url)
+    stop = _stop_event()
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(connected(settings.database_url))
-        zone = (await load_policy_book()).resolve("").zone
-        web_app = create_app(
-            secret_key=settings.secret_key, clock=clock, zone=zone, currency=settings.currency
-        )
-        endpoint = await _bot_endpoint(settings, stack, demo)
+        web_app = await _web_app(settings, clock, plan)
+        endpoint = await _bot_endpoint(settings, stack, plan)
         if endpoint is not None:
             token, base_url = endpoint
             application = await stack.enter_async_context(
-                running_bot(settings, web_app, clock, base_url=base_url, token=token)
+                running_bot(settings, web_app, clock, plan, base_url=base_url, token=token)
             )
             web_app[PHOTOS] = partial(download_file, application.bot)
         await stack.enter_async_context(serving(web_app, settings.http_host, settings.http_port))
+        log.info(
+            "running %s on http://%s:%s/",
+            ", ".join(sorted(plan.parts)),
+            settings.http_host,
+            settings.http_port,
+        )
         address = f"http://{settings.http_host}:{settings.http_port}/"
         print(f"ReturnDesk is running on {address} (Ctrl+C stops it)")
-        await _until_stopped()
+        await stop.wait()
+        log.info("stopping: no new requests or updates; finishing those in hand")
 
 
-async def _until_stopped() -> None:
+def _stop_event() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
+    return stop

@@ -15,7 +15,7 @@ from tortoise.functions import Count
 from domain.errors import NotFound
 from domain.ledger import Account
 from domain.policy import PolicyDecision
-from domain.returns import OPEN_STATUSES, Action, Actor, Status, allowed_actions
+from domain.returns import OPEN_STATUSES, Action, Actor, ReturnType, Status, allowed_actions
 from domain.stock import Location
 from models import (
     Attachment,
@@ -190,7 +190,7 @@ async def return_detail(return_id: int, actor: Actor) -> ReturnDetail:
         attachments=await Attachment.filter(request_id=return_id).order_by("id"),
         refunds=await Refund.filter(request_id=return_id).order_by("id"),
         refundable=await _refundable(return_id),
-        actions=allowed_actions(actor, Status(request.status)),
+        actions=allowed_actions(actor, Status(request.status), ReturnType(request.type)),
     )
 
 

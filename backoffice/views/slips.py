@@ -34,6 +34,8 @@ async def show_attachment(request: web.Request) -> web.StreamResponse:
     if file_id is None or fetch is None:
         raise web.HTTPNotFound()
     data = await fetch(file_id)
+    if data is None:
+        raise web.HTTPNotFound()
     return web.Response(
         body=data, content_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
     )
