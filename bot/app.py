@@ -6,7 +6,7 @@ from telegram import Bot, BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
 
-from bot.handlers import CLOCK, RENDERER, on_update
+from bot.handlers import CLOCK, RENDERER, on_error, on_update
 from bot.i18n import Renderer
 from bot.processor import ChatOrderedProcessor
 from domain.clock import Clock
@@ -45,6 +45,7 @@ def build_application(
     application.bot_data[CLOCK] = clock
     application.bot_data[RENDERER] = renderer
     application.add_handler(TypeHandler(Update, on_update))
+    application.add_error_handler(on_error)
     return application
 
 

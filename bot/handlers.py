@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.i18n import Renderer
 from bot.render import send_reply
+from domain.clock import Clock
 from services.chat import Incoming, Outcome, handle_incoming
+from services.chat.state import language_from_telegram
+from services.health import DATABASE_DOWN
+
+log = logging.getLogger(__name__)
 
 CLOCK, RENDERER = "clock", "renderer"
 
@@ -65,7 +72,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     incoming = parse_update(update)
     if incoming is None:
         return
-    outcome = await handle_incoming(incoming, clock=context.bot_data[CLOCK])
+    outcome = await _handle_patiently(incoming, context.bot_data[CLOCK])
     if outcome.duplicate:
         if update.callback_query is not None:
             # answered the first time round; Telegram refuses a second answer
@@ -73,3 +80,37 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 await update.callback_query.answer()
         return
     await send_outcome(update, context, outcome)
+
+
+DATABASE_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 15, 30)
+
+
+async def _handle_patiently(incoming: Incoming, clock: Clock) -> Outcome:
+    """Handle the update; while the database is away (a restart), wait and try again, so
+    the customer's message is not lost — each try is one transaction, so none is doubled."""
+    for delay in DATABASE_RETRY_DELAYS:
+        try:
+            return await handle_incoming(incoming, clock=clock)
+        except DATABASE_DOWN as error:
+            log.warning(
+                "database unavailable (%s); retrying update %s in %ss",
+                type(error).__name__,
+                incoming.update_id,
+                delay,
+            )
+            await asyncio.sleep(delay)
+    return await handle_incoming(incoming, clock=clock)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure and tell the customer to try again, in their language."""
+    log.error("update failed", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    renderer: Renderer = context.bot_data[RENDERER]
+    user = update.effective_user
+    language = language_from_telegram(user.language_code or "") if user else "en"
+    with contextlib.suppress(TelegramError):
+        await context.bot.send_message(
+            update.effective_chat.id, renderer.word("error.try_again", language)
+        )

@@ -1,57 +1,22 @@
-"""Gettext catalogs (Babel) and the rendering of ``Reply`` values into HTML text.
-
-Catalogs are compiled from ``locales/<lang>/LC_MESSAGES/returndesk.po`` when the bot
-starts; a missing or empty catalog is an error, never silent English.
-"""
+"""The rendering of ``Reply`` values into HTML text in the chat's language (Babel)."""
 
 from __future__ import annotations
 
 import html
-import io
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from gettext import GNUTranslations
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
+from locales import BABEL_LOCALES, load_catalogs
 from services.chat import Reply
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
-LANGUAGES = ("en", "zh_Hans", "ru")
-BABEL_LOCALES = {"en": "en", "zh_Hans": "zh_Hans_CN", "ru": "ru_RU"}
-DOMAIN = "returndesk"
-
-
-class CatalogError(RuntimeError):
-    """A language's catalog is missing or unusable."""
-
-
-def compile_catalog(language: str, locales_dir: Path = LOCALES_DIR) -> GNUTranslations:
-    """Compile one language's .po file in memory and load it."""
-    path = locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    try:
-        with path.open("rb") as po_file:
-            catalog = read_po(po_file, locale=BABEL_LOCALES[language])
-    except OSError as error:
-        raise CatalogError(f"no catalog for {language}: {error}") from None
-    if not len(catalog):
-        raise CatalogError(f"the catalog for {language} is empty")
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return GNUTranslations(buffer)
-
-
-def load_catalogs(locales_dir: Path = LOCALES_DIR) -> dict[str, GNUTranslations]:
-    """Compile every language's catalog."""
-    return {language: compile_catalog(language, locales_dir) for language in LANGUAGES}
+__all__ = ["Renderer", "load_catalogs"]
 
 
 class Renderer:
