@@ -18,13 +18,13 @@ from backoffice.i18n import words_for
 from backoffice.keys import CATALOGS, CLOCK, CURRENCY, THROTTLE, ZONE
 from backoffice.messages import ERRORS, EVENTS, STATUSES
 from backoffice.navigation import menu_for
-from backoffice.views import auth, dashboard, returns, slips
+from backoffice.views import api, auth, dashboard, returns, slips, tokens
 from domain.clock import Clock
 from locales import load_catalogs
 
 HERE = Path(__file__).resolve().parent
 SESSION_HOURS = 10
-VIEWS = (auth, dashboard, slips, returns)
+VIEWS = (auth, dashboard, slips, returns, tokens, api)
 
 
 def session_storage(secret_key: str, *, secure: bool) -> EncryptedCookieStorage:
