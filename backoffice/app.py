@@ -18,13 +18,32 @@ from backoffice.i18n import words_for
 from backoffice.keys import CATALOGS, CLOCK, CURRENCY, THROTTLE, ZONE
 from backoffice.messages import ERRORS, EVENTS, STATUSES
 from backoffice.navigation import menu_for
-from backoffice.views import api, auth, dashboard, returns, slips, tokens
+from backoffice.views import (
+    api,
+    audit,
+    auth,
+    customers,
+    dashboard,
+    exports,
+    finance,
+    imports,
+    inventory,
+    policies,
+    returns,
+    slips,
+    staff,
+    tokens,
+)
 from domain.clock import Clock
 from locales import load_catalogs
 
 HERE = Path(__file__).resolve().parent
 SESSION_HOURS = 10
-VIEWS = (auth, dashboard, slips, returns, tokens, api)
+# exports come before returns and inventory: /returns/export.csv is not a request's id
+VIEWS = (
+    *(auth, dashboard, exports, slips, returns, tokens, api),
+    *(inventory, finance, customers, policies, staff, imports, audit),
+)
 
 
 def session_storage(secret_key: str, *, secure: bool) -> EncryptedCookieStorage:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -57,3 +60,139 @@ async def active_reason_class(code: str) -> ReasonClass:
     if reason is None:
         raise NotFound("unknown_reason", reason=code)
     return ReasonClass(reason.policy_class)
+
+
+# The editor's reads and the reason codes' upkeep ------------------------------------------
+
+REASON_CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")
+REASON_LABEL_MAX = 60
+REASON_LANGUAGES = ("en", "zh_Hans", "ru")
+
+
+@dataclass(frozen=True)
+class RuleView:
+    """One stored policy rule: its scope, key, settings and last change."""
+
+    scope: str
+    key: str
+    settings: dict[str, Any]
+    updated_by: str
+    updated_at: datetime
+
+
+def _rule_view(rule: PolicyRule) -> RuleView:
+    return RuleView(rule.scope, rule.key, dict(rule.settings), rule.updated_by, rule.updated_at)
+
+
+async def list_policy_rules() -> list[RuleView]:
+    """Every stored rule: the default first, then channels, categories and SKUs by key."""
+    rules = [_rule_view(r) for r in await PolicyRule.all()]
+    return sorted(rules, key=lambda r: (SCOPES.index(r.scope), r.key))
+
+
+async def policy_rule(scope: str, key: str) -> RuleView | None:
+    """The stored rule of one scope and key, if there is one."""
+    rule = await PolicyRule.get_or_none(scope=scope, key=key)
+    return _rule_view(rule) if rule else None
+
+
+async def delete_policy_rule(scope: str, key: str, *, actor: Actor) -> None:
+    """Remove a channel, category or SKU override (the default cannot be removed)."""
+    if Role.ADMIN not in actor.roles:
+        raise PermissionDenied(action="edit_policy")
+    if scope not in SCOPES[1:]:
+        raise ValidationError("invalid_policy_scope", scope=scope)
+    if not await PolicyRule.filter(scope=scope, key=key).delete():
+        raise NotFound("policy_rule_not_found", scope=scope, key=key)
+
+
+@dataclass(frozen=True)
+class ReasonView:
+    code: str
+    policy_class: ReasonClass
+    labels: dict[str, str]
+    active: bool
+    position: int
+
+
+def _reason_view(reason: ReasonCode) -> ReasonView:
+    return ReasonView(
+        reason.code,
+        ReasonClass(reason.policy_class),
+        dict(reason.labels),
+        reason.active,
+        reason.position,
+    )
+
+
+async def list_reason_codes() -> list[ReasonView]:
+    """Every reason code, retired ones too, in the order customers see them."""
+    return [_reason_view(r) for r in await ReasonCode.all().order_by("position", "code")]
+
+
+def _admin(actor: Actor) -> None:
+    if Role.ADMIN not in actor.roles:
+        raise PermissionDenied(action="edit_reasons")
+
+
+async def _reason(code: str) -> ReasonCode:
+    reason = await ReasonCode.get_or_none(code=code)
+    if reason is None:
+        raise NotFound("unknown_reason", reason=code)
+    return reason
+
+
+async def add_reason_code(
+    code: str, policy_class: str, *, labels: Mapping[str, str] | None = None, actor: Actor
+) -> ReasonView:
+    """Create a reason code tied to a policy class, shown last; refuse bad or taken codes."""
+    _admin(actor)
+    if not REASON_CODE.fullmatch(code):
+        raise ValidationError("invalid_reason_code", field="code", value=code)
+    if policy_class not in set(ReasonClass):
+        raise ValidationError("invalid_reason_class", field="policy_class", value=policy_class)
+    clean = {lang: _reason_label(lang, text) for lang, text in (labels or {}).items() if text}
+    async with in_transaction():
+        if await ReasonCode.exists(code=code):
+            raise ValidationError("reason_code_taken", field="code", value=code)
+        last = await ReasonCode.all().order_by("-position").first()
+        reason = await ReasonCode.create(
+            code=code,
+            policy_class=policy_class,
+            labels=clean,
+            position=(last.position + 1) if last else 0,
+        )
+    return _reason_view(reason)
+
+
+def _reason_label(language: str, label: str) -> str:
+    if language not in REASON_LANGUAGES:
+        raise ValidationError("invalid_language", field="language", value=language)
+    label = label.strip()
+    if len(label) > REASON_LABEL_MAX:
+        raise ValidationError("text_too_long", field=f"label_{language}", max=REASON_LABEL_MAX)
+    return label
+
+
+async def rename_reason_code(code: str, labels: Mapping[str, str], *, actor: Actor) -> ReasonView:
+    """Set the reason's label in the given languages; an empty label removes that language's
+    own label (the chat then falls back to its catalog's wording)."""
+    _admin(actor)
+    clean = {language: _reason_label(language, text) for language, text in labels.items()}
+    async with in_transaction():
+        reason = await _reason(code)
+        kept = {k: v for k, v in dict(reason.labels).items() if k not in clean}
+        reason.labels = {**kept, **{k: v for k, v in clean.items() if v}}
+        await reason.save(update_fields=["labels"])
+    return _reason_view(reason)
+
+
+async def set_reason_active(code: str, active: bool, *, actor: Actor) -> ReasonView:
+    """Retire a reason (customers no longer see it; old requests keep it) or bring it back."""
+    _admin(actor)
+    reason = await _reason(code)
+    if active is False and await ReasonCode.filter(active=True).exclude(code=code).count() == 0:
+        raise ValidationError("last_reason_code", field="code", value=code)
+    reason.active = active
+    await reason.save(update_fields=["active"])
+    return _reason_view(reason)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.transactions import in_transaction
 
-from domain.errors import ValidationError
+from domain.errors import NotFound, PermissionDenied, ValidationError
 from domain.returns import STAFF, Actor, Role
 from models import StaffUser
 
@@ -67,3 +70,99 @@ async def set_language(staff_id: int, language: str) -> None:
     if language not in LANGUAGES:
         raise ValidationError("invalid_language", value=language)
     await StaffUser.filter(id=staff_id).update(language=language)
+
+
+# Staff accounts in the back-office (admins only) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffView:
+    id: int
+    username: str
+    roles: tuple[str, ...]
+    language: str
+    active: bool
+    updated_by: str
+    updated_at: datetime
+
+
+def _staff_view(user: StaffUser) -> StaffView:
+    return StaffView(
+        user.id,
+        user.username,
+        tuple(user.roles),
+        user.language,
+        user.active,
+        user.updated_by,
+        user.updated_at,
+    )
+
+
+def _admin(actor: Actor) -> None:
+    if Role.ADMIN not in actor.roles:
+        raise PermissionDenied(action="manage_staff")
+
+
+async def list_staff_users() -> list[StaffView]:
+    """Every staff account, active ones first, by name."""
+    users = await StaffUser.all().order_by("-active", "username")
+    return [_staff_view(u) for u in users]
+
+
+async def staff_user(staff_id: int) -> StaffView:
+    """One staff account; NotFound if there is none."""
+    user = await StaffUser.get_or_none(id=staff_id)
+    if user is None:
+        raise NotFound("staff_not_found", staff_id=staff_id)
+    return _staff_view(user)
+
+
+async def create_staff_user(
+    username: str, password: str, roles: Iterable[str], *, language: str, actor: Actor
+) -> StaffView:
+    """``add_staff_user`` on an admin's behalf: the same checks, and who did it is kept."""
+    _admin(actor)
+    async with in_transaction():
+        user = await add_staff_user(username, password, roles, language=language)
+        user.updated_by = actor.label
+        await user.save(update_fields=["updated_by", "updated_at"])
+    return _staff_view(user)
+
+
+async def _active_admins_besides(staff_id: int) -> int:
+    users = await StaffUser.filter(active=True).exclude(id=staff_id)
+    return sum(1 for u in users if str(Role.ADMIN) in u.roles)
+
+
+async def set_staff_active(staff_id: int, active: bool, *, actor: Actor) -> StaffView:
+    """Deactivate an account (its sessions end at the next page) or reactivate it.
+
+    Refused for one's own account and for the last active admin, so nobody locks the
+    shop out of its back-office.
+    """
+    _admin(actor)
+    async with in_transaction():
+        user = await StaffUser.get_or_none(id=staff_id)
+        if user is None:
+            raise NotFound("staff_not_found", staff_id=staff_id)
+        if not active and staff_id == actor.id:
+            raise ValidationError("cannot_deactivate_self")
+        admin = str(Role.ADMIN) in user.roles
+        if not active and admin and await _active_admins_besides(staff_id) == 0:
+            raise ValidationError("last_admin")
+        user.active, user.updated_by = active, actor.label
+        await user.save(update_fields=["active", "updated_by", "updated_at"])
+    return _staff_view(user)
+
+
+async def reset_password(staff_id: int, password: str, *, actor: Actor) -> StaffView:
+    """Give an account a new password (kept only as an argon2 hash)."""
+    _admin(actor)
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError("password_too_short", field="password", minimum=MIN_PASSWORD)
+    user = await StaffUser.get_or_none(id=staff_id)
+    if user is None:
+        raise NotFound("staff_not_found", staff_id=staff_id)
+    user.password_hash, user.updated_by = _hasher.hash(password), actor.label
+    await user.save(update_fields=["password_hash", "updated_by", "updated_at"])
+    return _staff_view(user)

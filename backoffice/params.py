@@ -1,0 +1,37 @@
+"""Reading ids, dates and cursors from paths and query strings; bad ones are 404 or 400."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+MAX_ID_DIGITS = 12
+
+
+def path_id(request: web.Request, name: str) -> int:
+    """An id from the path; anything but a plausible id is a 404, like an id one may not see."""
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
+        raise web.HTTPNotFound()
+    return int(raw)
+
+
+def query_int(query: MultiDictProxy[str], name: str) -> int | None:
+    """A cursor or offset from the query string (absent: None)."""
+    raw = query.get(name, "")
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
+        raise web.HTTPBadRequest(text=f"{name} must be a whole number")
+    return int(raw)
+
+
+def query_date(query: MultiDictProxy[str], name: str) -> date | None:
+    """A YYYY-MM-DD day from the query string (absent: None)."""
+    raw = query.get(name, "")
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise web.HTTPBadRequest(text="dates are YYYY-MM-DD") from None

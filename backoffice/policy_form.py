@@ -1,0 +1,69 @@
+"""The policy editor's form: one input per setting, text in, typed settings out.
+
+A blank input means "not set here" (the scope inherits it). What cannot be read as its
+type is passed on as text, so the service refuses it naming the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from multidict import MultiDictProxy
+
+from domain.errors import ValidationError
+from domain.policy import Policy, policy_to_dict
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One policy setting as the form shows it: its name, kind and built-in default."""
+
+    name: str
+    kind: str  # bool, int, Decimal, str, tuple[int, ...] or tuple[str, ...]
+    default: str
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+SETTINGS = tuple(
+    Setting(f.name, str(f.type), _shown(policy_to_dict(Policy())[f.name])) for f in fields(Policy)
+)
+
+
+def shown_settings(settings: dict[str, Any]) -> dict[str, str]:
+    """Stored settings as the form's texts."""
+    return {name: _shown(value) for name, value in settings.items()}
+
+
+def _read(setting: Setting, raw: str) -> Any:
+    if setting.kind == "bool":
+        return {"true": True, "false": False}.get(raw, raw)
+    if setting.kind == "int":
+        return int(raw) if raw.isdigit() and len(raw) < 10 else raw
+    if setting.kind == "Decimal":
+        try:
+            finite = Decimal(raw).is_finite()
+        except InvalidOperation:
+            finite = False
+        if not finite:
+            raise ValidationError("invalid_policy_value", field=setting.name, value=raw)
+        return raw
+    if setting.kind.startswith("tuple"):
+        items = [item.strip() for item in raw.split(",") if item.strip()]
+        whole = "int" in setting.kind
+        return [int(i) if whole and i.isdigit() and len(i) < 10 else i for i in items]
+    return raw
+
+
+def settings_from_form(form: MultiDictProxy[Any]) -> dict[str, Any]:
+    """The settings filled in on the form, typed; blank inputs are left out."""
+    texts = {s.name: str(form.get(s.name, "")).strip() for s in SETTINGS}
+    return {s.name: _read(s, texts[s.name]) for s in SETTINGS if texts[s.name]}

@@ -1,0 +1,96 @@
+"""Refusals shown on the page that was submitted: their words, and the field they concern.
+
+The words are msgids of the ``backoffice`` catalog (marked with ``N_``); a refusal's
+parameters (a field name, a value, a CSV line) are shown beside its words, untranslated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from backoffice.messages import ERRORS, N_
+from domain.errors import DomainError, NotFound
+
+REFUSALS: dict[str, str] = {
+    **ERRORS,
+    # policies and reasons
+    "invalid_policy_value": N_("This value is not allowed for this setting."),
+    "unknown_policy_field": N_("There is no such policy setting."),
+    "invalid_policy_scope": N_("Choose a scope; every scope but the default needs a key."),
+    "policy_rule_not_found": N_("There is no such policy rule."),
+    "invalid_reason_code": N_("A reason code is 2–40 small letters, digits or underscores."),
+    "invalid_reason_class": N_("Choose the reason's policy class."),
+    "reason_code_taken": N_("That reason code exists already."),
+    "unknown_reason": N_("There is no such reason code."),
+    "last_reason_code": N_("At least one reason must stay available to customers."),
+    # staff
+    "invalid_username": N_("A user name is 3–32 small letters, digits, dots or dashes."),
+    "password_too_short": N_("The password is too short."),
+    "username_taken": N_("That user name is taken."),
+    "invalid_roles": N_("Choose at least one role."),
+    "invalid_language": N_("Choose a language."),
+    "cannot_deactivate_self": N_("You cannot deactivate your own account."),
+    "last_admin": N_("This is the last active admin; make someone else admin first."),
+    # customers
+    "customer_has_open_returns": N_("This customer still has open requests."),
+    "customer_retention_not_over": N_(
+        "A request of this customer ended within the retention period."
+    ),
+    "customer_already_anonymized": N_("This customer is anonymized already."),
+    # imports
+    "import_rejected": N_("Nothing was imported: the file has bad rows."),
+    "no_file": N_("Choose a CSV file."),
+    "file_not_utf8": N_("The file is not UTF-8 text."),
+    "unknown_import_kind": N_("Choose what the file holds: products, customers or orders."),
+    "bad_header": N_("The header row is not the expected one."),
+    "missing_value": N_("A required value is missing."),
+    "negative_value": N_("The value must not be negative."),
+    "invalid_integer": N_("The value is not a whole number."),
+    "invalid_boolean": N_("The value is not true or false."),
+    "invalid_date": N_("The value is not an ISO 8601 date and time."),
+    "invalid_email": N_("The value is not an e-mail address."),
+    "invalid_phone": N_("The value is not a phone number in international form."),
+    "duplicate_sku": N_("The SKU appears twice in the file."),
+    "duplicate_phone": N_("The phone number appears twice in the file."),
+    "duplicate_external_id": N_("The external id appears twice in the file."),
+    "phone_taken": N_("Another customer has this phone number."),
+    "unknown_customer": N_("No customer has this phone number."),
+    "unknown_sku": N_("No product has this SKU."),
+    "delivered_before_ordered": N_("The order is delivered before it was ordered."),
+    "order_rows_disagree": N_("The rows of this order disagree about its customer or dates."),
+    "order_has_returns": N_("This order's lines cannot change: a request refers to them."),
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a form was refused: the words' msgid, the field concerned, the other details."""
+
+    code: str
+    message: str
+    field: str
+    params: Mapping[str, str]
+
+
+def refusal_of(code: str, params: Mapping[str, Any] | None = None) -> Refusal:
+    params = {k: str(v) for k, v in (params or {}).items()}
+    name = params.pop("field", "")
+    return Refusal(code, REFUSALS.get(code, ERRORS["invalid_input"]), name, params)
+
+
+async def attempt(work: Awaitable[object]) -> Refusal | None:
+    """Await a service call: None if it went through, its refusal if refused.
+
+    Something that does not exist (or is not the actor's to see) is a 404 page.
+    """
+    try:
+        await work
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    except DomainError as error:
+        return refusal_of(error.code, error.params)
+    return None

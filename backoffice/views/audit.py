@@ -1,0 +1,25 @@
+"""The audit log: events across all requests, and the last changes to staff and policy."""
+
+from __future__ import annotations
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from backoffice.params import query_int
+from backoffice.security import require_roles
+from domain.returns import Role
+from services.audit import list_audit_events, recent_changes
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/audit", name="audit")
+@aiohttp_jinja2.template("audit.html")
+async def show_audit(request: web.Request) -> dict[str, object]:
+    """Show one page of events, newest first, filtered by actor and action."""
+    require_roles(request, Role.ADMIN)
+    who, action = request.query.get("who", "")[:100], request.query.get("action", "")[:30]
+    before = query_int(request.query, "before")
+    page = await list_audit_events(actor=who.strip(), action=action.strip(), before=before)
+    changes = await recent_changes() if before is None else []
+    return {"page": page, "who": who, "action": action, "changes": changes}

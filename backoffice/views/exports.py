@@ -1,0 +1,72 @@
+"""CSV and XLSX exports of the queue, the stock levels and the refunds."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from backoffice.exports import stream_csv, xlsx_response
+from backoffice.keys import ZONE
+from backoffice.params import query_date
+from backoffice.security import require_roles
+from backoffice.views.returns import queue_filter
+from domain.returns import Role
+from services.exports import Table, queue_table, refunds_table, stock_table
+
+routes = web.RouteTableDef()
+R, W, F = Role.REVIEWER, Role.WAREHOUSE, Role.FINANCE
+
+
+async def _send(request: web.Request, table: Table, suffix: str) -> web.StreamResponse:
+    return await (stream_csv if suffix == "csv" else xlsx_response)(request, table)
+
+
+def _queue(request: web.Request) -> Table:
+    require_roles(request, R, W, F)
+    return queue_table(queue_filter(request.query), zone=request.app[ZONE])
+
+
+def _stock(request: web.Request) -> Table:
+    require_roles(request, W)
+    return stock_table()
+
+
+def _refunds(request: web.Request) -> Table:
+    require_roles(request, F)
+    since, until = query_date(request.query, "since"), query_date(request.query, "until")
+    return refunds_table(since, until, zone=request.app[ZONE])
+
+
+@routes.get("/returns/export.csv", name="queue_export_csv")
+async def export_queue_csv(request: web.Request) -> web.StreamResponse:
+    """Download the filtered queue as CSV."""
+    return await _send(request, _queue(request), "csv")
+
+
+@routes.get("/returns/export.xlsx", name="queue_export_xlsx")
+async def export_queue_xlsx(request: web.Request) -> web.StreamResponse:
+    """Download the filtered queue as XLSX."""
+    return await _send(request, _queue(request), "xlsx")
+
+
+@routes.get("/inventory/export.csv", name="inventory_export_csv")
+async def export_stock_csv(request: web.Request) -> web.StreamResponse:
+    """Download the stock levels as CSV."""
+    return await _send(request, _stock(request), "csv")
+
+
+@routes.get("/inventory/export.xlsx", name="inventory_export_xlsx")
+async def export_stock_xlsx(request: web.Request) -> web.StreamResponse:
+    """Download the stock levels as XLSX."""
+    return await _send(request, _stock(request), "xlsx")
+
+
+@routes.get("/finance/refunds/export.csv", name="refunds_export_csv")
+async def export_refunds_csv(request: web.Request) -> web.StreamResponse:
+    """Download the refunds between two days as CSV."""
+    return await _send(request, _refunds(request), "csv")
+
+
+@routes.get("/finance/refunds/export.xlsx", name="refunds_export_xlsx")
+async def export_refunds_xlsx(request: web.Request) -> web.StreamResponse:
+    """Download the refunds between two days as XLSX."""
+    return await _send(request, _refunds(request), "xlsx")

@@ -1,0 +1,147 @@
+"""The policy editor (default, channel, category and SKU rules) and the reason codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from backoffice.actions import flash
+from backoffice.policy_form import SETTINGS, settings_from_form, shown_settings
+from backoffice.refusals import REFUSALS, Refusal, attempt
+from backoffice.security import require_roles
+from domain.policy import ReasonClass
+from domain.returns import Actor, Role
+from services.policies import (
+    REASON_LANGUAGES,
+    SCOPES,
+    add_reason_code,
+    delete_policy_rule,
+    list_policy_rules,
+    list_reason_codes,
+    policy_rule,
+    rename_reason_code,
+    save_policy_rule,
+    set_reason_active,
+)
+
+routes = web.RouteTableDef()
+Form = MultiDictProxy[Any]
+
+
+def _text(form: Form, name: str, limit: int = 100) -> str:
+    return str(form.get(name, "")).strip()[:limit]
+
+
+def _labels(form: Form) -> dict[str, str]:
+    return {lang: _text(form, f"label_{lang}", 200) for lang in REASON_LANGUAGES}
+
+
+async def _policies_page(
+    request: web.Request, refusal: Refusal | None = None
+) -> web.StreamResponse:
+    context = {
+        "rules": await list_policy_rules(),
+        "reasons": await list_reason_codes(),
+        "scopes": SCOPES,
+        "classes": list(ReasonClass),
+        "languages": REASON_LANGUAGES,
+        "refusal": refusal,
+        "refusals": REFUSALS,
+    }
+    response = aiohttp_jinja2.render_template("policies.html", request, context)
+    response.set_status(400 if refusal else 200)
+    return response
+
+
+async def _done(request: web.Request, refusal: Refusal | None, to: str) -> web.StreamResponse:
+    """After a form: back to the page with "done", or the page again with the refusal."""
+    if refusal is not None:
+        return await _policies_page(request, refusal)
+    await flash(request, "ok", "done")
+    raise web.HTTPSeeOther(to)
+
+
+@routes.get("/policies", name="policies")
+async def show_policies(request: web.Request) -> web.StreamResponse:
+    """Show the stored policy rules and the reason codes."""
+    require_roles(request, Role.ADMIN)
+    return await _policies_page(request)
+
+
+def _rule_page(
+    request: web.Request, scope: str, key: str, values: dict[str, str], refusal: Refusal | None
+) -> web.StreamResponse:
+    context = {"scope": scope, "key": key, "values": values, "settings": SETTINGS}
+    context |= {"refusal": refusal, "refusals": REFUSALS}
+    response = aiohttp_jinja2.render_template("policy_rule.html", request, context)
+    response.set_status(400 if refusal else 200)
+    return response
+
+
+@routes.get("/policies/rule", name="policy_rule")
+async def edit_policy_rule(request: web.Request) -> web.StreamResponse:
+    """Show the form for one scope's settings (a new override if there is none yet)."""
+    require_roles(request, Role.ADMIN)
+    scope, key = request.query.get("scope", ""), request.query.get("key", "").strip()[:100]
+    if scope not in SCOPES:
+        raise web.HTTPNotFound()
+    rule = await policy_rule(scope, "" if scope == "default" else key)
+    return _rule_page(request, scope, key, shown_settings(rule.settings if rule else {}), None)
+
+
+async def _save_rule(form: Form, actor: Actor) -> None:
+    settings = settings_from_form(form)
+    await save_policy_rule(_text(form, "scope"), _text(form, "key"), settings, actor=actor)
+
+
+@routes.post("/policies/rule", name="policy_rule_save")
+async def post_policy_rule(request: web.Request) -> web.StreamResponse:
+    """Save one scope's settings; a refused value is shown with its field."""
+    actor = require_roles(request, Role.ADMIN)
+    form = await request.post()
+    refusal = await attempt(_save_rule(form, actor))
+    if refusal is not None:
+        values = {s.name: _text(form, s.name, 500) for s in SETTINGS}
+        return _rule_page(request, _text(form, "scope"), _text(form, "key"), values, refusal)
+    await flash(request, "ok", "done")
+    raise web.HTTPSeeOther("/policies")
+
+
+@routes.post("/policies/rule/delete", name="policy_rule_delete")
+async def post_delete_rule(request: web.Request) -> web.StreamResponse:
+    """Remove a channel, category or SKU override."""
+    actor = require_roles(request, Role.ADMIN)
+    form = await request.post()
+    work = delete_policy_rule(_text(form, "scope"), _text(form, "key"), actor=actor)
+    return await _done(request, await attempt(work), "/policies")
+
+
+@routes.post("/policies/reasons", name="reason_add")
+async def post_reason(request: web.Request) -> web.StreamResponse:
+    """Add a reason code tied to a policy class."""
+    actor = require_roles(request, Role.ADMIN)
+    form = await request.post()
+    code, policy_class = _text(form, "code", 60), _text(form, "policy_class")
+    work = add_reason_code(code, policy_class, labels=_labels(form), actor=actor)
+    return await _done(request, await attempt(work), "/policies#reasons")
+
+
+@routes.post("/policies/reasons/{code}/labels", name="reason_labels")
+async def post_reason_labels(request: web.Request) -> web.StreamResponse:
+    """Rename a reason in each language."""
+    actor = require_roles(request, Role.ADMIN)
+    form = await request.post()
+    work = rename_reason_code(request.match_info["code"], _labels(form), actor=actor)
+    return await _done(request, await attempt(work), "/policies#reasons")
+
+
+@routes.post("/policies/reasons/{code}/active", name="reason_active")
+async def post_reason_active(request: web.Request) -> web.StreamResponse:
+    """Retire a reason, or bring it back."""
+    actor = require_roles(request, Role.ADMIN)
+    active = (await request.post()).get("active") == "1"
+    work = set_reason_active(request.match_info["code"], active, actor=actor)
+    return await _done(request, await attempt(work), "/policies#reasons")

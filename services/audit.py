@@ -1,0 +1,88 @@
+"""The audit log: every request's events, and who last changed staff accounts and policy rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.returns import Status
+from models import PolicyRule, ReturnEvent, StaffUser
+
+PAGE_SIZE = 50
+__all__ = ["AuditPage", "AuditRow", "Change", "list_audit_events", "recent_changes"]
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    created_at: datetime
+    actor: str
+    action: str
+    from_status: Status | None
+    to_status: Status
+    note: str
+    return_id: int
+    return_number: str
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    rows: list[AuditRow]
+    next_cursor: int | None
+
+
+async def list_audit_events(
+    *, actor: str = "", action: str = "", before: int | None = None, size: int = PAGE_SIZE
+) -> AuditPage:
+    """Events across all requests, newest first, paged by id; filtered by exact actor or action.
+
+    An actor without a kind (``rita``) matches the staff member ``staff:rita``.
+    """
+    found = ReturnEvent.all()
+    if actor:
+        found = found.filter(actor=actor if ":" in actor else f"staff:{actor}")
+    if action:
+        found = found.filter(action=action)
+    if before is not None:
+        found = found.filter(id__lt=before)
+    events = await found.order_by("-id").limit(size + 1).select_related("request")
+    rows = [
+        AuditRow(
+            id=e.id,
+            created_at=e.created_at,
+            actor=e.actor,
+            action=e.action,
+            from_status=Status(e.from_status) if e.from_status else None,
+            to_status=Status(e.to_status),
+            note=e.note,
+            return_id=e.request.id,
+            return_number=e.request.number,
+        )
+        for e in events[:size]
+    ]
+    return AuditPage(rows, rows[-1].id if len(events) > size and rows else None)
+
+
+@dataclass(frozen=True)
+class Change:
+    """The last change to a staff account or a policy rule: what, by whom, when."""
+
+    kind: str
+    subject: str
+    updated_by: str
+    updated_at: datetime
+
+
+async def recent_changes(limit: int = 20) -> list[Change]:
+    """The most recently changed staff accounts and policy rules (their last change only:
+    these records keep who and when, not a history)."""
+    staff = await StaffUser.exclude(updated_by="").order_by("-updated_at").limit(limit)
+    rules = await PolicyRule.all().order_by("-updated_at").limit(limit)
+    changes = [Change("staff_user", s.username, s.updated_by, s.updated_at) for s in staff]
+    changes += [
+        Change(
+            "policy_rule", f"{r.scope}:{r.key}" if r.key else r.scope, r.updated_by, r.updated_at
+        )
+        for r in rules
+    ]
+    return sorted(changes, key=lambda c: c.updated_at, reverse=True)[:limit]

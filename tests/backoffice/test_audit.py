@@ -1,0 +1,42 @@
+"""The audit log across requests."""
+
+from __future__ import annotations
+
+from services.audit import list_audit_events
+from services.policies import save_policy_rule
+from services.review import approve_return
+from tests.backoffice.conftest import Desk
+from tests.factories import ADMIN, REVIEWER, Shop, open_return
+
+
+async def test_audit_log_lists_events_and_filters_them(desk: Desk, shop: Shop) -> None:
+    first = await open_return(shop)
+    await approve_return(first.id, actor=REVIEWER, clock=shop.clock)
+    second = await open_return(shop, {"MUG-1": 1})
+    await save_policy_rule("channel", "web", {"quality_days": 20}, actor=ADMIN)
+    await desk.as_("admin")
+
+    _, everything = await desk.get("/audit")
+    _, approvals = await desk.get("/audit?who=rita&action=approve")
+
+    assert first.number in everything
+    assert second.number in everything
+    assert f"/returns/{first.id}" in approvals
+    assert second.number not in approvals
+    assert "channel:web" in everything  # the last changes to policy rules and accounts
+
+
+async def test_audit_log_is_paged_newest_first(shop: Shop) -> None:
+    await open_return(shop)
+    await open_return(shop, {"MUG-1": 1})
+    first = await list_audit_events(size=1)
+    rest = await list_audit_events(before=first.next_cursor, size=5)
+
+    assert first.rows[0].id > rest.rows[0].id
+    assert rest.next_cursor is None
+
+
+async def test_audit_log_is_for_admins_only(desk: Desk, shop: Shop) -> None:
+    for username in ("rita", "wang", "fiona"):
+        await desk.as_(username)
+        assert (await desk.get("/audit"))[0] == 403

@@ -1,0 +1,69 @@
+"""CSV import in the browser: what landed, or the bad rows and nothing landed."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from models import Product
+from tests.backoffice.conftest import Desk
+from tests.factories import Shop
+
+HEADER = "sku,name,category,price,cost,stock,low_stock_threshold,returnable\n"
+
+
+async def upload(
+    desk: Desk, kind: str, text: str | bytes, *, token: bool = True
+) -> tuple[int, str]:
+    form = aiohttp.FormData()
+    if token:
+        form.add_field("csrf_token", await desk.token("/imports"))
+    form.add_field("kind", kind)
+    data = text.encode() if isinstance(text, str) else text
+    form.add_field("file", data, filename="file.csv", content_type="text/csv")
+    response = await desk.client.post("/imports", data=form)
+    return response.status, await response.text()
+
+
+async def test_a_good_file_lands_and_its_counts_are_shown(desk: Desk, shop: Shop) -> None:
+    await desk.as_("admin")
+    text = HEADER + "HAT-1,Hat,apparel,30.00,10.00,5,1,true\nTEE-1,Tee,apparel,99,40,20,3,true\n"
+
+    status, page = await upload(desk, "products", "\ufeff" + text)
+
+    assert status == 200
+    assert "1 new, 1 updated" in page
+    assert (await Product.get(sku="HAT-1")).updated_by == "staff:admin"
+
+
+async def test_a_file_with_bad_rows_names_them_and_lands_nothing(desk: Desk, shop: Shop) -> None:
+    await desk.as_("admin")
+    text = HEADER + "HAT-1,Hat,apparel,30.00,10.00,5,1,true\nHAT-2,Hat,apparel,cheap,1,1,1,true\n"
+    text += "HAT-3,Hat,apparel,1,1,-4,1,maybe\n"
+
+    status, page = await upload(desk, "products", text)
+
+    assert status == 400
+    assert "Nothing was imported" in page
+    assert "<td>3</td>" in page
+    assert "<td>4</td>" in page
+    assert not await Product.exists(sku="HAT-1")
+
+
+async def test_a_wrong_header_or_encoding_is_refused(desk: Desk, shop: Shop) -> None:
+    await desk.as_("admin")
+
+    header, page = await upload(desk, "customers", HEADER)
+    encoding, text = await upload(desk, "products", HEADER.encode() + "é".encode("latin-1"))
+
+    assert (header, encoding) == (400, 400)
+    assert "header row" in page
+    assert "not UTF-8" in text
+
+
+async def test_import_needs_an_admin_and_a_csrf_token(desk: Desk, shop: Shop) -> None:
+    await desk.as_("rita")
+    assert (await desk.get("/imports"))[0] == 403
+    await desk.as_("admin")
+    status, _ = await upload(desk, "products", HEADER + "HAT-1,Hat,a,1,1,1,1,true\n", token=False)
+    assert status == 403
+    assert not await Product.exists(sku="HAT-1")

@@ -1,0 +1,98 @@
+"""The policy editor and the reason codes."""
+
+from __future__ import annotations
+
+from models import PolicyRule, ReasonCode
+from services.policies import load_policy_book
+from tests.backoffice.conftest import Desk
+from tests.factories import Shop
+
+RULE = "/policies/rule?scope=channel&key=web"
+
+
+async def test_admin_sees_rules_and_reasons(desk: Desk, shop: Shop) -> None:
+    await desk.as_("admin")
+
+    status, page = await desk.get("/policies")
+
+    assert status == 200
+    assert "quality_defect" in page
+    assert "No rules yet" in page
+
+
+async def test_policies_are_forbidden_to_staff_other_than_admins(desk: Desk, shop: Shop) -> None:
+    for username in ("rita", "wang", "fiona"):
+        await desk.as_(username)
+        assert (await desk.get("/policies"))[0] == 403
+        assert (await desk.get(RULE))[0] == 403
+        assert (await desk.post("/policies/rule", {"scope": "default"}, page="/"))[0] == 403
+
+
+async def test_saving_a_channel_rule_changes_the_policy(desk: Desk, shop: Shop) -> None:
+    await desk.as_("admin")
+    form = {"scope": "channel", "key": "web", "no_reason_days": "10", "auto_approve": "true"}
+    form |= {"reminder_days": "2, 5", "restocking_fee_percent": "5.5"}
+
+    status, page = await desk.post("/policies/rule", form, page=RULE)
+
+    policy = (await load_policy_book()).resolve("web")
+    assert status == 200
+    assert "Done." in page
+    assert (policy.no_reason_days, policy.auto_approve, policy.reminder_days) == (10, True, (2, 5))
+    assert str(policy.restocking_fee_percent) == "5.50"
+    assert (await PolicyRule.get(scope="channel", key="web")).updated_by == "staff:admin"
+    _, form_page = await desk.get(RULE)
+    assert 'value="10"' in form_page
+
+
+async def test_a_bad_value_is_refused_naming_its_field(desk: Desk, shop: Shop) -> None:
+    await desk.as_("admin")
+
+    for field, value in [("no_reason_days", "ten"), ("restocking_fee_percent", "150")]:
+        form = {"scope": "channel", "key": "web", field: value, "quality_days": "20"}
+        status, page = await desk.post("/policies/rule", form, page=RULE)
+
+        assert status == 400
+        assert f'class="field">{field}<' in page
+        assert 'aria-invalid="true"' in page
+        assert f'value="{value}"' in page  # what was typed stays on the form
+    assert not await PolicyRule.exists()
+
+
+async def test_an_override_can_be_removed(desk: Desk, shop: Shop) -> None:
+    await PolicyRule.create(scope="sku", key="TEE-1", settings={"returnable": False})
+    await desk.as_("admin")
+
+    await desk.post("/policies/rule/delete", {"scope": "sku", "key": "TEE-1"}, page="/policies")
+
+    assert not await PolicyRule.exists()
+
+
+async def test_reasons_are_added_renamed_and_retired(desk: Desk, shop: Shop) -> None:
+    await desk.as_("admin")
+    added = {"code": "too_late", "policy_class": "no_reason", "label_en": "Arrived too late"}
+
+    status, _ = await desk.post("/policies/reasons", added, page="/policies")
+    renamed = {"label_en": "Came too late", "label_ru": "Опоздал", "label_zh_Hans": ""}
+    await desk.post("/policies/reasons/too_late/labels", renamed, page="/policies")
+    await desk.post("/policies/reasons/too_late/active", {"active": "0"}, page="/policies")
+
+    reason = await ReasonCode.get(code="too_late")
+    assert status == 200
+    assert reason.labels == {"en": "Came too late", "ru": "Опоздал"}
+    assert (reason.policy_class, reason.active) == ("no_reason", False)
+    assert reason.position == 7
+
+
+async def test_a_taken_or_bad_reason_code_is_refused(desk: Desk, shop: Shop) -> None:
+    await desk.as_("admin")
+
+    taken = {"code": "other", "policy_class": "quality"}
+    status, page = await desk.post("/policies/reasons", taken, page="/policies")
+    bad, _ = await desk.post("/policies/reasons", {"code": "Bad Code!"}, page="/policies")
+
+    assert (status, bad) == (400, 400)
+    assert "That reason code exists already." in page
+    assert await ReasonCode.all().count() == 7
+    missing = await desk.post("/policies/reasons/nope/labels", {}, page="/policies")
+    assert missing[0] == 404
