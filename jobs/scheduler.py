@@ -1,6 +1,18 @@
-"""The scheduler: APScheduler's AsyncIOScheduler on the app's event loop."""
+"""The scheduler: APScheduler's AsyncIOScheduler on the app's event loop.
+
+Outbox delivery runs on every instance: claims with ``SKIP LOCKED`` split the work. Every
+other job must run once per cluster: it takes its lease (``services.leases``) and calls one
+service function. Cron jobs fire on the minute in the shop's time zone, so instances
+fire together and contend for the lease rather than running one after the other.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot
@@ -8,17 +20,95 @@ from telegram import Bot
 from bot.i18n import Renderer
 from domain.clock import Clock
 from jobs.outbox import deliver_due
+from services.deadlines import close_resolved_returns, expire_overdue_returns
+from services.digest import send_daily_digest
+from services.escalations import escalate_overdue_returns
+from services.leases import run_exclusively
+from services.reminders import send_ship_back_reminders, send_survey_reminders
+
+log = logging.getLogger("returndesk.jobs")
 
 OUTBOX_EVERY_SECONDS = 1
+OUTBOX_BATCH = 50
+OUTBOX_WORKERS = 2
+OUTBOX_BUDGET_SECONDS = 30.0
+MISFIRE_GRACE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class ClusterJob:
+    """A job that must run once per cluster: one service call on a cron schedule."""
+
+    name: str
+    service: Callable[[Clock], Awaitable[int]]
+    cron: Mapping[str, str] = field(default_factory=dict)
+
+
+CLUSTER_JOBS = (
+    ClusterJob("ship_back_reminders", send_ship_back_reminders, {"minute": "*/5"}),
+    ClusterJob("expiry", expire_overdue_returns, {"minute": "*/5"}),
+    ClusterJob("sla_escalations", escalate_overdue_returns, {"minute": "*/5"}),
+    ClusterJob("survey_reminders", send_survey_reminders, {"minute": "*/15"}),
+    ClusterJob("auto_close", close_resolved_returns, {"minute": "0"}),
+    ClusterJob("daily_digest", send_daily_digest, {"hour": "9", "minute": "0"}),
+)
+
+
+async def deliver_backlog(
+    bot: Bot,
+    renderer: Renderer,
+    *,
+    clock: Clock,
+    staff_chat_id: int | None,
+    limit: int = OUTBOX_BATCH,
+    budget: float = OUTBOX_BUDGET_SECONDS,
+    workers: int = OUTBOX_WORKERS,
+) -> int:
+    """Deliver batch after batch while full batches come back, for at most ``budget`` s.
+
+    ``workers`` loops claim and send side by side (their claims skip each other's rows), so
+    one batch's database work overlaps another's sending and the rate limiter stays busy.
+    """
+    stop_at = asyncio.get_running_loop().time() + budget
+
+    async def work() -> int:
+        total = 0
+        while True:
+            sent = await deliver_due(
+                bot, renderer, clock=clock, staff_chat_id=staff_chat_id, limit=limit
+            )
+            total += sent
+            if sent < limit or asyncio.get_running_loop().time() >= stop_at:
+                return total
+
+    return sum(await asyncio.gather(*(work() for _ in range(workers))))
+
+
+async def run_cluster_job(job: ClusterJob, clock: Clock, turn: asyncio.Lock) -> int | None:
+    """Run ``job`` under its lease; None when another instance is running it.
+
+    ``turn`` lets one cluster job at a time run on this instance, so the connections that
+    hold leases never take the whole pool from the jobs' own queries.
+    """
+    async with turn:
+        done = await run_exclusively(job.name, lambda: job.service(clock))
+    if done:
+        log.info("%s: %d done", job.name, done)
+    return done
 
 
 def build_scheduler(
-    bot: Bot, renderer: Renderer, *, clock: Clock, staff_chat_id: int | None
+    bot: Bot,
+    renderer: Renderer,
+    *,
+    clock: Clock,
+    staff_chat_id: int | None,
+    zone: ZoneInfo | None = None,
 ) -> AsyncIOScheduler:
     """Every job of the desk; start it inside the running loop."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
-        deliver_due,
+        deliver_backlog,
         "interval",
         seconds=OUTBOX_EVERY_SECONDS,
         kwargs={"bot": bot, "renderer": renderer, "clock": clock, "staff_chat_id": staff_chat_id},
@@ -26,4 +116,17 @@ def build_scheduler(
         max_instances=1,
         coalesce=True,
     )
+    turn = asyncio.Lock()
+    for job in CLUSTER_JOBS:
+        scheduler.add_job(
+            run_cluster_job,
+            "cron",
+            args=(job, clock, turn),
+            id=job.name,
+            timezone=zone or renderer.zone,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=MISFIRE_GRACE_SECONDS,
+            **job.cron,
+        )
     return scheduler

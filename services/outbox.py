@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from models import Customer, Notification, ReturnRequest
 from services.chat.messages import Button, Reply
+from services.reminders import is_reminder_wanted
 
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 5
@@ -74,6 +75,8 @@ async def claim_due(
         delivery = await _delivery(row, staff_chat_id, staff_language)
         if delivery is None:
             await finish(row.id, Status.SKIPPED, now, "no chat to deliver to")
+        elif not await is_reminder_wanted(delivery.template, delivery.request_id):
+            await finish(row.id, Status.SKIPPED, now, "the customer already acted")
         else:
             deliveries.append(delivery)
     return deliveries
@@ -166,6 +169,8 @@ def notification_reply(delivery: Delivery) -> Reply:
         params["shipping_paid_by"] = Reply(f"shipping.{params['shipping_paid_by']}")
     if "method" in params:
         params["method"] = Reply(f"refund_method.{params['method']}")
+    if "stage" in params:
+        params["stage"] = Reply(f"sla_stage.{params['stage']}")
     return Reply(f"notify.{delivery.template}", params, _buttons(delivery))
 
 
@@ -173,7 +178,7 @@ def _buttons(delivery: Delivery) -> tuple[tuple[Button, ...], ...]:
     request = delivery.request_id
     if request is None:
         return ()
-    if delivery.template == "survey":
+    if delivery.template in ("survey", "survey_reminder"):
         return (tuple(Button("", f"sv:{request}:{n}", label="⭐" * n) for n in range(1, 6)),)
     if delivery.template == "question_asked":
         return ((Button("button.reply", f"rp:{request}"),),)

@@ -1,0 +1,55 @@
+"""Expiry after the ship-back deadline and auto-close after resolution: once, at their time."""
+
+from datetime import timedelta
+
+from domain.returns import Status
+from models import ReturnEvent, ReturnRequest
+from services.deadlines import close_resolved_returns, expire_overdue_returns
+from tests.jobs.steps import MINUTE, approved, containing, drain, refunded, send_parcel
+
+DAY = timedelta(days=1)
+
+
+async def status_of(view) -> Status:
+    return (await ReturnRequest.get(id=view.id)).status
+
+
+async def test_expiry_cancels_once_when_the_deadline_passes(outbox):
+    clock = outbox.shop.clock
+    view = await approved(outbox)
+    clock.set(view.deadline_at - MINUTE)
+    assert await expire_overdue_returns(clock) == 0
+    clock.set(view.deadline_at)
+    assert await expire_overdue_returns(clock) == 1
+    assert await expire_overdue_returns(clock) == 0
+    assert await status_of(view) is Status.CANCELLED
+    await drain(outbox)
+    expired = containing(outbox, outbox.chat_id, "未在期限内寄回")
+    [message] = expired
+    assert view.number in message
+    events = await ReturnEvent.filter(request_id=view.id, action="expire").count()
+    assert events == 1
+
+
+async def test_no_expiry_once_the_customer_sent_the_parcel(outbox):
+    clock = outbox.shop.clock
+    view = await approved(outbox)
+    clock.set(view.deadline_at - DAY)
+    await send_parcel(outbox, view)
+    clock.set(view.deadline_at + DAY)
+    assert await expire_overdue_returns(clock) == 0
+    assert await status_of(view) is Status.APPROVED
+
+
+async def test_auto_close_closes_once_after_the_delay(outbox):
+    clock = outbox.shop.clock
+    view = await refunded(outbox)
+    resolved_at = clock.now()
+    clock.set(resolved_at + 7 * DAY - MINUTE)
+    assert await close_resolved_returns(clock) == 0
+    clock.set(resolved_at + 7 * DAY)
+    assert await close_resolved_returns(clock) == 1
+    assert await close_resolved_returns(clock) == 0
+    assert await status_of(view) is Status.CLOSED
+    closed = await ReturnEvent.get(request_id=view.id, action="close")
+    assert closed.actor == "auto_close"

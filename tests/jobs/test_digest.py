@@ -1,0 +1,51 @@
+"""The daily digest for the staff chat: once a day, at nine in the shop's time zone."""
+
+from datetime import UTC, datetime, timedelta
+
+from domain.stock import Location
+from jobs.scheduler import CLUSTER_JOBS, build_scheduler
+from models import StockLevel
+from services.digest import send_daily_digest
+from services.review import approve_return
+from tests.factories import REVIEWER, open_return
+from tests.jobs.steps import STAFF_CHAT, containing, drain, open_staff_chat
+
+DAY = timedelta(days=1)
+
+
+async def test_digest_counts_new_open_overdue_and_low_stock_once_a_day(outbox):
+    staff = open_staff_chat(outbox)
+    clock, shop = outbox.shop.clock, outbox.shop
+    await open_return(shop)  # overdue in review by tomorrow
+    waiting = await open_return(shop, {"MUG-1": 1})
+    await approve_return(waiting.id, actor=REVIEWER, clock=clock)
+    clock.advance(DAY + timedelta(hours=1))
+    await open_return(shop, {"TEE-1": 1})  # new today
+    cap = shop.products["CAP-1"]
+    await StockLevel.filter(product_id=cap.id, location=Location.SELLABLE).update(quantity=2)
+    assert await send_daily_digest(clock) == 1
+    assert await send_daily_digest(clock) == 0
+    await drain(outbox)
+    [digest] = containing(outbox, staff, "Daily digest")
+    assert "Daily digest, 2026-03-11" in digest
+    assert "New requests (24 h): 1" in digest
+    assert "To review: 2 · waiting for the customer: 0" in digest
+    assert "Awaiting the parcel: 1 · to inspect: 0" in digest
+    assert "Overdue (SLA): 1" in digest
+    assert "Products low on stock: 1" in digest
+    clock.advance(DAY)
+    assert await send_daily_digest(clock) == 1
+
+
+async def test_digest_is_scheduled_at_nine_shop_time_and_every_job_on_a_cron(outbox):
+    renderer = outbox.app.bot_data["renderer"]
+    scheduler = build_scheduler(
+        outbox.app.bot, renderer, clock=outbox.shop.clock, staff_chat_id=STAFF_CHAT
+    )
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"outbox"} | {job.name for job in CLUSTER_JOBS}
+    noon_in_shanghai = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
+    fire = jobs["daily_digest"].trigger.get_next_fire_time(None, noon_in_shanghai)
+    assert fire.astimezone(renderer.zone).replace(tzinfo=None) == datetime(2026, 3, 11, 9, 0)
+    reminders = jobs["ship_back_reminders"].trigger.get_next_fire_time(None, noon_in_shanghai)
+    assert reminders - noon_in_shanghai <= timedelta(minutes=5)
