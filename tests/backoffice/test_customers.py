@@ -9,6 +9,7 @@ import pytest
 
 from domain.clock import FakeClock
 from models import ChatState, Customer, JournalLine, Refund, ReturnEvent, ReturnRequest
+from services.customers import list_customers
 from services.followup import submit_survey
 from services.ledger import trial_balance
 from services.refunds import refund_return
@@ -53,6 +54,18 @@ async def test_customer_page_shows_return_rate_and_survey(desk: Desk, shop: Shop
     assert f"/returns/{rid}" in page
     assert "SO-1" in page
     assert "Anonymize" not in page  # admins only
+
+
+@pytest.mark.parametrize(
+    "db_kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_customer_list_counts_requests_and_pages_by_id(shop: Shop) -> None:
+    await open_return(shop)
+    first = await list_customers(size=1)
+    rest = await list_customers(before=first.next_cursor, size=1)
+
+    assert [(c.name, c.returns) for c in first.rows + rest.rows] == [("Anna", 0), ("Li Lei", 1)]
+    assert rest.next_cursor is None
 
 
 @pytest.mark.parametrize("path", ["/customers/999999", "/customers/x1"])

@@ -33,6 +33,9 @@ async def test_inventory_lists_low_stock_first_with_every_location(desk: Desk, s
     assert not levels["MUG-1"].low
 
 
+@pytest.mark.parametrize(
+    "db_kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 async def test_inventory_search_and_paging(shop: Shop) -> None:
     first = await list_stock_levels(size=2)
     second = await list_stock_levels(offset=first.next_offset or 0, size=2)
