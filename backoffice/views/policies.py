@@ -72,10 +72,16 @@ async def show_policies(request: web.Request) -> web.StreamResponse:
 
 
 def _rule_page(
-    request: web.Request, scope: str, key: str, values: dict[str, str], refusal: Refusal | None
+    request: web.Request,
+    scope: str,
+    key: str,
+    values: dict[str, str],
+    refusal: Refusal | None,
+    *,
+    stored: bool = False,
 ) -> web.StreamResponse:
     context = {"scope": scope, "key": key, "values": values, "settings": SETTINGS}
-    context |= {"refusal": refusal, "refusals": REFUSALS}
+    context |= {"refusal": refusal, "refusals": REFUSALS, "stored": stored}
     response = aiohttp_jinja2.render_template("policy_rule.html", request, context)
     response.set_status(400 if refusal else 200)
     return response
@@ -89,7 +95,8 @@ async def edit_policy_rule(request: web.Request) -> web.StreamResponse:
     if scope not in SCOPES:
         raise web.HTTPNotFound()
     rule = await policy_rule(scope, "" if scope == "default" else key)
-    return _rule_page(request, scope, key, shown_settings(rule.settings if rule else {}), None)
+    values = shown_settings(rule.settings if rule else {})
+    return _rule_page(request, scope, key, values, None, stored=rule is not None)
 
 
 async def _save_rule(form: Form, actor: Actor) -> None:

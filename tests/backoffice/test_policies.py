@@ -62,9 +62,13 @@ async def test_a_bad_value_is_refused_naming_its_field(desk: Desk, shop: Shop) -
 async def test_an_override_can_be_removed(desk: Desk, shop: Shop) -> None:
     await PolicyRule.create(scope="sku", key="TEE-1", settings={"returnable": False})
     await desk.as_("admin")
+    _, stored = await desk.get("/policies/rule?scope=sku&key=TEE-1")
+    _, new = await desk.get("/policies/rule?scope=sku&key=MUG-1")
 
     await desk.post("/policies/rule/delete", {"scope": "sku", "key": "TEE-1"}, page="/policies")
 
+    assert "Remove this override" in stored
+    assert "Remove this override" not in new
     assert not await PolicyRule.exists()
 
 
