@@ -70,9 +70,10 @@ async def claim_due(
         await Notification.filter(id__in=[r.id for r in rows]).update(
             status=Status.SENDING, claimed_until=now + LEASE
         )
+    recipients = await _Recipients.of(rows)
     deliveries = []
     for row in rows:
-        delivery = await _delivery(row, staff_chat_id, staff_language)
+        delivery = recipients.delivery(row, staff_chat_id, staff_language)
         if delivery is None:
             await finish(row.id, Status.SKIPPED, now, "no chat to deliver to")
         elif not await is_reminder_wanted(delivery.template, delivery.request_id):
@@ -82,30 +83,43 @@ async def claim_due(
     return deliveries
 
 
-async def _delivery(
-    row: Notification, staff_chat: int | None, staff_language: str
-) -> Delivery | None:
-    if row.staff_chat:
-        chat_id, language = staff_chat, staff_language
-    else:
-        customer = await Customer.get(id=row.customer_id)
-        if customer.unreachable:
+@dataclass(frozen=True)
+class _Recipients:
+    """The customers and requests of a claimed batch, read in two queries instead of 2 × N."""
+
+    customers: dict[int, Customer]
+    requests: dict[str, int]
+
+    @classmethod
+    async def of(cls, rows: list[Notification]) -> _Recipients:
+        customer_ids = {r.customer_id for r in rows if r.customer_id is not None}
+        numbers = {r.params["number"] for r in rows if r.params.get("number")}
+        customers = await Customer.filter(id__in=customer_ids) if customer_ids else []
+        requests = await ReturnRequest.filter(number__in=numbers) if numbers else []
+        return cls({c.id: c for c in customers}, {r.number: r.id for r in requests})
+
+    def delivery(
+        self, row: Notification, staff_chat: int | None, staff_language: str
+    ) -> Delivery | None:
+        if row.staff_chat:
+            chat_id, language = staff_chat, staff_language
+        else:
+            customer = self.customers[row.customer_id] if row.customer_id else None
+            if customer is None or customer.unreachable:
+                return None
+            chat_id, language = customer.telegram_user_id, customer.language
+        if chat_id is None:
             return None
-        chat_id, language = customer.telegram_user_id, customer.language
-    if chat_id is None:
-        return None
-    number = row.params.get("number")
-    request = await ReturnRequest.get_or_none(number=number) if number else None
-    return Delivery(
-        id=row.id,
-        template=row.template,
-        params=_typed(row.params),
-        chat_id=chat_id,
-        language=language,
-        attempts=row.attempts,
-        customer_id=row.customer_id,
-        request_id=request.id if request else None,
-    )
+        return Delivery(
+            id=row.id,
+            template=row.template,
+            params=_typed(row.params),
+            chat_id=chat_id,
+            language=language,
+            attempts=row.attempts,
+            customer_id=row.customer_id,
+            request_id=self.requests.get(row.params.get("number", "")),
+        )
 
 
 def _typed(params: dict[str, Any]) -> dict[str, Any]:
