@@ -29,6 +29,7 @@ from backoffice.views import (
     imports,
     inventory,
     policies,
+    reports,
     returns,
     slips,
     staff,
@@ -42,7 +43,7 @@ SESSION_HOURS = 10
 # exports come before returns and inventory: /returns/export.csv is not a request's id
 VIEWS = (
     *(auth, dashboard, exports, slips, returns, tokens, api),
-    *(inventory, finance, customers, policies, staff, imports, audit),
+    *(inventory, finance, customers, policies, staff, imports, audit, reports),
 )
 
 

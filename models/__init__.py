@@ -1,5 +1,12 @@
 """Tortoise ORM models: storage only (SPEC §1). Migrations live in ``models.migrations``."""
 
+from models.analytics import (
+    CustomerRollup,
+    LedgerRollup,
+    ReturnRollup,
+    StageRollup,
+    SurveyRollup,
+)
 from models.catalog import Customer, Order, OrderLine, Product, StockLevel, StockMovement
 from models.desk import (
     ApiToken,
@@ -25,8 +32,10 @@ __all__ = [
     "Attachment",
     "ChatState",
     "Customer",
+    "CustomerRollup",
     "JournalEntry",
     "JournalLine",
+    "LedgerRollup",
     "Message",
     "Notification",
     "Order",
@@ -39,9 +48,12 @@ __all__ = [
     "ReturnEvent",
     "ReturnLine",
     "ReturnRequest",
+    "ReturnRollup",
     "RmaCounter",
     "StaffUser",
+    "StageRollup",
     "StockLevel",
     "StockMovement",
     "Survey",
+    "SurveyRollup",
 ]

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +30,9 @@ from services.imports import (
     upsert_orders,
     upsert_products,
 )
+from services.report_files import to_csv, to_json, to_table
+from services.reports import REPORTS, Period, ReportFilter, build_report
+from services.rollups import rebuild_rollups
 from services.staff import add_staff_user
 
 T = TypeVar("T")
@@ -210,3 +213,46 @@ def serve_command(ctx: click.Context, parts: tuple[str, ...], log_json: bool) ->
         )
     configure_logging(json_lines=log_json)
     asyncio.run(run(settings, Plan(frozenset(parts or PARTS))))
+
+
+def _month_option(value: str) -> date:
+    try:
+        return date.fromisoformat(value if len(value) > 7 else f"{value}-01")
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not YYYY-MM or YYYY-MM-DD") from None
+
+
+@main.command("report")
+@click.argument("name", type=click.Choice(sorted(REPORTS)))
+@click.option("--from", "since", required=True, help="First month (YYYY-MM or a date in it).")
+@click.option("--to", "until", required=True, help="Last month (YYYY-MM or a date in it).")
+@click.option("--channel", default="", help="Only this sales channel.")
+@click.option("--category", default="", help="Only this product category.")
+@click.option("--format", "output", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.pass_context
+def report_command(
+    ctx: click.Context,
+    *,
+    name: str,
+    since: str,
+    until: str,
+    channel: str,
+    category: str,
+    output: str,
+) -> None:
+    """Print a report (the figures of the back-office's reports page) for whole months."""
+    try:
+        period = Period.between(_month_option(since), _month_option(until))
+    except DomainError as error:
+        raise click.BadParameter(error.code) from None
+    filters = ReportFilter(period, channel.strip(), category.strip())
+    found = _run(_settings(ctx), lambda: build_report(name, filters))
+    click.echo({"table": to_table, "csv": to_csv, "json": to_json}[output](found), nl=False)
+
+
+@main.command("rebuild-rollups")
+@click.pass_context
+def rebuild_rollups_command(ctx: click.Context) -> None:
+    """Recompute the report rollups from the base tables (after a time zone change)."""
+    _run(_settings(ctx), rebuild_rollups)
+    click.echo("Rollups rebuilt.")

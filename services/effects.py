@@ -25,6 +25,7 @@ from models import (
     StockLevel,
     StockMovement,
 )
+from services.rollups import count_entry, count_stage
 
 
 async def record_event(
@@ -38,6 +39,7 @@ async def record_event(
     note: str = "",
 ) -> None:
     """Append one event to the request's audit trail."""
+    await count_stage(request, source, target, now)
     await ReturnEvent.create(
         request_id=request.id,
         actor=actor.label,
@@ -83,6 +85,7 @@ async def post_entry(
     row = await JournalEntry.create(
         memo=entry.memo, request=request, actor=actor.label, created_at=now
     )
+    await count_entry(entry, request, now)
     await JournalLine.bulk_create(
         [
             JournalLine(entry=row, account=p.account, debit=p.debit, credit=p.credit)

@@ -14,6 +14,7 @@ from models import Attachment, Message, Survey
 from services.effects import enqueue
 from services.lifecycle import Step, advance, begin, load_request, notify_staff
 from services.review import clean_text
+from services.rollups import count_survey
 from services.views import ReturnView
 
 TRACKING = re.compile(r"[A-Za-z0-9-]{4,40}")
@@ -107,6 +108,7 @@ async def submit_survey(
         if await Survey.exists(request_id=request.id):
             raise InvalidTransition("survey_already_answered", number=request.number)
         await Survey.create(request=request, score=score, comment=comment, created_at=clock.now())
+        await count_survey(request, score, clock.now())
 
 
 async def comment_survey(return_id: int, comment: str, *, actor: Actor, clock: Clock) -> None:

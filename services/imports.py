@@ -27,6 +27,7 @@ from domain.stock import Location, stock_in, stock_out
 from models import Customer, Order, OrderLine, Product, ReturnLine, StockLevel
 from services.effects import apply_movements, create_stock_levels
 from services.policies import load_policy_book
+from services.rollups import recount_order
 
 Row = Mapping[str, Any]
 Progress = Callable[[int], object]
@@ -348,7 +349,9 @@ async def upsert_orders(
     async with in_transaction():
         customers, products = await _resolve_references(parsed)
         for number, group in orders.items():
-            created += await _upsert_order(number, group, customers, products)
+            created += await recount_order(
+                number, _upsert_order(number, group, customers, products)
+            )
             for _ in group:
                 _tick(progress)
     return ImportResult(created, len(orders) - created)

@@ -22,6 +22,7 @@ from services.lifecycle import (
     release_reservations,
 )
 from services.policies import load_policy_book
+from services.rollups import uncount_return
 from services.views import ReturnView
 
 MAX_TEXT = 2000
@@ -85,6 +86,7 @@ async def reject_return(
             return_id, Action.REJECT, actor=actor, clock=clock, expected_version=expected_version
         )
         await advance(step, note=reason)
+        await uncount_return(step.request)
         await notify_customer(step, "return_rejected", reason=reason)
     return ReturnView.of(step.request)
 
@@ -130,6 +132,7 @@ async def cancel_return(
             return_id, Action.CANCEL, actor=actor, clock=clock, expected_version=expected_version
         )
         await advance(step, note=reason)
+        await uncount_return(step.request)
         await release_reservations(step)
         if actor.is_customer:
             await notify_staff(step, "return_cancelled_by_customer")
@@ -146,6 +149,7 @@ async def expire_return(return_id: int, *, clock: Clock) -> ReturnView:
         if deadline is None or step.now < deadline:
             raise InvalidTransition("deadline_not_passed", number=step.request.number)
         await advance(step)
+        await uncount_return(step.request)
         await release_reservations(step)
         await notify_customer(step, "return_expired")
     return ReturnView.of(step.request)

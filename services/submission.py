@@ -27,6 +27,7 @@ from services.effects import record_event
 from services.lifecycle import Step, notify_staff
 from services.policies import active_reason_class, load_policy_book
 from services.review import approve_step
+from services.rollups import count_return
 from services.views import ReturnView
 
 MAX_DESCRIPTION = 2000
@@ -245,6 +246,7 @@ async def _create_request(
         [Attachment(request=request, telegram_file_id=f, created_at=now) for f in draft.photos]
     )
     await record_event(request, actor, "submit", source=None, target=Status.SUBMITTED, now=now)
+    await count_return(request)
     return request
 
 

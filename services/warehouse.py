@@ -16,6 +16,7 @@ from domain.stock import Movement, inspection_movements, receive, release
 from models import ReturnLine
 from services.effects import apply_movements, post_entry
 from services.lifecycle import Step, advance, begin, notify_customer, release_reservations
+from services.rollups import uncount_return
 from services.views import ReturnView
 
 
@@ -113,6 +114,7 @@ async def inspect_return(
         await advance(step)
         await _store_grades(step, lines, grades)
         if step.target is INSPECTION_ALL_REFUSED:
+            await uncount_return(step.request)
             await release_reservations(step)
             await notify_customer(step, "return_refused_at_inspection")
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiohttp_jinja2
 from aiohttp import web
 
+from backoffice.views.reports import dashboard_findings_context
 from services.queue import dashboard
 
 routes = web.RouteTableDef()
@@ -14,4 +15,4 @@ routes = web.RouteTableDef()
 @aiohttp_jinja2.template("dashboard.html")
 async def show_dashboard(request: web.Request) -> dict[str, object]:
     """Show the open requests per status and the products running low."""
-    return {"board": await dashboard()}
+    return {"board": await dashboard(), **await dashboard_findings_context(request)}

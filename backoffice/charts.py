@@ -1,0 +1,122 @@
+"""Charts as inline SVG, drawn on the server: no script, no stylesheet, no CDN.
+
+Only presentation attributes are used (the page's CSP allows no inline styles). A chart
+is drawn from a report's ``Chart``: one column names the bars or points, another gives
+their height; the table under it on the page holds the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from html import escape
+from itertools import pairwise
+
+from markupsafe import Markup
+
+from services.reports import Report
+
+WIDTH, HEIGHT = 720, 260
+LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 56
+INK, MUTED, BAR, FORECAST, GRID = "#1d2330", "#5b6474", "#1f6feb", "#b54708", "#d9dee7"
+
+
+def chart_for(report: Report, title: str) -> Markup | None:
+    """The report's chart as SVG markup, or None when it has none or nothing to draw."""
+    chart = report.chart
+    if chart is None or not report.rows:
+        return None
+    labels = [str(v) for v in report.values(chart.label)]
+    values = [None if v is None else Decimal(v) for v in report.values(chart.value)]
+    if all(v is None for v in values):
+        return None
+    marks = report.values(chart.marker) if chart.marker else [""] * len(values)
+    forecast = [m == "forecast" for m in marks]
+    if chart.kind == "line":
+        return line_chart(labels, values, forecast, title)
+    return bar_chart(labels, values, title)
+
+
+def _scale(values: Sequence[Decimal | None]) -> tuple[Decimal, Decimal]:
+    known = [v for v in values if v is not None]
+    low, high = min([Decimal(0), *known]), max([Decimal(0), *known])
+    return low, (high if high > low else low + 1)
+
+
+def _y(value: Decimal, low: Decimal, high: Decimal) -> float:
+    plot = HEIGHT - TOP - BOTTOM
+    return float(TOP + plot - (value - low) / (high - low) * plot)
+
+
+def _frame(title: str, low: Decimal, high: Decimal, body: list[str]) -> Markup:
+    zero = _y(Decimal(0), low, high)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}"'
+        f' width="100%" role="img" aria-label="{escape(title)}" class="chart">',
+        f"<title>{escape(title)}</title>",
+        f'<line x1="{LEFT}" y1="{zero:.1f}" x2="{WIDTH - RIGHT}" y2="{zero:.1f}" stroke="{GRID}"/>',
+        f'<text x="{LEFT - 6}" y="{TOP + 4}" text-anchor="end" font-size="11"'
+        f' fill="{MUTED}">{escape(str(high))}</text>',
+        f'<text x="{LEFT - 6}" y="{zero + 4:.1f}" text-anchor="end" font-size="11"'
+        f' fill="{MUTED}">0</text>',
+        *body,
+        "</svg>",
+    ]
+    return Markup("".join(parts))
+
+
+def _label(x: float, text: str) -> str:
+    y = HEIGHT - BOTTOM + 14
+    return (
+        f'<text x="{x:.1f}" y="{y}" text-anchor="end" font-size="11" fill="{INK}"'
+        f' transform="rotate(-35 {x:.1f} {y})">{escape(text[:18])}</text>'
+    )
+
+
+def bar_chart(labels: Sequence[str], values: Sequence[Decimal | None], title: str) -> Markup:
+    """One bar per label (none for a missing value), from zero, negatives downwards."""
+    low, high = _scale(values)
+    step = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
+    zero = _y(Decimal(0), low, high)
+    body = []
+    for n, (label, value) in enumerate(zip(labels, values, strict=True)):
+        x = LEFT + n * step
+        if value is not None:
+            top = _y(value, low, high)
+            body.append(
+                f'<rect x="{x + step * 0.15:.1f}" y="{min(top, zero):.1f}"'
+                f' width="{step * 0.7:.1f}" height="{abs(zero - top):.1f}" fill="{BAR}">'
+                f"<title>{escape(label)}: {escape(str(value))}</title></rect>"
+            )
+        body.append(_label(x + step / 2, label))
+    return _frame(title, low, high, body)
+
+
+def line_chart(
+    labels: Sequence[str],
+    values: Sequence[Decimal | None],
+    forecast: Sequence[bool],
+    title: str,
+) -> Markup:
+    """Points joined by a line; forecast points dashed and in another colour."""
+    low, high = _scale(values)
+    step = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
+    points = [
+        (LEFT + (n + 0.5) * step, _y(v, low, high), f, label, v)
+        for n, (label, v, f) in enumerate(zip(labels, values, forecast, strict=True))
+        if v is not None
+    ]
+    body = [_label(LEFT + (n + 0.5) * step, label) for n, label in enumerate(labels)]
+    for (x1, y1, _f1, _l1, _v1), (x2, y2, f2, _l2, _v2) in pairwise(points):
+        dash = ' stroke-dasharray="5 4"' if f2 else ""
+        colour = FORECAST if f2 else BAR
+        body.append(
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"'
+            f' stroke="{colour}" stroke-width="2"{dash}/>'
+        )
+    for x, y, is_forecast, label, value in points:
+        body.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{FORECAST if is_forecast else BAR}">'
+            f"<title>{escape(label)}: {escape(str(value))}</title></circle>"
+        )
+    return _frame(title, low, high, body)

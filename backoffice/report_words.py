@@ -1,0 +1,58 @@
+"""Words of the reports page: report titles come from the service; findings are worded here.
+
+A finding is a key with parameters; its sentence is an English msgid with ``{name}``
+placeholders, translated when the page is rendered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from urllib.parse import urlencode
+
+from backoffice.messages import N_, STATUSES
+from services.findings import Finding
+from services.reports import ReportFilter
+
+FINDINGS = {
+    "stage_breaches_sla": N_(
+        "{share}% of the requests that left “{stage}” took longer than its SLA of"
+        " {sla_hours} hours ({breaches} of {visits})."
+    ),
+    "product_above_category": N_(
+        "{sku} ({product}) is returned at {rate}%, at least twice as often as its category"
+        " {category} ({category_rate}%): {returned} units came back."
+    ),
+    "reason_grew": N_(
+        "Returns for “{reason}” grew from {before} units in {previous_month} to {after} in {month}."
+    ),
+    "customer_returns_often": N_(
+        "Customer {name} (#{customer_id}) opened {requests} requests and returned {rate}% of"
+        " what they bought; the shop's rate is {shop_rate}%."
+    ),
+}
+
+
+def describe(finding: Finding, gettext: Callable[[str], str]) -> str:
+    """The finding as a sentence in the page's language."""
+    params: dict[str, str] = dict(finding.params)
+    if "stage" in params:
+        params["stage"] = gettext(STATUSES.get(params["stage"], params["stage"]))
+    return gettext(FINDINGS[finding.key]).format(**params)
+
+
+def report_query(name: str, filters: ReportFilter, **extra: str) -> str:
+    """The query string that opens report ``name`` with these filters."""
+    fields: Mapping[str, str] = {
+        "report": name,
+        "from": f"{filters.period.first:%Y-%m}",
+        "to": f"{filters.period.last:%Y-%m}",
+        "channel": filters.channel,
+        "category": filters.category,
+        **extra,
+    }
+    return urlencode({k: v for k, v in fields.items() if v})
+
+
+def finding_link(finding: Finding) -> str:
+    """Where the finding's figures are: its report on the reports page."""
+    return "/reports?" + report_query(finding.report, finding.filters)

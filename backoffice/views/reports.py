@@ -1,0 +1,104 @@
+"""The reports page: a report as a chart and its table, the findings, CSV/XLSX exports."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import aiohttp_jinja2
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from backoffice.charts import chart_for
+from backoffice.i18n import words_for
+from backoffice.keys import CLOCK, ZONE
+from backoffice.report_words import describe, finding_link, report_query
+from backoffice.security import require_roles
+from domain.errors import DomainError
+from domain.returns import Role
+from services.findings import dashboard_findings, find_findings
+from services.report_files import to_csv, to_xlsx
+from services.reports import REPORTS, Period, ReportFilter, build_report
+
+routes = web.RouteTableDef()
+ROLES = (Role.REVIEWER, Role.FINANCE)
+DEFAULT_MONTHS = 6
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _month(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw if len(raw) > 7 else f"{raw}-01") if raw else None
+    except ValueError:
+        raise web.HTTPBadRequest(text="months are YYYY-MM (or a date)") from None
+
+
+def report_request(query: MultiDictProxy[str], today: date) -> tuple[str, ReportFilter]:
+    """The report's name and filters from the query string; bad ones are 404 or 400."""
+    name = query.get("report", "rate-by-month")
+    if name not in REPORTS:
+        raise web.HTTPNotFound()
+    default = Period.ending(today, DEFAULT_MONTHS)
+    try:
+        period = Period.between(
+            _month(query.get("from", "")) or default.first,
+            _month(query.get("to", "")) or default.last,
+        )
+    except DomainError:
+        raise web.HTTPBadRequest(text="the period is not valid") from None
+    channel, category = query.get("channel", "")[:32], query.get("category", "")[:100]
+    return name, ReportFilter(period, channel.strip(), category.strip())
+
+
+def _today(request: web.Request) -> date:
+    return request.app[CLOCK].now().astimezone(request.app[ZONE]).date()
+
+
+@routes.get("/reports", name="reports")
+@aiohttp_jinja2.template("reports.html")
+async def show_reports(request: web.Request) -> dict[str, object]:
+    """Show one report as a chart over its table, with the period's findings."""
+    require_roles(request, *ROLES)
+    name, filters = report_request(request.query, _today(request))
+    report = await build_report(name, filters)
+    gettext = words_for(request).gettext
+    return {
+        "report": report,
+        "chart": chart_for(report, gettext(report.title)),
+        "findings": await find_findings(filters),
+        "names": list(REPORTS),
+        "query": lambda **extra: report_query(name, filters, **extra),
+        "describe": describe,
+        "finding_link": finding_link,
+    }
+
+
+@routes.get("/reports/export", name="reports_export")
+async def export_report(request: web.Request) -> web.StreamResponse:
+    """Send the report as CSV or XLSX, the same figures as the page."""
+    require_roles(request, *ROLES)
+    name, filters = report_request(request.query, _today(request))
+    report = await build_report(name, filters)
+    stem = f"{name}-{filters.period.first:%Y-%m}-{filters.period.last:%Y-%m}"
+    if request.query.get("format") == "xlsx":
+        body, kind, suffix = to_xlsx(report), XLSX, "xlsx"
+    else:
+        body, kind, suffix = ("\ufeff" + to_csv(report)).encode(), "text/csv; charset=utf-8", "csv"
+    return web.Response(
+        body=body,
+        headers={
+            "Content-Type": kind,
+            "Content-Disposition": f'attachment; filename="{stem}.{suffix}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+async def dashboard_findings_context(request: web.Request) -> dict[str, object]:
+    """The dashboard's findings (last three months), for those who may open the reports."""
+    if not request["actor"].roles & {*ROLES, Role.ADMIN}:
+        return {"findings": None}
+    return {
+        "findings": await dashboard_findings(_today(request)),
+        "describe": describe,
+        "finding_link": finding_link,
+    }

@@ -1,0 +1,813 @@
+"""Reports (SPEC §8): what comes back, why, how long it takes and what it costs.
+
+Every report is a table (columns and rows of plain values) with an optional chart and
+notes, built by aggregate SQL over the rollups (``services.rollups``); only the recent
+survey comments read a base table, and only the newest few rows of it. The page, the
+export and the ``returndesk report`` command all call ``build_report``, so they show the
+same figures.
+
+Conventions, the same in every report:
+
+- A period is whole months in the shop's time zone: ``from``/``to`` dates name the first
+  and the last month.
+- Sold units count in the month of the order; returned units (what customers asked to
+  return in requests that are not cancelled or rejected) in the month the request was
+  opened. Return rate = returned units / sold units, in percent with two decimals.
+- A request spanning several products counts once, with the product of its first line.
+- Filters: channel applies to every report; category to the unit reports (rates, problem
+  products, exchange share) only — time in stages, money, surveys and customers are per
+  request or per customer and are not split by category.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from domain.errors import NotFound, ValidationError
+from domain.returns import Status
+from models import Survey
+from services.policies import load_policy_book
+from services.rollups import as_month, fetch
+
+__all__ = [
+    "ALPHA",
+    "MAX_MONTHS",
+    "REPORTS",
+    "Chart",
+    "Column",
+    "Note",
+    "Period",
+    "Report",
+    "ReportFilter",
+    "add_months",
+    "build_report",
+    "smooth",
+]
+
+MAX_MONTHS = 60
+ALPHA = Decimal("0.5")  # the smoothing constant of the trend's forecast
+TOP_PRODUCTS = 10
+RECENT_COMMENTS = 20
+FREQUENT_MIN_REQUESTS = 3
+FREQUENT_RATE_MULTIPLE = 2
+FREQUENT_LIMIT = 20
+CENT = Decimal("0.01")
+# Stages in the order a request meets them, with the policy field holding each one's SLA.
+STAGES: tuple[tuple[Status, str | None], ...] = (
+    (Status.SUBMITTED, "sla_review_hours"),
+    (Status.NEEDS_INFO, None),
+    (Status.APPROVED, None),
+    (Status.RECEIVED, "sla_inspection_hours"),
+    (Status.INSPECTED, "sla_refund_hours"),
+    (Status.REFUNDED, None),
+    (Status.EXCHANGED, None),
+)
+
+
+def add_months(month: date, count: int) -> date:
+    """The first day of the month ``count`` months after ``month``'s."""
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole months, from ``first`` to ``last`` (both the first day of their month)."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def between(cls, since: date, until: date) -> Period:
+        first, last = since.replace(day=1), until.replace(day=1)
+        if last < first:
+            raise ValidationError("invalid_period")
+        if len(_months(first, last)) > MAX_MONTHS:
+            raise ValidationError("period_too_long", max=MAX_MONTHS)
+        return cls(first, last)
+
+    @classmethod
+    def ending(cls, moment: date, months: int) -> Period:
+        last = moment.replace(day=1)
+        return cls(add_months(last, 1 - months), last)
+
+    @property
+    def months(self) -> list[date]:
+        return _months(self.first, self.last)
+
+    def __str__(self) -> str:
+        return f"{self.first:%Y-%m} – {self.last:%Y-%m}"
+
+
+def _months(first: date, last: date) -> list[date]:
+    count = (last.year - first.year) * 12 + last.month - first.month + 1
+    return [add_months(first, n) for n in range(max(count, 0))]
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    period: Period
+    channel: str = ""
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its key, its English label (a msgid) and how to show its values."""
+
+    key: str
+    label: str
+    kind: str = "text"  # text | month | count | percent | money | hours | ratio | score | time
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Which column names the bars or points and which one gives their height."""
+
+    kind: str  # bar | line
+    label: str
+    value: str
+    marker: str = ""  # a column whose value "forecast" marks a forecast point
+
+
+@dataclass(frozen=True)
+class Note:
+    """A sentence under the report: an English msgid with ``{name}`` parameters."""
+
+    text: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    def render(self, gettext: Callable[[str], str] = str) -> str:
+        return gettext(self.text).format(**self.params)
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    title: str
+    filters: ReportFilter
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    chart: Chart | None = None
+    notes: tuple[Note, ...] = ()
+
+    def records(self) -> list[dict[str, Any]]:
+        """Each row as a mapping of column key to value."""
+        keys = [c.key for c in self.columns]
+        return [dict(zip(keys, row, strict=True)) for row in self.rows]
+
+    def values(self, key: str) -> list[Any]:
+        index = [c.key for c in self.columns].index(key)
+        return [row[index] for row in self.rows]
+
+
+Builder = Callable[[ReportFilter], Awaitable[Report]]
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    """``part`` as a percentage of ``whole`` with two decimals; None when ``whole`` is 0."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(CENT, ROUND_HALF_UP)
+
+
+def _money(cents: Any) -> Decimal:
+    return (Decimal(int(cents or 0)) / 100).quantize(CENT)
+
+
+def _int(value: Any) -> int:
+    return int(value or 0)
+
+
+def _unit_filter(filters: ReportFilter, alias: str = "rr") -> tuple[str, dict[str, Any]]:
+    """The WHERE condition on rollup_return for the period, channel and category."""
+    conditions = [f"{alias}.month BETWEEN :first AND :last"]
+    params: dict[str, Any] = {"first": filters.period.first, "last": filters.period.last}
+    if filters.channel:
+        conditions.append(f"{alias}.channel = :channel")
+        params["channel"] = filters.channel
+    if filters.category:
+        conditions.append(
+            f"{alias}.product_id IN (SELECT id FROM product WHERE category = :category)"
+        )
+        params["category"] = filters.category
+    return " AND ".join(conditions), params
+
+
+def _month_filter(filters: ReportFilter, table: str) -> tuple[str, dict[str, Any]]:
+    """The WHERE condition on a rollup without products: period and channel."""
+    conditions = [f"{table}.month BETWEEN :first AND :last"]
+    params: dict[str, Any] = {"first": filters.period.first, "last": filters.period.last}
+    if filters.channel:
+        conditions.append(f"{table}.channel = :channel")
+        params["channel"] = filters.channel
+    return " AND ".join(conditions), params
+
+
+RATE_COLUMNS = (
+    Column("sold", "Sold units", "count"),
+    Column("returned", "Returned units", "count"),
+    Column("rate", "Return rate (%)", "percent"),
+)
+
+
+# Return rates --------------------------------------------------------------------------
+
+
+async def _monthly_units(filters: ReportFilter) -> dict[date, tuple[int, int]]:
+    where, params = _unit_filter(filters)
+    rows = await fetch(
+        "SELECT rr.month, SUM(rr.sold_units) AS sold, SUM(rr.returned_units) AS returned"
+        f" FROM rollup_return rr WHERE {where} GROUP BY rr.month",
+        **params,
+    )
+    return {as_month(r["month"]): (_int(r["sold"]), _int(r["returned"])) for r in rows}
+
+
+async def rate_by_month(filters: ReportFilter) -> Report:
+    units = await _monthly_units(filters)
+    rows = []
+    for month in filters.period.months:
+        sold, returned = units.get(month, (0, 0))
+        rows.append((f"{month:%Y-%m}", sold, returned, percent(returned, sold)))
+    return Report(
+        "rate-by-month",
+        "Return rate by month",
+        filters,
+        (Column("month", "Month", "month"), *RATE_COLUMNS),
+        tuple(rows),
+        Chart("bar", "month", "rate"),
+    )
+
+
+async def _rate_by(filters: ReportFilter, name: str, title: str, dimension: str) -> Report:
+    where, params = _unit_filter(filters)
+    rows = await fetch(
+        f"SELECT {dimension} AS label, SUM(rr.sold_units) AS sold,"
+        " SUM(rr.returned_units) AS returned FROM rollup_return rr"
+        f" JOIN product p ON p.id = rr.product_id WHERE {where} GROUP BY {dimension}"
+        " HAVING SUM(rr.sold_units) > 0 OR SUM(rr.returned_units) > 0 ORDER BY 1",
+        **params,
+    )
+    label = {"p.category": ("category", "Category"), "rr.channel": ("channel", "Channel")}
+    key, heading = label[dimension]
+    return Report(
+        name,
+        title,
+        filters,
+        (Column(key, heading), *RATE_COLUMNS),
+        tuple(
+            (r["label"], _int(r["sold"]), _int(r["returned"]), percent(r["returned"], r["sold"]))
+            for r in rows
+        ),
+        Chart("bar", key, "rate"),
+    )
+
+
+async def rate_by_category(filters: ReportFilter) -> Report:
+    return await _rate_by(filters, "rate-by-category", "Return rate by category", "p.category")
+
+
+async def rate_by_channel(filters: ReportFilter) -> Report:
+    return await _rate_by(filters, "rate-by-channel", "Return rate by channel", "rr.channel")
+
+
+async def rate_by_product(filters: ReportFilter) -> Report:
+    where, params = _unit_filter(filters)
+    rows = await fetch(
+        "SELECT p.sku, p.name, p.category, SUM(rr.sold_units) AS sold,"
+        " SUM(rr.returned_units) AS returned FROM rollup_return rr"
+        f" JOIN product p ON p.id = rr.product_id WHERE {where}"
+        " GROUP BY p.id, p.sku, p.name, p.category"
+        " HAVING SUM(rr.sold_units) > 0 OR SUM(rr.returned_units) > 0 ORDER BY p.sku",
+        **params,
+    )
+    return Report(
+        "rate-by-product",
+        "Return rate by product",
+        filters,
+        (
+            Column("sku", "SKU"),
+            Column("product", "Product"),
+            Column("category", "Category"),
+            *RATE_COLUMNS,
+        ),
+        tuple(
+            (
+                r["sku"],
+                r["name"],
+                r["category"],
+                _int(r["sold"]),
+                _int(r["returned"]),
+                percent(r["returned"], r["sold"]),
+            )
+            for r in rows
+        ),
+        Chart("bar", "sku", "rate"),
+    )
+
+
+async def rate_by_reason(filters: ReportFilter) -> Report:
+    where, params = _unit_filter(filters)
+    rows = await fetch(
+        "SELECT rr.reason, SUM(rr.returned_units) AS returned, SUM(rr.requests) AS requests"
+        f" FROM rollup_return rr WHERE {where} AND rr.reason <> '' GROUP BY rr.reason"
+        " HAVING SUM(rr.returned_units) > 0 ORDER BY 2 DESC, 1",
+        **params,
+    )
+    totals = await fetch(
+        "SELECT SUM(rr.sold_units) AS sold, SUM(rr.returned_units) AS returned"
+        f" FROM rollup_return rr WHERE {where}",
+        **params,
+    )
+    sold, returned = _int(totals[0]["sold"]), _int(totals[0]["returned"])
+    return Report(
+        "rate-by-reason",
+        "Returns by reason",
+        filters,
+        (
+            Column("reason", "Reason"),
+            Column("requests", "Requests", "count"),
+            Column("returned", "Returned units", "count"),
+            Column("share", "Share of returned units (%)", "percent"),
+            Column("rate", "Return rate (%)", "percent"),
+        ),
+        tuple(
+            (
+                r["reason"],
+                _int(r["requests"]),
+                _int(r["returned"]),
+                percent(r["returned"], returned),
+                percent(r["returned"], sold),
+            )
+            for r in rows
+        ),
+        Chart("bar", "reason", "returned"),
+        (Note("Return rate here is units returned for the reason / all units sold.", {}),),
+    )
+
+
+async def problem_products(filters: ReportFilter) -> Report:
+    """The products with the most returns beyond what their category's rate predicts."""
+    where, params = _unit_filter(filters)
+    rows = await fetch(
+        "WITH p AS (SELECT rr.product_id, SUM(rr.sold_units) AS sold,"
+        f" SUM(rr.returned_units) AS returned FROM rollup_return rr WHERE {where}"
+        " GROUP BY rr.product_id),"
+        " c AS (SELECT pr.category, SUM(p.sold) AS sold, SUM(p.returned) AS returned"
+        " FROM p JOIN product pr ON pr.id = p.product_id GROUP BY pr.category),"
+        " r AS (SELECT rr.product_id, rr.reason, SUM(rr.returned_units) AS units,"
+        " ROW_NUMBER() OVER (PARTITION BY rr.product_id"
+        " ORDER BY SUM(rr.returned_units) DESC, rr.reason) AS n"
+        f" FROM rollup_return rr WHERE {where} AND rr.reason <> ''"
+        " GROUP BY rr.product_id, rr.reason)"
+        " SELECT pr.sku, pr.name, pr.category, p.sold, p.returned,"
+        " c.sold AS category_sold, c.returned AS category_returned,"
+        " r.reason, r.units AS reason_units"
+        " FROM p JOIN product pr ON pr.id = p.product_id"
+        " JOIN c ON c.category = pr.category"
+        " LEFT JOIN r ON r.product_id = p.product_id AND r.n = 1"
+        " WHERE p.returned > 0"
+        " ORDER BY p.returned - COALESCE(p.sold * c.returned * 1.0 / NULLIF(c.sold, 0), 0) DESC,"
+        " p.returned DESC,"
+        " pr.sku LIMIT :limit",
+        limit=TOP_PRODUCTS,
+        **params,
+    )
+    return Report(
+        "problem-products",
+        "Top problem products",
+        filters,
+        (
+            Column("sku", "SKU"),
+            Column("product", "Product"),
+            Column("category", "Category"),
+            Column("returned", "Returned units", "count"),
+            Column("rate", "Return rate (%)", "percent"),
+            Column("category_rate", "Category return rate (%)", "percent"),
+            Column("excess", "Units above the category's rate", "ratio"),
+            Column("main_reason", "Main reason"),
+            Column("main_reason_share", "Main reason's share (%)", "percent"),
+        ),
+        tuple(_problem_row(r) for r in rows),
+        Chart("bar", "sku", "excess"),
+        (
+            Note(
+                "Ranked by units returned above what the category's return rate predicts"
+                " for the units sold.",
+                {},
+            ),
+        ),
+    )
+
+
+def _problem_row(r: Mapping[str, Any]) -> tuple[Any, ...]:
+    sold, returned = _int(r["sold"]), _int(r["returned"])
+    category_sold, category_returned = _int(r["category_sold"]), _int(r["category_returned"])
+    expected = Decimal(sold * category_returned) / category_sold if category_sold else Decimal(0)
+    return (
+        r["sku"],
+        r["name"],
+        r["category"],
+        returned,
+        percent(returned, sold),
+        percent(category_returned, category_sold),
+        (returned - expected).quantize(Decimal("0.1"), ROUND_HALF_UP),
+        r["reason"] or "",
+        percent(_int(r["reason_units"]), returned),
+    )
+
+
+# Time in stages ------------------------------------------------------------------------
+
+
+async def stage_times(filters: ReportFilter) -> Report:
+    where, params = _month_filter(filters, "s")
+    policy = (await load_policy_book()).resolve(filters.channel)
+    slas = {str(s): int(getattr(policy, f)) for s, f in STAGES if f is not None}
+    sla_case = " ".join(f"WHEN '{s}' THEN {h}" for s, h in slas.items())
+    rows = await fetch(
+        "WITH h AS (SELECT s.stage, s.hours, SUM(s.visits) AS v, SUM(s.seconds) AS secs"
+        f" FROM rollup_stage s WHERE {where} GROUP BY s.stage, s.hours),"
+        " c AS (SELECT h.stage, h.hours, SUM(h.v) OVER (PARTITION BY h.stage ORDER BY h.hours)"
+        " AS cum, SUM(h.v) OVER (PARTITION BY h.stage) AS total FROM h)"
+        " SELECT h.stage, SUM(h.v) AS visits, SUM(h.secs) AS secs,"
+        f" SUM(CASE WHEN h.hours > (CASE h.stage {sla_case} END) THEN h.v ELSE 0 END)"
+        " AS breaches,"
+        " (SELECT MIN(c.hours) FROM c WHERE c.stage = h.stage AND c.cum * 10 >= c.total * 9)"
+        " AS p90 FROM h GROUP BY h.stage",
+        **params,
+    )
+    found = {r["stage"]: r for r in rows}
+    table = []
+    for stage, _field in STAGES:
+        row = found.get(str(stage))
+        visits = _int(row["visits"]) if row else 0
+        sla = slas.get(str(stage))
+        breaches = None if sla is None else _int(row["breaches"] if row else 0)
+        table.append(
+            (
+                str(stage),
+                sla,
+                visits,
+                _hours(row["secs"], visits) if row else None,
+                _int(row["p90"]) if row else None,
+                breaches,
+                percent(breaches, visits) if breaches is not None else None,
+            )
+        )
+    return Report(
+        "stage-times",
+        "Time in each stage",
+        filters,
+        (
+            Column("stage", "Stage"),
+            Column("sla_hours", "SLA (hours)", "count"),
+            Column("visits", "Times left", "count"),
+            Column("mean_hours", "Mean (hours)", "hours"),
+            Column("p90_hours", "90th percentile (hours)", "count"),
+            Column("breaches", "Over the SLA", "count"),
+            Column("breach_share", "Over the SLA (%)", "percent"),
+        ),
+        tuple(table),
+        Chart("bar", "stage", "mean_hours"),
+        (
+            Note(
+                "Counted when a request leaves the stage, in the month it leaves. The 90th"
+                " percentile is in whole hours, rounded up (nearest rank).",
+                {},
+            ),
+        ),
+    )
+
+
+def _hours(seconds: Any, visits: int) -> Decimal | None:
+    if not visits:
+        return None
+    return (Decimal(_int(seconds)) / visits / 3600).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+# Money ---------------------------------------------------------------------------------
+
+MONEY_SQL = (
+    "SUM(CASE WHEN l.account = 'sales_returns' THEN l.debit_cents - l.credit_cents ELSE 0 END)"
+    " AS accepted,"
+    " SUM(CASE WHEN l.account IN ('cash', 'store_credit') AND l.type = 'refund'"
+    " THEN l.credit_cents ELSE 0 END) AS refunds,"
+    " SUM(CASE WHEN l.account = 'restocking_fees' THEN l.credit_cents - l.debit_cents"
+    " ELSE 0 END) AS fees,"
+    " SUM(CASE WHEN l.account = 'inventory_write_offs' THEN l.debit_cents - l.credit_cents"
+    " ELSE 0 END) AS write_offs,"
+    " SUM(CASE WHEN l.account = 'customer_prepayments' AND l.type = 'exchange'"
+    " THEN l.credit_cents ELSE 0 END) AS exchange_paid,"
+    " SUM(CASE WHEN l.account IN ('cash', 'store_credit') AND l.type = 'exchange'"
+    " THEN l.credit_cents ELSE 0 END) AS exchange_refunded"
+)
+MONEY_KEYS = ("accepted", "refunds", "fees", "write_offs", "exchange_paid", "exchange_refunded")
+
+
+async def money(filters: ReportFilter) -> Report:
+    where, params = _month_filter(filters, "l")
+    rows = await fetch(
+        f"SELECT l.month, {MONEY_SQL} FROM rollup_ledger l WHERE {where} GROUP BY l.month",
+        **params,
+    )
+    found = {as_month(r["month"]): r for r in rows}
+    amounts = {
+        m: [_money(found[m][k]) if m in found else _money(0) for k in MONEY_KEYS]
+        for m in filters.period.months
+    }
+    totals = [sum((a[n] for a in amounts.values()), Decimal("0.00")) for n in range(6)]
+    table = [(f"{m:%Y-%m}", *a) for m, a in amounts.items()]
+    return Report(
+        "money",
+        "Refunds, fees and write-offs",
+        filters,
+        (
+            Column("month", "Month", "month"),
+            Column("accepted", "Accepted returns (sales value)", "money"),
+            Column("refunds", "Refunds paid", "money"),
+            Column("fees", "Restocking fees", "money"),
+            Column("write_offs", "Write-offs (cost)", "money"),
+            Column("exchange_paid", "Exchange differences paid by customers", "money"),
+            Column("exchange_refunded", "Exchange differences refunded", "money"),
+        ),
+        (*table, ("total", *totals)),
+        Chart("bar", "month", "refunds"),
+        (Note("From the ledger, in the month each entry was posted.", {}),),
+    )
+
+
+async def exchange_share(filters: ReportFilter) -> Report:
+    where, params = _unit_filter(filters)
+    rows = await fetch(
+        "SELECT rr.month, SUM(rr.requests) AS requests, SUM(rr.exchange_requests) AS exchanges,"
+        " SUM(rr.returned_units) AS units, SUM(rr.exchange_units) AS exchange_units"
+        f" FROM rollup_return rr WHERE {where} GROUP BY rr.month",
+        **params,
+    )
+    found = {as_month(r["month"]): r for r in rows}
+    table = []
+    for month in filters.period.months:
+        r = found.get(month, {})
+        requests, exchanges = _int(r.get("requests")), _int(r.get("exchanges"))
+        units, exchange_units = _int(r.get("units")), _int(r.get("exchange_units"))
+        table.append(
+            (
+                f"{month:%Y-%m}",
+                requests,
+                exchanges,
+                percent(exchanges, requests),
+                units,
+                exchange_units,
+                percent(exchange_units, units),
+            )
+        )
+    return Report(
+        "exchange-share",
+        "Exchange share",
+        filters,
+        (
+            Column("month", "Month", "month"),
+            Column("requests", "Requests", "count"),
+            Column("exchanges", "Exchange requests", "count"),
+            Column("share", "Exchange share of requests (%)", "percent"),
+            Column("units", "Returned units", "count"),
+            Column("exchange_units", "Units exchanged", "count"),
+            Column("unit_share", "Exchange share of units (%)", "percent"),
+        ),
+        tuple(table),
+        Chart("bar", "month", "share"),
+    )
+
+
+# Surveys -------------------------------------------------------------------------------
+
+
+async def surveys(filters: ReportFilter) -> Report:
+    where, params = _month_filter(filters, "s")
+    rows = await fetch(
+        f"SELECT s.score, SUM(s.surveys) AS answers FROM rollup_survey s WHERE {where}"
+        " GROUP BY s.score",
+        **params,
+    )
+    answers = {int(r["score"]): _int(r["answers"]) for r in rows}
+    total = sum(answers.values())
+    points = sum(score * count for score, count in answers.items())
+    mean = (Decimal(points) / total).quantize(CENT, ROUND_HALF_UP) if total else None
+    return Report(
+        "surveys",
+        "Survey scores",
+        filters,
+        (
+            Column("score", "Score", "score"),
+            Column("answers", "Answers", "count"),
+            Column("share", "Share (%)", "percent"),
+        ),
+        tuple((s, answers.get(s, 0), percent(answers.get(s, 0), total)) for s in range(1, 6)),
+        Chart("bar", "score", "answers"),
+        (
+            Note(
+                "Mean score {mean} from {count} answers.",
+                {"mean": str(mean or "—"), "count": str(total)},
+            ),
+        ),
+    )
+
+
+async def survey_comments(filters: ReportFilter) -> Report:
+    zone = await _zone()
+    query = Survey.filter(
+        created_at__gte=_start(filters.period.first, zone),
+        created_at__lt=_start(add_months(filters.period.last, 1), zone),
+    ).exclude(comment="")
+    if filters.channel:
+        query = query.filter(request__order__channel=filters.channel)
+    rows = (
+        await query.order_by("-created_at", "-id")
+        .limit(RECENT_COMMENTS)
+        .values("created_at", "request__number", "score", "comment")
+    )
+    return Report(
+        "survey-comments",
+        "Recent survey comments",
+        filters,
+        (
+            Column("answered_at", "Answered", "time"),
+            Column("number", "Request"),
+            Column("score", "Score", "score"),
+            Column("comment", "Comment"),
+        ),
+        tuple(
+            (
+                r["created_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                r["request__number"],
+                int(r["score"]),
+                r["comment"],
+            )
+            for r in rows
+        ),
+    )
+
+
+def _start(month: date, zone: ZoneInfo) -> datetime:
+    return datetime(month.year, month.month, 1, tzinfo=zone)
+
+
+async def _zone() -> ZoneInfo:
+    return (await load_policy_book()).resolve("").zone
+
+
+# Customers -----------------------------------------------------------------------------
+
+
+async def frequent_returners(filters: ReportFilter) -> Report:
+    """Customers with at least three requests and twice the shop's return rate, or more."""
+    where, params = _month_filter(filters, "rc")
+    shop = await fetch(
+        "SELECT SUM(rc.sold_units) AS sold, SUM(rc.returned_units) AS returned"
+        f" FROM rollup_customer rc WHERE {where}",
+        **params,
+    )
+    shop_sold, shop_returned = _int(shop[0]["sold"]), _int(shop[0]["returned"])
+    rows = await fetch(
+        "WITH c AS (SELECT rc.customer_id, SUM(rc.sold_units) AS sold,"
+        " SUM(rc.returned_units) AS returned, SUM(rc.requests) AS requests"
+        f" FROM rollup_customer rc WHERE {where} AND rc.requests > 0"
+        " GROUP BY rc.customer_id HAVING SUM(rc.requests) >= :min_requests)"
+        " SELECT c.customer_id, cu.name, c.requests, c.returned,"
+        " COALESCE(b.sold, 0) AS sold FROM c JOIN customer cu ON cu.id = c.customer_id"
+        " LEFT JOIN (SELECT rc.customer_id, SUM(rc.sold_units) AS sold FROM rollup_customer rc"
+        f" WHERE {where} AND rc.customer_id IN (SELECT customer_id FROM c)"
+        " GROUP BY rc.customer_id) b ON b.customer_id = c.customer_id"
+        " WHERE c.returned * CAST(:shop_sold AS BIGINT)"
+        " >= CAST(:threshold AS BIGINT) * COALESCE(b.sold, 0)"
+        " ORDER BY c.requests DESC, c.returned DESC, c.customer_id LIMIT :limit",
+        min_requests=FREQUENT_MIN_REQUESTS,
+        shop_sold=shop_sold,
+        threshold=FREQUENT_RATE_MULTIPLE * shop_returned,
+        limit=FREQUENT_LIMIT,
+        **params,
+    )
+    shop_rate = percent(shop_returned, shop_sold)
+    return Report(
+        "frequent-returners",
+        "Customers who return unusually often",
+        filters,
+        (
+            Column("customer_id", "Customer"),
+            Column("name", "Name"),
+            Column("requests", "Requests", "count"),
+            Column("returned", "Returned units", "count"),
+            Column("bought", "Bought units", "count"),
+            Column("rate", "Return rate (%)", "percent"),
+            Column("shop_rate", "Shop's return rate (%)", "percent"),
+        ),
+        tuple(
+            (
+                int(r["customer_id"]),
+                r["name"],
+                _int(r["requests"]),
+                _int(r["returned"]),
+                _int(r["sold"]),
+                percent(r["returned"], r["sold"]),
+                shop_rate,
+            )
+            for r in rows
+        ),
+        Chart("bar", "customer_id", "requests"),
+        (
+            Note(
+                "At least {requests} requests in the period and a return rate of at least"
+                " {multiple} × the shop's; bought units are those ordered in the period.",
+                {"requests": str(FREQUENT_MIN_REQUESTS), "multiple": str(FREQUENT_RATE_MULTIPLE)},
+            ),
+        ),
+    )
+
+
+# Trend and forecast --------------------------------------------------------------------
+
+
+def smooth(values: Sequence[Decimal], alpha: Decimal = ALPHA) -> Decimal | None:
+    """Simple exponential smoothing: the last level, which is next period's forecast.
+
+    level₁ = x₁; levelₜ = α·xₜ + (1 − α)·levelₜ₋₁.
+    """
+    level: Decimal | None = None
+    for value in values:
+        level = value if level is None else alpha * value + (1 - alpha) * level
+    return level
+
+
+async def trend(filters: ReportFilter) -> Report:
+    units = await _monthly_units(filters)
+    months = filters.period.months
+    rows: list[tuple[Any, ...]] = []
+    for month in months:
+        sold, returned = units.get(month, (0, 0))
+        rows.append((f"{month:%Y-%m}", "actual", sold, returned, percent(returned, sold)))
+    rates = [Decimal(r[3]) * 100 / r[2] for r in rows if r[2]]
+    next_month = add_months(filters.period.last, 1)
+    forecast_rate = smooth(rates)
+    forecast_returned = smooth([Decimal(r[3]) for r in rows])
+    rows.append(
+        (
+            f"{next_month:%Y-%m}",
+            "forecast",
+            None,
+            None if forecast_returned is None else forecast_returned.quantize(Decimal("0.1")),
+            None if forecast_rate is None else forecast_rate.quantize(CENT, ROUND_HALF_UP),
+        )
+    )
+    return Report(
+        "trend",
+        "Monthly trend and forecast",
+        filters,
+        (
+            Column("month", "Month", "month"),
+            Column("kind", "Actual or forecast"),
+            Column("sold", "Sold units", "count"),
+            Column("returned", "Returned units", "ratio"),
+            Column("rate", "Return rate (%)", "percent"),
+        ),
+        tuple(rows),
+        Chart("line", "month", "rate", marker="kind"),
+        (
+            Note(
+                "{month} is a forecast by simple exponential smoothing (α = {alpha}) of the"
+                " monthly return rate (months with sales) and of returned units (every month).",
+                {"month": f"{next_month:%Y-%m}", "alpha": str(ALPHA)},
+            ),
+        ),
+    )
+
+
+REPORTS: dict[str, Builder] = {
+    "rate-by-month": rate_by_month,
+    "rate-by-product": rate_by_product,
+    "rate-by-category": rate_by_category,
+    "rate-by-channel": rate_by_channel,
+    "rate-by-reason": rate_by_reason,
+    "problem-products": problem_products,
+    "stage-times": stage_times,
+    "money": money,
+    "exchange-share": exchange_share,
+    "surveys": surveys,
+    "survey-comments": survey_comments,
+    "frequent-returners": frequent_returners,
+    "trend": trend,
+}
+
+
+async def build_report(name: str, filters: ReportFilter) -> Report:
+    """Build the report called ``name`` for the filters; unknown names are NotFound."""
+    builder = REPORTS.get(name)
+    if builder is None:
+        raise NotFound("unknown_report", report=name)
+    return await builder(filters)
