@@ -142,12 +142,15 @@ async def cancel_return(
 
 
 async def expire_return(return_id: int, *, clock: Clock) -> ReturnView:
-    """Cancel an approved request whose ship-back deadline has passed."""
+    """Cancel an approved request whose ship-back deadline has passed (never one whose
+    parcel is on its way: the customer gave a tracking number)."""
     async with in_transaction():
         step = await begin(return_id, Action.EXPIRE, actor=Actor.system("expiry"), clock=clock)
         deadline = step.request.deadline_at
         if deadline is None or step.now < deadline:
             raise InvalidTransition("deadline_not_passed", number=step.request.number)
+        if step.request.tracking_number:
+            raise InvalidTransition("parcel_on_its_way", number=step.request.number)
         await advance(step)
         await uncount_return(step.request)
         await release_reservations(step)

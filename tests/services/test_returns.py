@@ -812,3 +812,20 @@ def test_every_action_has_a_lifecycle_test() -> None:
         Action.SHIP_REPLACEMENT,
     }
     assert covered | elsewhere == set(Action)
+
+
+async def test_expiry_spares_a_request_whose_parcel_is_on_its_way(db, clock):
+    from datetime import timedelta
+
+    from domain.errors import InvalidTransition
+    from services.followup import add_tracking_number
+    from services.review import approve_return, expire_return
+    from tests.factories import REVIEWER, build_shop, customer_of, open_return
+
+    shop = await build_shop(clock)
+    view = await approve_return((await open_return(shop)).id, actor=REVIEWER, clock=clock)
+    await add_tracking_number(view.id, "SF12345678", actor=customer_of(shop), clock=clock)
+    clock.advance(timedelta(days=30))
+    with pytest.raises(InvalidTransition) as refused:
+        await expire_return(view.id, clock=clock)
+    assert refused.value.code == "parcel_on_its_way"
