@@ -29,6 +29,7 @@ from models import (
 from services.ledger import credit_balance
 
 PAGE_SIZE = 50
+RMA_LENGTH = 20  # ReturnRequest.number: RMA-YYYY-NNNNNN fits with room to spare
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ class QueuePage:
 def _search(text: str) -> Q:
     text = text.strip()
     if text.upper().startswith("RMA-"):
-        return Q(number=text.upper())
+        # no RMA number is longer than the column; a longer text matches nothing
+        return Q(number=text.upper()) if len(text) <= RMA_LENGTH else Q(id__in=[])
     digits = text.replace(" ", "").replace("-", "")
     if digits.lstrip("+").isdigit() and len(digits) >= 7:
         phone = digits if digits.startswith("+") else f"+{digits}"
