@@ -41,6 +41,10 @@ CHECKS = {
         # Valid JSON can still be refused for what a schema cannot say (an order's customer
         # must exist, a phone must parse): 422 names those items, and is an honest answer.
         "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "404", "422"]},
+        # A body over the 1 MiB limit is refused before it is parsed, whatever it breaks.
+        "negative_data_rejection": {
+            "expected-statuses": ["400", "401", "404", "405", "413", "415", "422"]
+        },
     }
 }
 
