@@ -22,21 +22,26 @@ from services.warehouse import Grades, inspect_return, receive_return
 Form = MultiDictProxy[Any]
 
 
+def _digits(raw: str, most: int) -> bool:
+    """ASCII digits only (``"²".isdigit()`` holds, yet ``int("²")`` fails), at most ``most``."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= most
+
+
 def _count(form: Form, name: str) -> int:
     raw = str(form.get(name, "0")).strip() or "0"
-    if not raw.isdigit() or len(raw) > 6:
+    if not _digits(raw, 6):
         raise ValidationError("invalid_quantity", field=name)
     return int(raw)
 
 
 def _version(form: Form) -> int | None:
     raw = str(form.get("version", ""))
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if _digits(raw, 9) else None
 
 
 def _lines(form: Form, prefix: str) -> list[int]:
     return [
-        int(k[len(prefix) :]) for k in form if k.startswith(prefix) and k[len(prefix) :].isdigit()
+        int(k[len(prefix) :]) for k in form if k.startswith(prefix) and _digits(k[len(prefix) :], 9)
     ]
 
 

@@ -8,6 +8,8 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from urllib.parse import quote
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -18,7 +20,16 @@ from models import StaffUser
 
 log = logging.getLogger("returndesk.backoffice")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-PUBLIC_PREFIXES = ("/login", "/static/", "/healthz", "/readyz", "/api/", "/telegram/")
+# /language: the sign-in page's language buttons work before signing in.
+PUBLIC_PREFIXES = (
+    "/login",
+    "/language",
+    "/static/",
+    "/healthz",
+    "/readyz",
+    "/api/",
+    "/telegram/",
+)
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSP = (
@@ -88,14 +99,23 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as error:
         if error.status < 400 or request.path.startswith(("/api/", "/telegram/")):
             raise
-        return _error_page(request, error.status)
+        return await _error_page(request, error.status)
     except Exception:
         log.exception("error on %s %s", request.method, request.path)
-        return _error_page(request, 500)
+        return await _error_page(request, 500)
 
 
-def _error_page(request: web.Request, status: int) -> web.StreamResponse:
-    response = aiohttp_jinja2.render_template("error.html", request, {"status": status})
+async def _error_page(request: web.Request, status: int) -> web.StreamResponse:
+    context: dict[str, object] = {"status": status}
+    try:
+        if not request.get(aiohttp_jinja2.REQUEST_CONTEXT_KEY):
+            # Refused before the page context was made (a CSRF refusal): make it here.
+            for processor in request.config_dict[aiohttp_jinja2.APP_CONTEXT_PROCESSORS_KEY]:
+                context = {**await processor(request), **context}
+        response = aiohttp_jinja2.render_template("error.html", request, context)
+    except Exception:
+        log.exception("error page %s on %s %s", status, request.method, request.path)
+        return web.Response(status=status, text=f"{status} {HTTPStatus(status).phrase}")
     response.set_status(status)
     return response
 
@@ -111,7 +131,9 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
         request["staff"] = staff
         request["actor"] = Actor.staff(staff.id, staff.username, {Role(r) for r in staff.roles})
     elif not request.path.startswith(PUBLIC_PREFIXES):
-        raise web.HTTPSeeOther(f"/login?next={request.rel_url}")
+        # Back to the page after signing in; a form's POST URL has no page, so the dashboard.
+        target = str(request.rel_url) if request.method in ("GET", "HEAD") else "/"
+        raise web.HTTPSeeOther(f"/login?next={quote(target, safe='/')}")
     return await handler(request)
 
 

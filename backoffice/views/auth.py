@@ -16,8 +16,14 @@ routes = web.RouteTableDef()
 
 
 def _safe_next(target: str) -> str:
-    """Only a path on this site (never //elsewhere or a full URL) is followed after sign-in."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    """Only a path on this site (never //elsewhere or a full URL) is followed after sign-in.
+
+    Browsers read ``/\\elsewhere`` as ``//elsewhere`` and drop tabs and newlines from URLs,
+    so a backslash after the first slash, or any control character, is refused too.
+    """
+    plain = target.isprintable()
+    on_site = target.startswith("/") and target[1:2] not in ("/", "\\")
+    return target if plain and on_site else "/"
 
 
 @routes.get("/login", name="login")
@@ -34,16 +40,14 @@ async def login(request: web.Request) -> web.StreamResponse:
     username = str(form.get("username", "")).strip().lower()[:64]
     throttle = request.app[THROTTLE]
     keys = (f"user:{username}", f"addr:{request.remote}")
-    actor = (
-        None
-        if throttle.blocked(*keys)
-        else await authenticate(username, str(form.get("password", "")))
-    )
+    blocked = throttle.blocked(*keys)
+    actor = None if blocked else await authenticate(username, str(form.get("password", "")))
     if actor is None:
         throttle.failed(*keys)
         context = {"next": _safe_next(str(form.get("next", "/"))), "failed": True}
         response = aiohttp_jinja2.render_template("login.html", request, context)
-        response.set_status(429 if throttle.blocked(*keys) else 401)
+        # 429 for an attempt refused unchecked (after 5 failures), 401 for a wrong password
+        response.set_status(429 if blocked else 401)
         return response
     throttle.succeeded(*keys)
     await start_session(request, actor.id or 0)

@@ -50,11 +50,19 @@ async def show_queue(request: web.Request) -> dict[str, object]:
     return {"page": page, "filters": filters, "query": request.query}
 
 
-def _return_id(request: web.Request) -> int:
-    raw = request.match_info["return_id"]
-    if not raw.isdigit():
+MAX_ID = 2**31 - 1  # ids are INTEGER columns; a larger one cannot exist
+
+
+def path_id(request: web.Request, name: str) -> int:
+    """An id from the path: anything but ASCII digits of a possible id is a 404."""
+    raw = request.match_info[name]
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_ID:
         raise web.HTTPNotFound()
     return int(raw)
+
+
+def _return_id(request: web.Request) -> int:
+    return path_id(request, "return_id")
 
 
 @routes.get("/returns/{return_id}", name="return_page")

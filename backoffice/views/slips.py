@@ -7,6 +7,7 @@ import segno
 from aiohttp import web
 
 from backoffice.keys import PHOTOS
+from backoffice.views.returns import path_id
 from domain.errors import DomainError
 from services.attachments import attachment_file_id
 from services.queue import return_detail
@@ -19,7 +20,7 @@ routes = web.RouteTableDef()
 async def show_slip(request: web.Request) -> dict[str, object]:
     """Show the printable slip with the RMA number as a QR code."""
     try:
-        detail = await return_detail(int(request.match_info["return_id"]), request["actor"])
+        detail = await return_detail(path_id(request, "return_id"), request["actor"])
     except DomainError:
         raise web.HTTPNotFound() from None
     qr = segno.make(detail.request.number, error="m").svg_data_uri(scale=4)
@@ -29,7 +30,7 @@ async def show_slip(request: web.Request) -> dict[str, object]:
 @routes.get("/attachments/{attachment_id:\\d+}", name="attachment")
 async def show_attachment(request: web.Request) -> web.StreamResponse:
     """Serve a customer's photo through the bot's Bot API connection."""
-    file_id = await attachment_file_id(int(request.match_info["attachment_id"]), request["actor"])
+    file_id = await attachment_file_id(path_id(request, "attachment_id"), request["actor"])
     fetch = request.app.get(PHOTOS)
     if file_id is None or fetch is None:
         raise web.HTTPNotFound()
