@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.clock import Clock
-from domain.errors import ConcurrentModification, NotFound
-from domain.returns import Action, Actor, ReturnType, Status, check_action
+from domain.errors import ConcurrentModification, NotFound, PermissionDenied
+from domain.returns import Action, Actor, ReturnType, Status, can_take, next_status
 from domain.stock import Movement, release
 from models import ReturnLine, ReturnRequest
 from services.effects import apply_movements, enqueue, record_event
@@ -26,8 +26,14 @@ class Step:
 
 
 async def load_request(return_id: int, actor: Actor) -> ReturnRequest:
-    """Load a request the actor may see; anyone else's is simply not found."""
-    query = ReturnRequest.filter(id=return_id)
+    """Load and lock a request the actor may see; anyone else's is simply not found.
+
+    The row lock (PostgreSQL; a no-op on SQLite) makes concurrent actions on one request
+    take turns: each one's checks read what the one before it committed, so a loser is
+    told the request changed (or that the action no longer fits) instead of acting on
+    half-stale figures, and checks like "one survey per request" hold.
+    """
+    query = ReturnRequest.filter(id=return_id).select_for_update()
     if actor.is_customer:
         query = query.filter(customer_id=actor.id)
     request = await query.get_or_none()
@@ -44,11 +50,17 @@ async def begin(
     clock: Clock,
     expected_version: int | None = None,
 ) -> Step:
-    """Load the request and check role, status and version for ``action``."""
+    """Load the request and check role, version and status for ``action``.
+
+    A stale version is refused before the status: whoever acts on a page that changed
+    meanwhile is told so, not that the action no longer fits the (new) status.
+    """
     request = await load_request(return_id, actor)
-    target = check_action(actor, request.status, action)
+    if not can_take(actor, action):
+        raise PermissionDenied(action=str(action))
     if expected_version is not None and expected_version != request.version:
         raise ConcurrentModification(number=request.number)
+    target = next_status(request.status, action)
     return Step(request, actor, action, request.status, target, clock.now())
 
 
