@@ -7,13 +7,19 @@ from datetime import date
 from aiohttp import web
 from multidict import MultiDictProxy
 
-MAX_ID_DIGITS = 12
+MAX_ID_DIGITS = 10
+MAX_ID = 2**31 - 1  # ids are INTEGER columns (PostgreSQL refuses anything larger)
+
+
+def is_id(raw: str) -> bool:
+    """ASCII digits of a possible id (``"²".isdigit()`` holds, yet ``int("²")`` fails)."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS and int(raw) <= MAX_ID
 
 
 def path_id(request: web.Request, name: str) -> int:
     """An id from the path; anything but a plausible id is a 404, like an id one may not see."""
     raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
+    if not is_id(raw):
         raise web.HTTPNotFound()
     return int(raw)
 
@@ -23,7 +29,7 @@ def query_int(query: MultiDictProxy[str], name: str) -> int | None:
     raw = query.get(name, "")
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
+    if not is_id(raw):
         raise web.HTTPBadRequest(text=f"{name} must be a whole number")
     return int(raw)
 

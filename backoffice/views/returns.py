@@ -10,6 +10,7 @@ from multidict import MultiDictProxy
 
 from backoffice.actions import ACTIONS, run_action
 from backoffice.keys import CLOCK, ZONE
+from backoffice.params import is_id, path_id
 from domain.errors import DomainError
 from services.followup import send_message_to_customer
 from services.queue import QueueFilter, list_returns, return_detail
@@ -41,24 +42,21 @@ def queue_filter(query: MultiDictProxy[str]) -> QueueFilter:
     )
 
 
+def queue_cursor(query: MultiDictProxy[str]) -> str | None:
+    """The next page's cursor (``<created_at>_<id>``); one whose id cannot exist is a 400."""
+    cursor = query.get("after", "")
+    if cursor and not is_id(cursor.rpartition("_")[2]):
+        raise web.HTTPBadRequest(text="not a cursor of this queue")
+    return cursor or None
+
+
 @routes.get("/returns", name="queue")
 @aiohttp_jinja2.template("queue.html")
 async def show_queue(request: web.Request) -> dict[str, object]:
     """Show one page of the filtered, searched queue."""
     filters = queue_filter(request.query)
-    page = await list_returns(filters, zone=request.app[ZONE], cursor=request.query.get("after"))
+    page = await list_returns(filters, zone=request.app[ZONE], cursor=queue_cursor(request.query))
     return {"page": page, "filters": filters, "query": request.query}
-
-
-MAX_ID = 2**31 - 1  # ids are INTEGER columns; a larger one cannot exist
-
-
-def path_id(request: web.Request, name: str) -> int:
-    """An id from the path: anything but ASCII digits of a possible id is a 404."""
-    raw = request.match_info[name]
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_ID:
-        raise web.HTTPNotFound()
-    return int(raw)
 
 
 def _return_id(request: web.Request) -> int:

@@ -7,7 +7,7 @@ import segno
 from aiohttp import web
 
 from backoffice.keys import PHOTOS
-from backoffice.views.returns import path_id
+from backoffice.params import path_id
 from domain.errors import DomainError
 from services.attachments import attachment_file_id
 from services.queue import return_detail

@@ -61,7 +61,7 @@ class Browser:
 
     async def get(self, path: str, **kwargs: Any) -> tuple[int, str]:
         async with self.client.get(path, allow_redirects=False, **kwargs) as response:
-            text = await response.text()
+            text = (await response.read()).decode("utf-8", "replace")  # exports are binary
         self.remember(text)
         return response.status, text
 

@@ -306,6 +306,43 @@ async def test_odd_ids_are_not_found_rather_than_errors(office: Office) -> None:
     assert await everything() == before
 
 
+def get_routes(app: web.Application) -> list[str]:
+    """Path templates of every page (GET) outside the API, the webhook and static files."""
+    found = []
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        template = info.get("path") or info.get("formatter") or ""
+        page = route.method == "GET" and "prefix" not in info  # static files have a prefix
+        if page and template and not template.startswith(EXEMPT_PREFIXES):
+            found.append(template)
+    return found
+
+
+ODD_CURSORS = ("²", "9" * 12, "2147483648", "2026-03-10T04:00:00+00:00_99999999999999999999")
+
+
+@pytest.mark.parametrize(
+    "db_kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_no_page_fails_on_an_odd_id_or_cursor(office: Office) -> None:
+    """Every page with an id in its path, and every page's paging parameters."""
+    await new_request(office.shop)
+    admin = await office.staff("admin")
+    pages = get_routes(office.app)
+    assert {"/returns/{return_id}", "/returns/{return_id}/slip"} <= set(pages)
+    for template in pages:
+        names = re.findall(r"\{(\w+)[^}]*\}", template)
+        for odd in ODD_IDS if names else ():
+            path = fill(template, dict.fromkeys(names, odd))
+            status, _ = await admin.get(path)
+            assert status in (404, 405), (path, status)
+        if not names:
+            for name in ("before", "after", "cursor", "offset", "page"):
+                for odd in ODD_CURSORS:
+                    status, _ = await admin.get(template, params={name: odd})
+                    assert status < 500, (template, name, odd, status)
+
+
 @pytest.mark.parametrize(
     "fields",
     [
