@@ -12,7 +12,7 @@ from domain.policy import PolicyDecision
 from domain.returns import ReturnType
 from models import Order, OrderLine, Product, ReasonCode
 from services.chat.messages import Button, Reply
-from services.chat.orders import line_choices, order_choices, replacement_options
+from services.chat.orders import LineChoice, line_choices, order_choices, replacement_options
 from services.chat.state import Turn
 from services.policies import load_policy_book
 from services.submission import LineRequest, ReturnDraft, preview_return, submit_return
@@ -20,6 +20,8 @@ from services.submission import LineRequest, ReturnDraft, preview_return, submit
 MAX_PHOTOS = 5
 MAX_DESCRIPTION = 1000
 MAX_QUANTITY_BUTTONS = 10
+# the draft's order and its line choices by order line id (as text), loaded once per update
+LoadedLines = tuple[Order, dict[str, LineChoice]]
 
 
 def draft(turn: Turn) -> dict[str, Any]:
@@ -88,11 +90,18 @@ async def _order(turn: Turn) -> Order:
     return await Order.get(id=draft(turn)["order_id"], customer_id=turn.customer_id)
 
 
-async def show_items(turn: Turn) -> None:
+async def _line_choices(turn: Turn) -> LoadedLines:
+    """The draft's order and its lines by id (as text), for a handler and the step it shows."""
     order = await _order(turn)
+    lines = await line_choices(order, await load_policy_book())
+    return order, {str(line.order_line_id): line for line in lines}
+
+
+async def show_items(turn: Turn, loaded: LoadedLines | None = None) -> None:
+    order, lines = loaded or await _line_choices(turn)
     chosen = draft(turn)["lines"]
     rows = []
-    for line in await line_choices(order, await load_policy_book()):
+    for line in lines.values():
         if line.returnable and line.available > 0:
             key = "button.item_chosen" if str(line.order_line_id) in chosen else "button.item"
             params = {
@@ -107,23 +116,21 @@ async def show_items(turn: Turn) -> None:
 
 
 async def pick_item(turn: Turn, line_id: str) -> None:
-    order = await _order(turn)
-    lines = {str(c.order_line_id): c for c in await line_choices(order, await load_policy_book())}
-    line = lines.get(line_id)
+    loaded = await _line_choices(turn)
+    line = loaded[1].get(line_id)
     if line is None or not line.returnable or line.available < 1:
         turn.notice = "notice.unavailable"
         return
     if line.available == 1:
         draft(turn)["lines"][line_id] = 1
-        await show_items(turn)
+        await show_items(turn, loaded)
         return
     turn.go("quantity", line_id=line_id)
-    await show_quantity(turn)
+    await show_quantity(turn, loaded)
 
 
-async def show_quantity(turn: Turn) -> None:
-    order = await _order(turn)
-    lines = {str(c.order_line_id): c for c in await line_choices(order, await load_policy_book())}
+async def show_quantity(turn: Turn, loaded: LoadedLines | None = None) -> None:
+    lines = (loaded or await _line_choices(turn))[1]
     line = lines[turn.data["line_id"]]
     numbers = [
         turn.labelled(str(n), "qty", n)
@@ -138,16 +145,15 @@ async def show_quantity(turn: Turn) -> None:
 
 
 async def set_quantity(turn: Turn, raw: str) -> None:
-    order = await _order(turn)
-    lines = {str(c.order_line_id): c for c in await line_choices(order, await load_policy_book())}
-    line = lines[turn.data["line_id"]]
+    loaded = await _line_choices(turn)
+    line = loaded[1][turn.data["line_id"]]
     if not raw.strip().isdecimal() or not 1 <= int(raw) <= line.available:
         turn.say("error.quantity", available=line.available)
-        await show_quantity(turn)
+        await show_quantity(turn, loaded)
         return
     draft(turn)["lines"][turn.data["line_id"]] = int(raw)
     turn.back()
-    await show_items(turn)
+    await show_items(turn, loaded)
 
 
 async def show_reasons(turn: Turn) -> None:
