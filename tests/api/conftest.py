@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -44,17 +43,3 @@ async def api(server: str, token: str) -> AsyncIterator[aiohttp.ClientSession]:
 async def anonymous(server: str) -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(base_url=server) as session:
         yield session
-
-
-# aiohttp 3.14 warns once per str key on request storage; aiohttp_session and the back-office's
-# sign-in middleware still use str keys. Not ours to change here, and not a fault of the API.
-STR_REQUEST_KEYS = (
-    "ignore:It is recommended to use web.RequestKey:aiohttp.web_exceptions.NotAppKeyWarning"
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in item.path.parents:
-            item.add_marker(pytest.mark.filterwarnings(STR_REQUEST_KEYS))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -95,17 +94,3 @@ async def desk(shop: Shop, clock: FakeClock) -> AsyncIterator[Desk]:
 
 async def staff_id(username: str) -> int:
     return (await StaffUser.get(username=username)).id
-
-
-# aiohttp 3.14 warns once per str key on request storage; aiohttp_session and the back-office's
-# sign-in middleware still use str keys (as in tests/api).
-STR_REQUEST_KEYS = (
-    "ignore:It is recommended to use web.RequestKey:aiohttp.web_exceptions.NotAppKeyWarning"
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in item.path.parents:
-            item.add_marker(pytest.mark.filterwarnings(STR_REQUEST_KEYS))

@@ -19,6 +19,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from bot.app import COMMANDS
+from domain.policy import DEFAULT_REASONS
+from domain.returns import Action, Status
 from locales import (
     BABEL_LOCALES,
     DOMAIN,
@@ -28,8 +30,6 @@ from locales import (
     compile_catalog,
     load_catalogs,
 )
-from domain.policy import DEFAULT_REASONS
-from domain.returns import Action, Status
 from services.chat.router import SHOW
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -34,7 +34,6 @@ EXCHANGE_DRAFT = Draft(
 )
 # aiohttp-session keeps its session under a plain string request key, which aiohttp 3.14 warns
 # about on every request; the project's warnings-as-errors would turn each page into a 500.
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 on_postgres = pytest.mark.parametrize(
     "db_kind", [pytest.param("postgres", marks=pytest.mark.postgres)]
 )

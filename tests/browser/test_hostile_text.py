@@ -14,8 +14,6 @@ from models import Customer
 from tests.browser.conftest import Stack
 from tests.e2e.flows import Chat, Draft
 
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
-
 NAME = "<script>alert('name')</script>"
 DESCRIPTION = '"><img src=x onerror=alert("description")>'
 ANSWER = "<svg onload=alert('answer')>"

@@ -35,7 +35,6 @@ from tests.security.conftest import (
 
 # aiohttp-session keeps its session under a plain string request key, which aiohttp 3.14 warns
 # about on every request; the project's warnings-as-errors would turn each page into a 500.
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web_exceptions.NotAppKeyWarning")
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 EXEMPT_PREFIXES = ("/api/", "/telegram/")

@@ -20,6 +20,8 @@ def columns(path):
 async def test_migrations_match_the_models(tmp_path):
     migrated, generated = tmp_path / "migrated.sqlite3", tmp_path / "generated.sqlite3"
     await migrate(f"sqlite://{migrated}")
-    async with tortoise_test_context(["models"], db_url=f"sqlite://{generated}", connection_label="gen"):
+    async with tortoise_test_context(
+        ["models"], db_url=f"sqlite://{generated}", connection_label="gen"
+    ):
         pass_through = columns(generated)
     assert columns(migrated) == pass_through
