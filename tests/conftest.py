@@ -1,17 +1,29 @@
-"""Shared fixtures: a fresh database per test, on SQLite and on PostgreSQL."""
+"""Shared fixtures: an empty database per test, on SQLite and on PostgreSQL.
+
+SQLite gets a new in-memory database per test. PostgreSQL gets one database per session,
+built once and emptied (TRUNCATE) before each test: creating and dropping a database per
+test would cost a checkpoint each, and Tortoise's test context does not drop what it
+creates. Tests that need a database of their own use ``fresh_database``, which drops it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 import pytest
-from tortoise.context import tortoise_test_context
+from tortoise.backends.base.config_generator import generate_config
+from tortoise.context import TortoiseContext, tortoise_test_context
 
 from domain.clock import FakeClock
 
@@ -51,26 +63,89 @@ def db_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+async def drop_database(url: str) -> None:
+    """Drop a PostgreSQL test database (and end its sessions)."""
+    name = urlsplit(url).path.lstrip("/")
+    admin = await asyncpg.connect(POSTGRES_URL.replace("postgres://", "postgresql://"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@asynccontextmanager
+async def fresh_database(kind: str, *, pool: str = "") -> AsyncIterator[str]:
+    """A brand-new database of ``kind`` with every table, dropped afterwards; yields its URL.
+
+    ``pool`` adds asyncpg pool parameters (e.g. ``?maxsize=60``) to the connection.
+    """
+    url = database_url(kind)
+    try:
+        async with tortoise_test_context(["models"], db_url=url + pool, connection_label=kind):
+            yield url
+    finally:
+        if kind == "postgres":
+            await drop_database(url)
+
+
+def _run_aside(work: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine on its own loop in another thread (a test's loop may be running here)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, work).result()
+
+
+@pytest.fixture(scope="session")
+def postgres_session_url() -> Iterator[str]:
+    """The session's PostgreSQL database, with every table; dropped when the session ends."""
+    url = database_url("postgres")
+
+    async def build() -> None:
+        async with tortoise_test_context(["models"], db_url=url, connection_label="schema"):
+            pass
+
+    _run_aside(build())
+    yield url
+    _run_aside(drop_database(url))
+
+
+@asynccontextmanager
+async def emptied(url: str, label: str) -> AsyncIterator[None]:
+    """Open the session database with every table emptied and every id sequence reset."""
+    config = generate_config(url, app_modules={"models": ["models"]}, connection_label=label)
+    async with TortoiseContext() as context:
+        await context.init(config=config, use_tz=True, timezone="UTC")
+        connection = context.connections.get(label)
+        rows = await connection.execute_query_dict(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        )
+        tables = ", ".join(f'"{row["tablename"]}"' for row in rows)
+        await connection.execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        yield
+
+
 @pytest.fixture
-async def db(db_kind: str) -> AsyncIterator[str]:
-    """A fresh database with every table, dropped afterwards.
+async def db(db_kind: str, request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """An empty database with every table.
 
     The connection is named after the kind of database: Tortoise 1.1 caches its INSERT
     statements per connection name, not per dialect, so SQLite and PostgreSQL in one
     process must not share a name.
     """
-    async with tortoise_test_context(
-        ["models"], db_url=database_url(db_kind), connection_label=db_kind
-    ):
+    if db_kind == "sqlite":
+        async with tortoise_test_context(
+            ["models"], db_url="sqlite://:memory:", connection_label="sqlite"
+        ):
+            yield db_kind
+        return
+    async with emptied(request.getfixturevalue("postgres_session_url"), "postgres"):
         yield db_kind
 
 
 @pytest.fixture
-async def pg_db() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database, for what only PostgreSQL can show (concurrency)."""
-    async with tortoise_test_context(
-        ["models"], db_url=database_url("postgres"), connection_label="postgres"
-    ):
+async def pg_db(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """An empty PostgreSQL database, for what only PostgreSQL can show (concurrency)."""
+    _need_postgres()
+    async with emptied(request.getfixturevalue("postgres_session_url"), "postgres"):
         yield "postgres"
 
 

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tortoise.context import tortoise_test_context
 
 from domain.clock import Clock, FakeClock, SystemClock
 from emulator import Emulator
@@ -22,7 +21,7 @@ from jobs.scheduler import deliver_backlog
 from jobs.sender import sending_application
 from models import Customer, Notification
 from services.outbox import LEASE
-from tests.conftest import database_url
+from tests.conftest import fresh_database
 from tests.e2e.conftest import TOKEN, renderer
 
 pytestmark = pytest.mark.postgres
@@ -35,8 +34,7 @@ FAST = 500  # messages/s per instance: raised from Telegram's 30 to keep the tes
 @pytest.fixture
 async def pg_url() -> AsyncIterator[str]:
     """A fresh PostgreSQL database, and its URL for the other process."""
-    url = database_url("postgres")
-    async with tortoise_test_context(["models"], db_url=url, connection_label="postgres"):
+    async with fresh_database("postgres") as url:
         yield url
 
 

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tortoise.context import tortoise_test_context
 
 from domain.clock import FakeClock
 from domain.errors import DomainError
@@ -32,7 +31,7 @@ from services.review import (
 from services.rollups import expected_rollups, rebuild_rollups, stored_rollups
 from services.submission import LineRequest, ReturnDraft, submit_return
 from services.warehouse import Grades, inspect_return, receive_return
-from tests.conftest import database_url
+from tests.conftest import fresh_database
 from tests.factories import ADMIN, FINANCE, REVIEWER, WAREHOUSE, build_shop
 
 CHANNELS = ("web", "telegram", "wechat")
@@ -180,8 +179,7 @@ async def _act(shop, step):
 
 
 async def _run(kind, sequence):
-    url = database_url(kind)
-    async with tortoise_test_context(["models"], db_url=url, connection_label=kind):
+    async with fresh_database(kind):
         shop = await build_shop(FakeClock(datetime(2026, 1, 28, 4, 0, tzinfo=UTC)))
         for count, step in enumerate(sequence):
             try:

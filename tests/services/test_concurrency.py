@@ -25,7 +25,6 @@ from typing import Any
 
 import pytest
 from tortoise import connections
-from tortoise.context import tortoise_test_context
 from tortoise.functions import Sum
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -61,7 +60,7 @@ from services.review import approve_return, ask_customer, close_return, reject_r
 from services.submission import LineRequest, ReturnDraft, submit_return
 from services.views import ReturnView
 from services.warehouse import Grades, inspect_return, receive_return
-from tests.conftest import database_url
+from tests.conftest import fresh_database
 from tests.factories import (
     ADMIN,
     FINANCE,
@@ -83,8 +82,7 @@ WAIT_LIMIT = 60.0  # seconds: a race that never lines up is a failure, not a han
 @pytest.fixture
 async def pg_db() -> AsyncIterator[str]:
     """conftest's fresh PostgreSQL database, with a pool big enough for the races below."""
-    url = f"{database_url('postgres')}?minsize=1&maxsize={POOL}"
-    async with tortoise_test_context(["models"], db_url=url, connection_label="postgres"):
+    async with fresh_database("postgres", pool=f"?minsize=1&maxsize={POOL}"):
         yield "postgres"
 
 

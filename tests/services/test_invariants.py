@@ -42,7 +42,6 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from tortoise import connections
-from tortoise.context import tortoise_test_context
 from tortoise.functions import Sum
 
 import models
@@ -82,7 +81,7 @@ from services.review import (
 )
 from services.submission import LineRequest, ReturnDraft, submit_return
 from services.warehouse import Grades, inspect_return, receive_return
-from tests.conftest import database_url
+from tests.conftest import fresh_database
 from tests.factories import ADMIN, FINANCE, REVIEWER, SYSTEM, WAREHOUSE, build_shop, place_order
 
 # Sizing ---------------------------------------------------------------------------------
@@ -294,10 +293,7 @@ class Harness:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.runner = asyncio.Runner()
-        self.url = database_url(kind)
-        self.database: AbstractAsyncContextManager[Any] = tortoise_test_context(
-            ["models"], db_url=self.url, connection_label=kind
-        )
+        self.database: AbstractAsyncContextManager[Any] = fresh_database(kind)
         self.run(self.database.__aenter__())
 
     def run(self, coro: Awaitable[Any]) -> Any:
