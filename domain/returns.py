@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.errors import InvalidTransition, PermissionDenied
+from domain.errors import InvalidTransition
 
 
 class Status(StrEnum):
@@ -151,13 +151,6 @@ def next_status(status: Status, action: Action) -> Status:
         return TRANSITIONS[(status, action)]
     except KeyError:
         raise InvalidTransition(status=str(status), action=str(action)) from None
-
-
-def check_action(actor: Actor, status: Status, action: Action) -> Status:
-    """Check role and status for ``action``; return the status it leads to."""
-    if not can_take(actor, action):
-        raise PermissionDenied(action=str(action))
-    return next_status(status, action)
 
 
 # Actions that make no sense for the other type of request.

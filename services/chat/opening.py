@@ -224,7 +224,7 @@ async def show_replacements(turn: Turn) -> None:
                 p.id,
                 name=p.name,
                 price=p.price,
-                difference=(p.price - line.unit_price) * quantity,
+                difference=difference((p.price - line.unit_price) * quantity),
             ),
         )
         for p in options
@@ -354,7 +354,7 @@ async def _summary_items(turn: Turn) -> tuple[Reply, ...]:
         replacement = d["replacements"].get(line_id)
         if replacement:
             product = await Product.get(id=replacement)
-            difference = (product.price - line.unit_price) * quantity
+            price_gap = (product.price - line.unit_price) * quantity
             items.append(
                 Reply(
                     "summary.exchange_item",
@@ -362,7 +362,7 @@ async def _summary_items(turn: Turn) -> tuple[Reply, ...]:
                         "name": line.product.name,
                         "quantity": quantity,
                         "replacement": product.name,
-                        "difference": difference,
+                        "difference": difference(price_gap),
                     },
                 )
             )
@@ -416,3 +416,12 @@ async def confirm(turn: Turn) -> None:
         number=view.number,
         deadline=view.deadline_at,
     )
+
+
+def difference(amount: Decimal) -> Reply:
+    """Who pays an exchange's price difference, in words: the customer, the shop, or nobody."""
+    if amount > 0:
+        return Reply("difference.pay", {"amount": amount})
+    if amount < 0:
+        return Reply("difference.back", {"amount": -amount})
+    return Reply("difference.none")

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -298,7 +299,7 @@ class Chat:
                 "button.replacement",
                 name=product.name,
                 price=product.price,
-                difference=(product.price - line.unit_price) * quantity,
+                difference=expected_difference((product.price - line.unit_price) * quantity),
             )
             assert button(prompt, "swap", product.id)["text"] == label
         return prompt
@@ -432,7 +433,7 @@ def summary_params(desk: Desk, draft: Draft) -> dict[str, Any]:
         if sku in replacements:
             product = desk.shop.products[replacements[sku]]
             difference = (product.price - line.unit_price) * quantity
-            params |= {"replacement": product.name, "difference": difference}
+            params |= {"replacement": product.name, "difference": expected_difference(difference)}
             items.append(Reply("summary.exchange_item", params))
         else:
             items.append(
@@ -535,3 +536,12 @@ async def snapshot(chat: Chat) -> dict[str, Any]:
         "customer_id": state.customer_id if state else None,
         "language": state.language if state else None,
     }
+
+
+def expected_difference(amount: Decimal) -> Reply:
+    """How the chat words an exchange's price difference (who pays, or nobody)."""
+    if amount > 0:
+        return Reply("difference.pay", {"amount": amount})
+    if amount < 0:
+        return Reply("difference.back", {"amount": -amount})
+    return Reply("difference.none")

@@ -94,7 +94,7 @@ async def test_exchange_for_a_dearer_replacement_shows_the_difference(desk, lang
         name="Product TEE-1",
         quantity=1,
         replacement="Product TEE-2",
-        difference=Decimal("50.00"),
+        difference=Reply("difference.pay", {"amount": Decimal("50.00")}),
     )
     assert difference in summary["text"]
     assert "50" in difference
@@ -126,7 +126,7 @@ async def test_exchange_for_a_cheaper_replacement_of_two_units(desk, lang: str) 
         name="Product TEE-1",
         quantity=2,
         replacement="Product CAP-1",
-        difference=Decimal("-80.00"),  # (60.00 - 100.00) × 2
+        difference=Reply("difference.back", {"amount": Decimal("80.00")}),  # (100 - 60) × 2
     )
     assert cheaper in summary["text"]
 
