@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
@@ -11,6 +14,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from bot.i18n import Renderer
 from bot.render import send_reply
 from domain.clock import Clock
+from services.health import DATABASE_DOWN
 from services.outbox import (
     Delivery,
     Status,
@@ -23,6 +27,11 @@ from services.outbox import (
     notification_reply,
 )
 
+log = logging.getLogger(__name__)
+# How long to keep trying to record a delivery while the database restarts (about a minute):
+# well under the claim's lease (services.outbox.LEASE), after which it would be sent again.
+RECORD_RETRY_DELAYS = (0.5, 1, 2, *[3] * 18)
+
 
 async def deliver_due(
     bot: Bot, renderer: Renderer, *, clock: Clock, staff_chat_id: int | None, limit: int = 50
@@ -34,27 +43,42 @@ async def deliver_due(
 
 
 async def _deliver(bot: Bot, renderer: Renderer, delivery: Delivery, clock: Clock) -> bool:
+    record: partial[Awaitable[None]]
     try:
         await send_reply(
             bot, delivery.chat_id, notification_reply(delivery), renderer, delivery.language
         )
     except Forbidden as error:
-        await mark_unreachable(delivery, clock.now(), str(error))
+        record = partial(mark_unreachable, delivery, clock.now(), str(error))
     except RetryAfter as error:
         wait = timedelta(
             seconds=error.retry_after
             if isinstance(error.retry_after, int)
             else error.retry_after.total_seconds()
         )
-        await defer(delivery, clock.now() + wait, str(error))
+        record = partial(defer, delivery, clock.now() + wait, str(error))
     except BadRequest as error:
-        await finish(delivery.id, Status.DEAD, clock.now(), str(error))
+        record = partial(finish, delivery.id, Status.DEAD, clock.now(), str(error))
     except NetworkError as error:
-        await mark_failed(delivery, clock.now(), str(error))
+        record = partial(mark_failed, delivery, clock.now(), str(error))
     else:
-        await mark_sent(delivery.id, clock.now())
-        return True
-    return False
+        record = partial(mark_sent, delivery.id, clock.now())
+    await _record(record)
+    return record.func is mark_sent
+
+
+async def _record(write: Callable[[], Awaitable[None]]) -> None:
+    """Record how a delivery went, waiting out a database restart: a message that reached
+    Telegram but stayed 'sending' would be sent again once its lease ran out."""
+    for delay in RECORD_RETRY_DELAYS:
+        try:
+            return await write()
+        except DATABASE_DOWN as error:
+            log.warning(
+                "database unavailable (%s); recording again in %ss", type(error).__name__, delay
+            )
+            await asyncio.sleep(delay)
+    await write()
 
 
 def _as_delta(retry_after: int | timedelta) -> timedelta:
