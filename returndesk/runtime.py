@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram.ext import Application
 
 from backoffice.app import create_app
@@ -33,6 +34,7 @@ log = logging.getLogger("returndesk")
 DEMO_TOKEN = "100000:RETURNDESK-DEMO"
 PARTS = ("backoffice", "api", "webhook", "bot", "scheduler")
 SHUTDOWN_SECONDS = 20.0
+JOBS_STOP_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,28 @@ async def running_bot(
             if application.updater and application.updater.running:
                 await application.updater.stop()
             if scheduler is not None:
-                scheduler.shutdown(wait=True)
+                await stop_scheduler(scheduler)
             await application.stop()
+
+
+async def stop_scheduler(scheduler: AsyncIOScheduler, within: float = JOBS_STOP_SECONDS) -> None:
+    """Start no more job runs, let the running ones finish (up to ``within`` seconds), stop.
+
+    APScheduler's own shutdown cancels running coroutine jobs: an outbox run cancelled
+    between sending a message and recording it leaves the message 'sending', and it is sent
+    again when its lease runs out.
+    """
+    scheduler.pause()
+    running = [
+        future
+        for executor in scheduler._executors.values()  # APScheduler 3.x keeps no public list
+        for future in getattr(executor, "_pending_futures", ())
+        if not future.done()
+    ]
+    if running:
+        log.info("waiting for %d running job(s) to finish", len(running))
+        await asyncio.wait(running, timeout=within)
+    scheduler.shutdown(wait=False)
 
 
 async def _take_updates(application: Application, settings: Settings, webhook: bool) -> None:
