@@ -19,10 +19,8 @@ from models import StaffUser
 from returndesk.cli import main
 from returndesk.database import connected, migrate
 from services import staff as staff_service
-from tests.backoffice.conftest import _HASH, QUICK, SECRET_KEY, STR_REQUEST_KEYS, Desk
+from tests.backoffice.conftest import _HASH, QUICK, SECRET_KEY, Desk
 from tests.reports.dataset import build_history
-
-pytestmark = pytest.mark.filterwarnings(STR_REQUEST_KEYS)
 
 # rate-by-month, December 2025 to March 2026, worked out in tests/reports/test_reports.py
 HEADER = ["Month", "Sold units", "Returned units", "Return rate (%)"]
