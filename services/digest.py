@@ -12,7 +12,7 @@ from domain.returns import Status
 from domain.stock import Location
 from models import Notification, ReturnRequest, StockLevel
 from services.effects import enqueue
-from services.escalations import overdue_returns
+from services.escalations import count_overdue
 from services.policies import load_policy_book
 
 __all__ = ["Digest", "collect_digest", "send_daily_digest"]
@@ -49,7 +49,7 @@ async def collect_digest(now: datetime, day: date, book: PolicyBook) -> Digest:
         date=day.isoformat(),
         new=await ReturnRequest.filter(created_at__gt=now - timedelta(days=1)).count(),
         **{str(status): count for status, count in per_status.items()},
-        overdue=len(await overdue_returns(now, book)),
+        overdue=await count_overdue(now, book),
         low_stock=await _low_stock_products(),
     )
 

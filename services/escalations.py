@@ -18,7 +18,7 @@ from models import Notification, ReturnRequest
 from services.effects import enqueue
 from services.policies import load_policy_book
 
-__all__ = ["STAGES", "Overdue", "escalate_overdue_returns", "overdue_returns"]
+__all__ = ["STAGES", "Overdue", "count_overdue", "escalate_overdue_returns", "overdue_returns"]
 
 # status → (stage, the policy field with its SLA in hours)
 STAGES = {
@@ -43,17 +43,56 @@ class Overdue:
         return f"staff:{request.number}:sla_overdue:{self.stage}:{entered}"
 
 
+# A request overdue for longer than this was escalated by an earlier run (the job runs every
+# few minutes); looking no further back keeps each run small however many requests exist.
+LOOKBACK = timedelta(days=2)
+
+
+def _sla_bounds(book: PolicyBook, field: str) -> tuple[int, int]:
+    """The shortest and longest SLA (hours) of a stage over the default and every channel."""
+    hours = [int(getattr(book.resolve(channel), field)) for channel in ("", *book.channels)]
+    return min(hours), max(hours)
+
+
 async def overdue_returns(now: datetime, book: PolicyBook | None = None) -> list[Overdue]:
-    """List open requests that stayed in their stage longer than its SLA allows."""
+    """List open requests that recently outstayed their stage's SLA (in SQL, then per channel)."""
     book = book or await load_policy_book()
-    staged = await ReturnRequest.filter(status__in=list(STAGES)).select_related("order")
     overdue = []
-    for request in staged:
-        stage, field = STAGES[request.status]
-        hours = int(getattr(book.resolve(request.order.channel), field))
-        if request.status_changed_at + timedelta(hours=hours) <= now:
-            overdue.append(Overdue(request, stage, hours))
+    for status, (stage, field) in STAGES.items():
+        shortest, longest = _sla_bounds(book, field)
+        candidates = await ReturnRequest.filter(
+            status=status,
+            status_changed_at__lte=now - timedelta(hours=shortest),
+            status_changed_at__gt=now - timedelta(hours=longest) - LOOKBACK,
+        ).select_related("order")
+        for request in candidates:
+            hours = int(getattr(book.resolve(request.order.channel), field))
+            if request.status_changed_at + timedelta(hours=hours) <= now:
+                overdue.append(Overdue(request, stage, hours))
     return overdue
+
+
+async def count_overdue(now: datetime, book: PolicyBook) -> int:
+    """How many open requests are past their stage's SLA right now (counted in SQL)."""
+    total = 0
+    for status, (_stage, field) in STAGES.items():
+        for channel in book.channels:
+            hours = int(getattr(book.resolve(channel), field))
+            total += await ReturnRequest.filter(
+                status=status,
+                order__channel=channel,
+                status_changed_at__lte=now - timedelta(hours=hours),
+            ).count()
+        hours = int(getattr(book.resolve(""), field))
+        total += (
+            await ReturnRequest.filter(
+                status=status,
+                status_changed_at__lte=now - timedelta(hours=hours),
+            )
+            .exclude(order__channel__in=list(book.channels))
+            .count()
+        )
+    return total
 
 
 async def escalate_overdue_returns(clock: Clock) -> int:
