@@ -29,7 +29,7 @@ class Product(Model):
 class StockLevel(Model):
     id = fields.IntField(primary_key=True)
     product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
-        "models.Product", related_name="levels"
+        "models.Product", db_index=True, related_name="levels"
     )
     location = fields.CharEnumField(Location, max_length=20)
     quantity = fields.IntField(default=0)
@@ -43,7 +43,7 @@ class StockLevel(Model):
 class StockMovement(Model):
     id = fields.BigIntField(primary_key=True)
     product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
-        "models.Product", related_name="movements"
+        "models.Product", db_index=True, related_name="movements"
     )
     source = fields.CharEnumField(Location, max_length=20, null=True)
     target = fields.CharEnumField(Location, max_length=20, null=True)
@@ -52,7 +52,7 @@ class StockMovement(Model):
     product_id: int
     return_request_id: int | None
     return_request = fields.ForeignKeyField(
-        "models.ReturnRequest", related_name="movements", null=True
+        "models.ReturnRequest", db_index=True, related_name="movements", null=True
     )
     actor = fields.CharField(max_length=100)
     created_at = fields.DatetimeField(db_index=True)
@@ -82,7 +82,7 @@ class Order(Model):
     id = fields.IntField(primary_key=True)
     number = fields.CharField(max_length=64, unique=True)
     customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
-        "models.Customer", related_name="orders"
+        "models.Customer", db_index=True, related_name="orders"
     )
     channel = fields.CharField(max_length=32, db_index=True)
     ordered_at = fields.DatetimeField()
@@ -100,10 +100,10 @@ class Order(Model):
 class OrderLine(Model):
     id = fields.IntField(primary_key=True)
     order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
-        "models.Order", related_name="lines"
+        "models.Order", db_index=True, related_name="lines"
     )
     product: fields.ForeignKeyRelation[Product] = fields.ForeignKeyField(
-        "models.Product", related_name="order_lines"
+        "models.Product", db_index=True, related_name="order_lines"
     )
     quantity = fields.IntField()
     unit_price = fields.DecimalField(**MONEY)

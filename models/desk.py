@@ -72,7 +72,9 @@ class ChatState(Model):
     """Where one customer's chat stands in a conversation: one row per chat."""
 
     chat_id = fields.BigIntField(primary_key=True, generated=False)
-    customer = fields.ForeignKeyField("models.Customer", related_name="chats", null=True)
+    customer = fields.ForeignKeyField(
+        "models.Customer", db_index=True, related_name="chats", null=True
+    )
     language = fields.CharField(max_length=10, default="")
     step = fields.CharField(max_length=40, default="")
     data = fields.JSONField(default=dict)

@@ -9,7 +9,7 @@ from models.catalog import MONEY
 
 class Refund(Model):
     id = fields.IntField(primary_key=True)
-    request = fields.ForeignKeyField("models.ReturnRequest", related_name="refunds")
+    request = fields.ForeignKeyField("models.ReturnRequest", db_index=True, related_name="refunds")
     amount = fields.DecimalField(**MONEY)
     method = fields.CharEnumField(RefundMethod, max_length=20)
     status = fields.CharField(max_length=20, default="completed")
@@ -25,7 +25,7 @@ class Payment(Model):
     """A customer's payment of an exchange difference."""
 
     id = fields.IntField(primary_key=True)
-    request = fields.ForeignKeyField("models.ReturnRequest", related_name="payments")
+    request = fields.ForeignKeyField("models.ReturnRequest", db_index=True, related_name="payments")
     amount = fields.DecimalField(**MONEY)
     external_reference = fields.CharField(max_length=100, default="")
     created_by = fields.CharField(max_length=100)
@@ -38,7 +38,9 @@ class Payment(Model):
 class JournalEntry(Model):
     id = fields.BigIntField(primary_key=True)
     memo = fields.CharField(max_length=200)
-    request = fields.ForeignKeyField("models.ReturnRequest", related_name="journal", null=True)
+    request = fields.ForeignKeyField(
+        "models.ReturnRequest", db_index=True, related_name="journal", null=True
+    )
     actor = fields.CharField(max_length=100)
     created_at = fields.DatetimeField(db_index=True)
 
@@ -48,7 +50,7 @@ class JournalEntry(Model):
 
 class JournalLine(Model):
     id = fields.BigIntField(primary_key=True)
-    entry = fields.ForeignKeyField("models.JournalEntry", related_name="lines")
+    entry = fields.ForeignKeyField("models.JournalEntry", db_index=True, related_name="lines")
     account = fields.CharEnumField(Account, max_length=30, db_index=True)
     debit = fields.DecimalField(**MONEY, default=0)
     credit = fields.DecimalField(**MONEY, default=0)

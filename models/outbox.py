@@ -6,7 +6,9 @@ from tortoise.models import Model
 
 class Notification(Model):
     id = fields.BigIntField(primary_key=True)
-    customer = fields.ForeignKeyField("models.Customer", related_name="notifications", null=True)
+    customer = fields.ForeignKeyField(
+        "models.Customer", db_index=True, related_name="notifications", null=True
+    )
     staff_chat = fields.BooleanField(default=False)
     template = fields.CharField(max_length=60)
     params = fields.JSONField(default=dict)

@@ -10,8 +10,8 @@ from models.catalog import MONEY
 class ReturnRequest(Model):
     id = fields.IntField(primary_key=True)
     number = fields.CharField(max_length=20, unique=True)
-    customer = fields.ForeignKeyField("models.Customer", related_name="returns")
-    order = fields.ForeignKeyField("models.Order", related_name="returns")
+    customer = fields.ForeignKeyField("models.Customer", db_index=True, related_name="returns")
+    order = fields.ForeignKeyField("models.Order", db_index=True, related_name="returns")
     type = fields.CharEnumField(ReturnType, max_length=10)
     status = fields.CharEnumField(Status, max_length=20, db_index=True)
     reason_code = fields.CharField(max_length=40)
@@ -19,7 +19,9 @@ class ReturnRequest(Model):
     policy_decision = fields.JSONField()
     tracking_number = fields.CharField(max_length=64, default="")
     replacement_tracking = fields.CharField(max_length=64, default="")
-    assigned_to = fields.ForeignKeyField("models.StaffUser", related_name="assigned", null=True)
+    assigned_to = fields.ForeignKeyField(
+        "models.StaffUser", db_index=True, related_name="assigned", null=True
+    )
     version = fields.IntField(default=1)
     deadline_at = fields.DatetimeField(null=True)
     status_changed_at = fields.DatetimeField()
@@ -36,11 +38,13 @@ class ReturnRequest(Model):
 
 class ReturnLine(Model):
     id = fields.IntField(primary_key=True)
-    request = fields.ForeignKeyField("models.ReturnRequest", related_name="lines")
-    order_line = fields.ForeignKeyField("models.OrderLine", related_name="return_lines")
+    request = fields.ForeignKeyField("models.ReturnRequest", db_index=True, related_name="lines")
+    order_line = fields.ForeignKeyField(
+        "models.OrderLine", db_index=True, related_name="return_lines"
+    )
     quantity = fields.IntField()
     replacement_product = fields.ForeignKeyField(
-        "models.Product", related_name="replacement_lines", null=True
+        "models.Product", db_index=True, related_name="replacement_lines", null=True
     )
     replacement_unit_price = fields.DecimalField(**MONEY, null=True)
     received_quantity = fields.IntField(default=0)
@@ -57,7 +61,7 @@ class ReturnLine(Model):
 
 class Message(Model):
     id = fields.IntField(primary_key=True)
-    request = fields.ForeignKeyField("models.ReturnRequest", related_name="messages")
+    request = fields.ForeignKeyField("models.ReturnRequest", db_index=True, related_name="messages")
     author = fields.CharField(max_length=100)
     from_customer = fields.BooleanField()
     text = fields.TextField(default="")
@@ -69,8 +73,12 @@ class Message(Model):
 
 class Attachment(Model):
     id = fields.IntField(primary_key=True)
-    request = fields.ForeignKeyField("models.ReturnRequest", related_name="attachments")
-    message = fields.ForeignKeyField("models.Message", related_name="attachments", null=True)
+    request = fields.ForeignKeyField(
+        "models.ReturnRequest", db_index=True, related_name="attachments"
+    )
+    message = fields.ForeignKeyField(
+        "models.Message", db_index=True, related_name="attachments", null=True
+    )
     telegram_file_id = fields.CharField(max_length=200)
     local_path = fields.CharField(max_length=300, default="")
     created_at = fields.DatetimeField()
@@ -81,7 +89,7 @@ class Attachment(Model):
 
 class ReturnEvent(Model):
     id = fields.BigIntField(primary_key=True)
-    request = fields.ForeignKeyField("models.ReturnRequest", related_name="events")
+    request = fields.ForeignKeyField("models.ReturnRequest", db_index=True, related_name="events")
     actor = fields.CharField(max_length=100)
     action = fields.CharField(max_length=30)
     from_status = fields.CharEnumField(Status, max_length=20, null=True)

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from returndesk.cli import main
+from services.health import expected_migrations
 from tests.conftest import POSTGRES_URL, _need_postgres
 
 PRODUCTS = "sku,name,category,price,cost,stock,low_stock_threshold,returnable\nTEE-1,Tee,apparel,99.90,40,5,1,true\n"
