@@ -271,16 +271,64 @@ def p(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+# A server restart (another suite may restart the shared PostgreSQL) drops connections.
+LOST = (
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InterfaceError,
+    ConnectionError,
+    OSError,
+)
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    """Connect, waiting out a server restart."""
+    for _ in range(120):
+        try:
+            return await asyncpg.connect(url)
+        except LOST:
+            await asyncio.sleep(1)
+    raise RuntimeError("PostgreSQL did not come back")
+
+
+def _table(sql: str) -> str:
+    return sql.split("INSERT INTO ", 1)[1].split(" ", 1)[0]
+
+
 async def fill(url: str, returns: int, lines: int) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        for label, sql in fill_statements(returns, lines):
-            began = time.perf_counter()
-            status = await conn.execute(sql)
-            log(f"  {label}: {status.split()[-1]} rows in {time.perf_counter() - began:.1f} s")
-        await conn.execute("ANALYZE")
-    finally:
-        await conn.close()
+    """Run each fill statement once; after a lost connection, go on where it stopped."""
+    for label, sql in fill_statements(returns, lines):
+        while True:
+            conn = await connect(url)
+            try:
+                if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {_table(sql)})"):
+                    break
+                began = time.perf_counter()
+                status = await conn.execute(sql)
+                log(f"  {label}: {status.split()[-1]} rows in {time.perf_counter() - began:.1f} s")
+                break
+            except LOST as error:
+                log(f"  {label}: connection lost ({type(error).__name__}); again")
+            finally:
+                if not conn.is_closed():
+                    await conn.close()
+    conn = await connect(url)
+    await conn.execute("ANALYZE")
+    await conn.close()
+
+
+async def retried(work: Callable[[], Awaitable[Any]]) -> Any:
+    for attempt in range(5):
+        try:
+            return await work()
+        except Exception as error:  # the ORM wraps lost connections in its own errors
+            if attempt == 4:
+                raise
+            log(f"  failed ({type(error).__name__}: {error}); again")
+            await asyncio.sleep(3)
+    return None
 
 
 Row = tuple[str, float, float, float, float]
@@ -291,17 +339,27 @@ async def measure(url: str, calls: int, raw_calls: int) -> list[Row]:
     filters = ReportFilter(PERIOD)
     async with connected(url.replace("postgresql://", "postgres://")):
         began = time.perf_counter()
-        await rebuild_rollups()
+        await retried(rebuild_rollups)
         log(f"  rollups rebuilt in {time.perf_counter() - began:.1f} s")
-        conn = await asyncpg.connect(url)
+        conn = await connect(url)
         await conn.execute("ANALYZE")
         try:
             for name in REPORTS:
                 log(f"  {name}")
-                fast = await timed(lambda name=name: build_report(name, filters), calls)
-                raw = await timed(
-                    lambda name=name: conn.fetch(RAW[name], PERIOD.first, PERIOD.last), raw_calls
+                fast = await retried(
+                    lambda name=name: timed(lambda: build_report(name, filters), calls)
                 )
+
+                async def raw_sql(name: str = name) -> list[float]:
+                    db = await connect(url)
+                    try:
+                        return await timed(
+                            lambda: db.fetch(RAW[name], PERIOD.first, PERIOD.last), raw_calls
+                        )
+                    finally:
+                        await db.close()
+
+                raw = await retried(raw_sql)
                 results.append((name, p(fast, 0.5), p(fast, 0.95), p(raw, 0.5), p(raw, 0.95)))
             log("  dashboard")
 
@@ -309,10 +367,10 @@ async def measure(url: str, calls: int, raw_calls: int) -> list[Row]:
                 await dashboard()
                 await dashboard_findings(PERIOD.last)
 
-            fast = await timed(board, calls)
+            fast = await retried(lambda: timed(board, calls))
             results.append(("dashboard (board + findings)", p(fast, 0.5), p(fast, 0.95), 0, 0))
             log("  reports page findings (12 months)")
-            fast = await timed(lambda: find_findings(filters), calls)
+            fast = await retried(lambda: timed(lambda: find_findings(filters), calls))
             results.append(("findings, 12 months", p(fast, 0.5), p(fast, 0.95), 0, 0))
         finally:
             await conn.close()
@@ -336,14 +394,18 @@ async def main() -> None:
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--raw-calls", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
+    parser.add_argument("--database", help="Reuse a database kept by --keep (implies --keep).")
     args = parser.parse_args()
-    name = f"returndesk_bench_reports_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(f"{SERVER}/postgres")
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    name = args.database or f"returndesk_bench_reports_{uuid.uuid4().hex[:8]}"
+    args.keep = args.keep or bool(args.database)
+    if not args.database:
+        admin = await connect(f"{SERVER}/postgres")
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.close()
     url = f"{SERVER}/{name}"
     try:
         log(f"database {name}: migrating")
-        await migrate(url.replace("postgresql://", "postgres://"))
+        await retried(lambda: migrate(url.replace("postgresql://", "postgres://")))
         log("filling (set-based INSERT … SELECT generate_series)")
         began = time.perf_counter()
         await fill(url, args.returns, args.lines)
@@ -356,8 +418,9 @@ async def main() -> None:
         )
     finally:
         if not args.keep:
+            admin = await connect(f"{SERVER}/postgres")
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+            await admin.close()
 
 
 if __name__ == "__main__":

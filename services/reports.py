@@ -676,18 +676,16 @@ async def frequent_returners(filters: ReportFilter) -> Report:
     )
     shop_sold, shop_returned = _int(shop[0]["sold"]), _int(shop[0]["returned"])
     rows = await fetch(
-        "WITH c AS (SELECT rc.customer_id, SUM(rc.sold_units) AS sold,"
+        "SELECT c.customer_id, cu.name, c.requests, c.returned, c.sold FROM"
+        " (SELECT rc.customer_id, SUM(rc.sold_units) AS sold,"
         " SUM(rc.returned_units) AS returned, SUM(rc.requests) AS requests"
-        f" FROM rollup_customer rc WHERE {where} AND rc.requests > 0"
-        " GROUP BY rc.customer_id HAVING SUM(rc.requests) >= :min_requests)"
-        " SELECT c.customer_id, cu.name, c.requests, c.returned,"
-        " COALESCE(b.sold, 0) AS sold FROM c JOIN customer cu ON cu.id = c.customer_id"
-        " LEFT JOIN (SELECT rc.customer_id, SUM(rc.sold_units) AS sold FROM rollup_customer rc"
-        f" WHERE {where} AND rc.customer_id IN (SELECT customer_id FROM c)"
-        " GROUP BY rc.customer_id) b ON b.customer_id = c.customer_id"
-        " WHERE c.returned * CAST(:shop_sold AS BIGINT)"
-        " >= CAST(:threshold AS BIGINT) * COALESCE(b.sold, 0)"
-        " ORDER BY c.requests DESC, c.returned DESC, c.customer_id LIMIT :limit",
+        f" FROM rollup_customer rc WHERE {where} GROUP BY rc.customer_id"
+        " HAVING SUM(rc.requests) >= :min_requests"
+        " AND SUM(rc.returned_units) * CAST(:shop_sold AS BIGINT)"
+        " >= CAST(:threshold AS BIGINT) * SUM(rc.sold_units)"
+        " ORDER BY 4 DESC, 3 DESC, 1 LIMIT :limit) c"
+        " JOIN customer cu ON cu.id = c.customer_id"
+        " ORDER BY c.requests DESC, c.returned DESC, c.customer_id",
         min_requests=FREQUENT_MIN_REQUESTS,
         shop_sold=shop_sold,
         threshold=FREQUENT_RATE_MULTIPLE * shop_returned,
