@@ -15,7 +15,7 @@ from services.reports import ReportFilter
 
 FINDINGS = {
     "stage_breaches_sla": N_(
-        "{share}% of the requests that left “{stage}” took longer than its SLA of"
+        "A share ({share}%) of the requests that left “{stage}” took longer than its SLA of"
         " {sla_hours} hours ({breaches} of {visits})."
     ),
     "product_above_category": N_(
@@ -26,8 +26,8 @@ FINDINGS = {
         "Returns for “{reason}” grew from {before} units in {previous_month} to {after} in {month}."
     ),
     "customer_returns_often": N_(
-        "Customer {name} (#{customer_id}) opened {requests} requests and returned {rate}% of"
-        " what they bought; the shop's rate is {shop_rate}%."
+        "Customer {name} (#{customer_id}) opened {requests} requests and returned a share of"
+        " what they bought ({rate}%); the shop's rate is {shop_rate}%."
     ),
 }
 

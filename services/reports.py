@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from domain.errors import NotFound, ValidationError
@@ -38,6 +38,7 @@ __all__ = [
     "ALPHA",
     "MAX_MONTHS",
     "REPORTS",
+    "TITLES",
     "Chart",
     "Column",
     "Note",
@@ -67,6 +68,29 @@ STAGES: tuple[tuple[Status, str | None], ...] = (
     (Status.REFUNDED, None),
     (Status.EXCHANGED, None),
 )
+
+
+def N_(text: str) -> str:
+    """Mark ``text`` for the back-office catalog (it is translated when a page shows it)."""
+    return text
+
+
+# Each report's title, an English msgid: the heading of the report and the label of its tab.
+TITLES: Mapping[str, str] = {
+    "rate-by-month": N_("Return rate by month"),
+    "rate-by-product": N_("Return rate by product"),
+    "rate-by-category": N_("Return rate by category"),
+    "rate-by-channel": N_("Return rate by channel"),
+    "rate-by-reason": N_("Returns by reason"),
+    "problem-products": N_("Top problem products"),
+    "stage-times": N_("Time in each stage"),
+    "money": N_("Refunds, fees and write-offs"),
+    "exchange-share": N_("Exchange share"),
+    "surveys": N_("Survey scores"),
+    "survey-comments": N_("Recent survey comments"),
+    "frequent-returners": N_("Customers who return unusually often"),
+    "trend": N_("Monthly trend and forecast"),
+}
 
 
 def add_months(month: date, count: int) -> date:
@@ -148,6 +172,9 @@ class Note:
 
 @dataclass(frozen=True)
 class Report:
+    # Every report's title by name (msgids), for pages that list the reports.
+    titles: ClassVar[Mapping[str, str]] = TITLES
+
     name: str
     title: str
     filters: ReportFilter
@@ -210,9 +237,9 @@ def _month_filter(filters: ReportFilter, table: str) -> tuple[str, dict[str, Any
 
 
 RATE_COLUMNS = (
-    Column("sold", "Sold units", "count"),
-    Column("returned", "Returned units", "count"),
-    Column("rate", "Return rate (%)", "percent"),
+    Column("sold", N_("Sold units"), "count"),
+    Column("returned", N_("Returned units"), "count"),
+    Column("rate", N_("Return rate (%)"), "percent"),
 )
 
 
@@ -237,9 +264,9 @@ async def rate_by_month(filters: ReportFilter) -> Report:
         rows.append((f"{month:%Y-%m}", sold, returned, percent(returned, sold)))
     return Report(
         "rate-by-month",
-        "Return rate by month",
+        TITLES["rate-by-month"],
         filters,
-        (Column("month", "Month", "month"), *RATE_COLUMNS),
+        (Column("month", N_("Month"), "month"), *RATE_COLUMNS),
         tuple(rows),
         Chart("bar", "month", "rate"),
     )
@@ -254,7 +281,7 @@ async def _rate_by(filters: ReportFilter, name: str, title: str, dimension: str)
         " HAVING SUM(rr.sold_units) > 0 OR SUM(rr.returned_units) > 0 ORDER BY 1",
         **params,
     )
-    label = {"p.category": ("category", "Category"), "rr.channel": ("channel", "Channel")}
+    label = {"p.category": ("category", N_("Category")), "rr.channel": ("channel", N_("Channel"))}
     key, heading = label[dimension]
     return Report(
         name,
@@ -270,11 +297,11 @@ async def _rate_by(filters: ReportFilter, name: str, title: str, dimension: str)
 
 
 async def rate_by_category(filters: ReportFilter) -> Report:
-    return await _rate_by(filters, "rate-by-category", "Return rate by category", "p.category")
+    return await _rate_by(filters, "rate-by-category", TITLES["rate-by-category"], "p.category")
 
 
 async def rate_by_channel(filters: ReportFilter) -> Report:
-    return await _rate_by(filters, "rate-by-channel", "Return rate by channel", "rr.channel")
+    return await _rate_by(filters, "rate-by-channel", TITLES["rate-by-channel"], "rr.channel")
 
 
 async def rate_by_product(filters: ReportFilter) -> Report:
@@ -289,12 +316,12 @@ async def rate_by_product(filters: ReportFilter) -> Report:
     )
     return Report(
         "rate-by-product",
-        "Return rate by product",
+        TITLES["rate-by-product"],
         filters,
         (
-            Column("sku", "SKU"),
-            Column("product", "Product"),
-            Column("category", "Category"),
+            Column("sku", N_("SKU")),
+            Column("product", N_("Product")),
+            Column("category", N_("Category")),
             *RATE_COLUMNS,
         ),
         tuple(
@@ -328,14 +355,14 @@ async def rate_by_reason(filters: ReportFilter) -> Report:
     sold, returned = _int(totals[0]["sold"]), _int(totals[0]["returned"])
     return Report(
         "rate-by-reason",
-        "Returns by reason",
+        TITLES["rate-by-reason"],
         filters,
         (
-            Column("reason", "Reason"),
-            Column("requests", "Requests", "count"),
-            Column("returned", "Returned units", "count"),
-            Column("share", "Share of returned units (%)", "percent"),
-            Column("rate", "Return rate (%)", "percent"),
+            Column("reason", N_("Reason")),
+            Column("requests", N_("Requests"), "count"),
+            Column("returned", N_("Returned units"), "count"),
+            Column("share", N_("Share of returned units (%)"), "percent"),
+            Column("rate", N_("Return rate (%)"), "percent"),
         ),
         tuple(
             (
@@ -348,7 +375,7 @@ async def rate_by_reason(filters: ReportFilter) -> Report:
             for r in rows
         ),
         Chart("bar", "reason", "returned"),
-        (Note("Return rate here is units returned for the reason / all units sold.", {}),),
+        (Note(N_("Return rate here is units returned for the reason / all units sold."), {}),),
     )
 
 
@@ -381,25 +408,27 @@ async def problem_products(filters: ReportFilter) -> Report:
     )
     return Report(
         "problem-products",
-        "Top problem products",
+        TITLES["problem-products"],
         filters,
         (
-            Column("sku", "SKU"),
-            Column("product", "Product"),
-            Column("category", "Category"),
-            Column("returned", "Returned units", "count"),
-            Column("rate", "Return rate (%)", "percent"),
-            Column("category_rate", "Category return rate (%)", "percent"),
-            Column("excess", "Units above the category's rate", "ratio"),
-            Column("main_reason", "Main reason"),
-            Column("main_reason_share", "Main reason's share (%)", "percent"),
+            Column("sku", N_("SKU")),
+            Column("product", N_("Product")),
+            Column("category", N_("Category")),
+            Column("returned", N_("Returned units"), "count"),
+            Column("rate", N_("Return rate (%)"), "percent"),
+            Column("category_rate", N_("Category return rate (%)"), "percent"),
+            Column("excess", N_("Units above the category's rate"), "ratio"),
+            Column("main_reason", N_("Main reason")),
+            Column("main_reason_share", N_("Main reason's share (%)"), "percent"),
         ),
         tuple(_problem_row(r) for r in rows),
         Chart("bar", "sku", "excess"),
         (
             Note(
-                "Ranked by units returned above what the category's return rate predicts"
-                " for the units sold.",
+                N_(
+                    "Ranked by units returned above what the category's return rate predicts"
+                    " for the units sold."
+                ),
                 {},
             ),
         ),
@@ -463,23 +492,25 @@ async def stage_times(filters: ReportFilter) -> Report:
         )
     return Report(
         "stage-times",
-        "Time in each stage",
+        TITLES["stage-times"],
         filters,
         (
-            Column("stage", "Stage"),
-            Column("sla_hours", "SLA (hours)", "count"),
-            Column("visits", "Times left", "count"),
-            Column("mean_hours", "Mean (hours)", "hours"),
-            Column("p90_hours", "90th percentile (hours)", "count"),
-            Column("breaches", "Over the SLA", "count"),
-            Column("breach_share", "Over the SLA (%)", "percent"),
+            Column("stage", N_("Stage")),
+            Column("sla_hours", N_("SLA (hours)"), "count"),
+            Column("visits", N_("Times left"), "count"),
+            Column("mean_hours", N_("Mean (hours)"), "hours"),
+            Column("p90_hours", N_("90th percentile (hours)"), "count"),
+            Column("breaches", N_("Over the SLA"), "count"),
+            Column("breach_share", N_("Over the SLA (%)"), "percent"),
         ),
         tuple(table),
         Chart("bar", "stage", "mean_hours"),
         (
             Note(
-                "Counted when a request leaves the stage, in the month it leaves. The 90th"
-                " percentile is in whole hours, rounded up (nearest rank).",
+                N_(
+                    "Counted when a request leaves the stage, in the month it leaves. The 90th"
+                    " percentile is in whole hours, rounded up (nearest rank)."
+                ),
                 {},
             ),
         ),
@@ -526,20 +557,20 @@ async def money(filters: ReportFilter) -> Report:
     table = [(f"{m:%Y-%m}", *a) for m, a in amounts.items()]
     return Report(
         "money",
-        "Refunds, fees and write-offs",
+        TITLES["money"],
         filters,
         (
-            Column("month", "Month", "month"),
-            Column("accepted", "Accepted returns (sales value)", "money"),
-            Column("refunds", "Refunds paid", "money"),
-            Column("fees", "Restocking fees", "money"),
-            Column("write_offs", "Write-offs (cost)", "money"),
-            Column("exchange_paid", "Exchange differences paid by customers", "money"),
-            Column("exchange_refunded", "Exchange differences refunded", "money"),
+            Column("month", N_("Month"), "month"),
+            Column("accepted", N_("Accepted returns (sales value)"), "money"),
+            Column("refunds", N_("Refunds paid"), "money"),
+            Column("fees", N_("Restocking fees"), "money"),
+            Column("write_offs", N_("Write-offs (cost)"), "money"),
+            Column("exchange_paid", N_("Exchange differences paid by customers"), "money"),
+            Column("exchange_refunded", N_("Exchange differences refunded"), "money"),
         ),
         (*table, ("total", *totals)),
         Chart("bar", "month", "refunds"),
-        (Note("From the ledger, in the month each entry was posted.", {}),),
+        (Note(N_("From the ledger, in the month each entry was posted."), {}),),
     )
 
 
@@ -570,16 +601,16 @@ async def exchange_share(filters: ReportFilter) -> Report:
         )
     return Report(
         "exchange-share",
-        "Exchange share",
+        TITLES["exchange-share"],
         filters,
         (
-            Column("month", "Month", "month"),
-            Column("requests", "Requests", "count"),
-            Column("exchanges", "Exchange requests", "count"),
-            Column("share", "Exchange share of requests (%)", "percent"),
-            Column("units", "Returned units", "count"),
-            Column("exchange_units", "Units exchanged", "count"),
-            Column("unit_share", "Exchange share of units (%)", "percent"),
+            Column("month", N_("Month"), "month"),
+            Column("requests", N_("Requests"), "count"),
+            Column("exchanges", N_("Exchange requests"), "count"),
+            Column("share", N_("Exchange share of requests (%)"), "percent"),
+            Column("units", N_("Returned units"), "count"),
+            Column("exchange_units", N_("Units exchanged"), "count"),
+            Column("unit_share", N_("Exchange share of units (%)"), "percent"),
         ),
         tuple(table),
         Chart("bar", "month", "share"),
@@ -602,18 +633,18 @@ async def surveys(filters: ReportFilter) -> Report:
     mean = (Decimal(points) / total).quantize(CENT, ROUND_HALF_UP) if total else None
     return Report(
         "surveys",
-        "Survey scores",
+        TITLES["surveys"],
         filters,
         (
-            Column("score", "Score", "score"),
-            Column("answers", "Answers", "count"),
-            Column("share", "Share (%)", "percent"),
+            Column("score", N_("Score"), "score"),
+            Column("answers", N_("Answers"), "count"),
+            Column("share", N_("Share (%)"), "percent"),
         ),
         tuple((s, answers.get(s, 0), percent(answers.get(s, 0), total)) for s in range(1, 6)),
         Chart("bar", "score", "answers"),
         (
             Note(
-                "Mean score {mean} from {count} answers.",
+                N_("Mean score {mean} from {count} answers."),
                 {"mean": str(mean or "—"), "count": str(total)},
             ),
         ),
@@ -635,13 +666,13 @@ async def survey_comments(filters: ReportFilter) -> Report:
     )
     return Report(
         "survey-comments",
-        "Recent survey comments",
+        TITLES["survey-comments"],
         filters,
         (
-            Column("answered_at", "Answered", "time"),
-            Column("number", "Request"),
-            Column("score", "Score", "score"),
-            Column("comment", "Comment"),
+            Column("answered_at", N_("Answered"), "time"),
+            Column("number", N_("Request")),
+            Column("score", N_("Score"), "score"),
+            Column("comment", N_("Comment")),
         ),
         tuple(
             (
@@ -695,16 +726,16 @@ async def frequent_returners(filters: ReportFilter) -> Report:
     shop_rate = percent(shop_returned, shop_sold)
     return Report(
         "frequent-returners",
-        "Customers who return unusually often",
+        TITLES["frequent-returners"],
         filters,
         (
-            Column("customer_id", "Customer"),
-            Column("name", "Name"),
-            Column("requests", "Requests", "count"),
-            Column("returned", "Returned units", "count"),
-            Column("bought", "Bought units", "count"),
-            Column("rate", "Return rate (%)", "percent"),
-            Column("shop_rate", "Shop's return rate (%)", "percent"),
+            Column("customer_id", N_("Customer")),
+            Column("name", N_("Name")),
+            Column("requests", N_("Requests"), "count"),
+            Column("returned", N_("Returned units"), "count"),
+            Column("bought", N_("Bought units"), "count"),
+            Column("rate", N_("Return rate (%)"), "percent"),
+            Column("shop_rate", N_("Shop's return rate (%)"), "percent"),
         ),
         tuple(
             (
@@ -721,8 +752,10 @@ async def frequent_returners(filters: ReportFilter) -> Report:
         Chart("bar", "customer_id", "requests"),
         (
             Note(
-                "At least {requests} requests in the period and a return rate of at least"
-                " {multiple} × the shop's; bought units are those ordered in the period.",
+                N_(
+                    "At least {requests} requests in the period and a return rate of at least"
+                    " {multiple} × the shop's; bought units are those ordered in the period."
+                ),
                 {"requests": str(FREQUENT_MIN_REQUESTS), "multiple": str(FREQUENT_RATE_MULTIPLE)},
             ),
         ),
@@ -765,21 +798,23 @@ async def trend(filters: ReportFilter) -> Report:
     )
     return Report(
         "trend",
-        "Monthly trend and forecast",
+        TITLES["trend"],
         filters,
         (
-            Column("month", "Month", "month"),
-            Column("kind", "Actual or forecast"),
-            Column("sold", "Sold units", "count"),
-            Column("returned", "Returned units", "ratio"),
-            Column("rate", "Return rate (%)", "percent"),
+            Column("month", N_("Month"), "month"),
+            Column("kind", N_("Actual or forecast")),
+            Column("sold", N_("Sold units"), "count"),
+            Column("returned", N_("Returned units"), "ratio"),
+            Column("rate", N_("Return rate (%)"), "percent"),
         ),
         tuple(rows),
         Chart("line", "month", "rate", marker="kind"),
         (
             Note(
-                "{month} is a forecast by simple exponential smoothing (α = {alpha}) of the"
-                " monthly return rate (months with sales) and of returned units (every month).",
+                N_(
+                    "{month} is a forecast by simple exponential smoothing (α = {alpha}) of the"
+                    " monthly return rate (months with sales) and of returned units (every month)."
+                ),
                 {"month": f"{next_month:%Y-%m}", "alpha": str(ALPHA)},
             ),
         ),

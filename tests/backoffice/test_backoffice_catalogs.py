@@ -1,8 +1,9 @@
 """The back-office's gettext catalogs (domain ``backoffice``): current, complete, loadable.
 
-The template ``locales/backoffice.pot`` must hold exactly what Babel extracts from the
-back-office today (``_("…")`` in the Jinja templates, ``N_("…")`` in the Python modules), so a
-new string on a page without a catalog update fails here. English is the source language
+The template ``locales/backoffice.pot`` must hold exactly what Babel extracts from the inputs
+of the command documented in babel.cfg today — the back-office (``_("…")`` in the Jinja
+templates, ``N_("…")`` in the Python modules) and ``services/reports.py`` (report titles,
+column labels and notes) — so a new string on a page without a catalog update fails here. English is the source language
 (msgstr = msgid); Simplified Chinese and Russian translate every message, with the same
 placeholders and the right number of plural forms.
 """
@@ -16,7 +17,11 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog, Message
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.extract import (
+    DEFAULT_KEYWORDS,
+    check_and_call_extract_file,
+    extract_from_dir,
+)
 from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.pofile import read_po
 
@@ -42,7 +47,7 @@ RUSSIAN_PLURAL_FORM = {
     111: 2,
 }
 # A space is not taken as a conversion flag: in "{share}% of the requests" the "% o" is text
-# (Babel's extractor flags such a message python-format all the same).
+# (Babel's extractor flags such a message python-format all the same, so messages avoid it).
 PERCENT_FIELD = re.compile(r"%(?:\((\w+)\))?[#0+-]*\d*(?:\.\d+)?[diouxXeEfFgGcrs]")
 BRACE_FIELD = re.compile(r"\{(\w*)[^{}]*\}")
 SCRIPT = {"zh_Hans": re.compile(r"[\u4e00-\u9fff]"), "ru": re.compile(r"[А-Яа-яЁё]")}
@@ -89,14 +94,36 @@ def extraction_settings() -> tuple[list[tuple[str, str]], dict[str, dict], dict]
 
 
 @cache
+def extraction_inputs() -> tuple[str, ...]:
+    """The input paths of the ``pybabel extract`` command documented in babel.cfg."""
+    text = (ROOT / "babel.cfg").read_text(encoding="utf-8")
+    command = re.search(r"pybabel extract .*?-o \S+ (.+)$", text, re.MULTILINE)
+    assert command, "babel.cfg does not document the pybabel extract command"
+    return tuple(command.group(1).split())
+
+
+@cache
 def fresh_extraction() -> Catalog:
-    """What ``pybabel extract -F babel.cfg -k N_ … backoffice`` would write, in memory."""
+    """What ``pybabel extract -F babel.cfg -k N_ … backoffice services/reports.py`` would write.
+
+    As pybabel does, a directory's files are matched against babel.cfg's patterns relative to
+    that directory, and a file relative to the repository root (the working directory).
+    """
     method_map, options_map, keywords = extraction_settings()
     catalog = Catalog(fuzzy=False)
-    for filename, lineno, message, comments, context in extract_from_dir(
-        ROOT / "backoffice", method_map, options_map, keywords=keywords
-    ):
-        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    for name in extraction_inputs():
+        path = ROOT / name
+        if path.is_dir():
+            found = extract_from_dir(path, method_map, options_map, keywords=keywords)
+        else:
+            assert path.is_file(), f"babel.cfg names a missing input: {name}"
+            found = check_and_call_extract_file(
+                path, method_map, options_map, None, keywords, (), False, dirpath=ROOT
+            )
+        for filename, lineno, message, comments, context in found:
+            catalog.add(
+                message, None, [(filename, lineno)], auto_comments=comments, context=context
+            )
     return catalog
 
 
@@ -123,6 +150,14 @@ def test_extraction_uses_the_babel_cfg_settings() -> None:
     assert "N_" in keywords
     assert "_" in keywords
     assert "ngettext" in keywords
+
+
+def test_the_extraction_reads_the_back_office_and_the_reports_service() -> None:
+    assert extraction_inputs() == ("backoffice", "services/reports.py")
+    extracted = messages(fresh_extraction())
+    assert (None, "Reports") in extracted  # a template of the back-office
+    assert (None, "Return rate by month") in extracted  # a report title in services/reports.py
+    assert (None, "Return rate (%)") in extracted  # a column label there
 
 
 def test_the_template_matches_a_fresh_extraction() -> None:
