@@ -36,37 +36,22 @@ def _refunds(request: web.Request) -> Table:
     return refunds_table(since, until, zone=request.app[ZONE])
 
 
-@routes.get("/returns/export.csv", name="queue_export_csv")
-async def export_queue_csv(request: web.Request) -> web.StreamResponse:
-    """Download the filtered queue as CSV."""
-    return await _send(request, _queue(request), "csv")
+FORMAT = "{fmt:csv|xlsx}"
 
 
-@routes.get("/returns/export.xlsx", name="queue_export_xlsx")
-async def export_queue_xlsx(request: web.Request) -> web.StreamResponse:
-    """Download the filtered queue as XLSX."""
-    return await _send(request, _queue(request), "xlsx")
+@routes.get(f"/returns/export.{FORMAT}", name="queue_export")
+async def export_queue(request: web.Request) -> web.StreamResponse:
+    """Download the filtered queue as CSV or XLSX."""
+    return await _send(request, _queue(request), request.match_info["fmt"])
 
 
-@routes.get("/inventory/export.csv", name="inventory_export_csv")
-async def export_stock_csv(request: web.Request) -> web.StreamResponse:
-    """Download the stock levels as CSV."""
-    return await _send(request, _stock(request), "csv")
+@routes.get(f"/inventory/export.{FORMAT}", name="inventory_export")
+async def export_stock(request: web.Request) -> web.StreamResponse:
+    """Download the stock levels as CSV or XLSX."""
+    return await _send(request, _stock(request), request.match_info["fmt"])
 
 
-@routes.get("/inventory/export.xlsx", name="inventory_export_xlsx")
-async def export_stock_xlsx(request: web.Request) -> web.StreamResponse:
-    """Download the stock levels as XLSX."""
-    return await _send(request, _stock(request), "xlsx")
-
-
-@routes.get("/finance/refunds/export.csv", name="refunds_export_csv")
-async def export_refunds_csv(request: web.Request) -> web.StreamResponse:
-    """Download the refunds between two days as CSV."""
-    return await _send(request, _refunds(request), "csv")
-
-
-@routes.get("/finance/refunds/export.xlsx", name="refunds_export_xlsx")
-async def export_refunds_xlsx(request: web.Request) -> web.StreamResponse:
-    """Download the refunds between two days as XLSX."""
-    return await _send(request, _refunds(request), "xlsx")
+@routes.get(f"/finance/refunds/export.{FORMAT}", name="refunds_export")
+async def export_refunds(request: web.Request) -> web.StreamResponse:
+    """Download the refunds between two days as CSV or XLSX."""
+    return await _send(request, _refunds(request), request.match_info["fmt"])
