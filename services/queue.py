@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
 from domain.errors import NotFound
@@ -19,7 +19,9 @@ from domain.returns import OPEN_STATUSES, Action, Actor, ReturnType, Status, all
 from domain.stock import Location
 from models import (
     Attachment,
+    Customer,
     Message,
+    Order,
     Refund,
     ReturnEvent,
     ReturnLine,
@@ -75,7 +77,11 @@ def _search(text: str) -> Q:
     if digits.lstrip("+").isdigit() and len(digits) >= 7:
         phone = digits if digits.startswith("+") else f"+{digits}"
         return Q(customer__phone=phone)
-    return Q(order__number=text) | Q(customer__name__icontains=text)
+    # Subqueries, not joins: the customers and orders that match are few, and the returns
+    # of each are found by their indexed foreign keys.
+    named = Subquery(Customer.filter(name__icontains=text).values("id"))
+    numbered = Subquery(Order.filter(number=text).values("id"))
+    return Q(customer_id__in=named) | Q(order_id__in=numbered)
 
 
 def _filtered(query: QueueFilter, zone: ZoneInfo) -> Any:
