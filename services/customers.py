@@ -168,7 +168,7 @@ async def _customer(customer_id: int) -> Customer:
 
 
 async def _orders(customer_id: int) -> list[OrderRow]:
-    orders = await Order.filter(customer_id=customer_id).order_by("-ordered_at")
+    orders = await Order.filter(customer_id=customer_id).order_by("-ordered_at", "-id")
     units: dict[int, int] = {}
     value: dict[int, Decimal] = {}
     for line in await OrderLine.filter(order__customer_id=customer_id):
@@ -191,7 +191,7 @@ async def _orders(customer_id: int) -> list[OrderRow]:
 
 
 async def _returns(customer_id: int) -> list[ReturnRow]:
-    requests = await ReturnRequest.filter(customer_id=customer_id).order_by("-created_at")
+    requests = await ReturnRequest.filter(customer_id=customer_id).order_by("-created_at", "-id")
     units = {
         row["request_id"]: int(row["units"] or 0)
         for row in await ReturnLine.filter(request__customer_id=customer_id)

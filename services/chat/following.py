@@ -19,7 +19,7 @@ async def show_list(turn: Turn) -> None:
     turn.go("list")
     requests = (
         await ReturnRequest.filter(customer_id=turn.customer_id)
-        .order_by("-created_at")
+        .order_by("-created_at", "-id")
         .limit(MAX_LISTED)
     )
     if not requests:

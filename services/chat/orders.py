@@ -74,7 +74,7 @@ async def order_choices(customer_id: int, book: PolicyBook, now: datetime) -> li
     """The customer's recent orders, each eligible or with the reason it is not."""
     orders = (
         await Order.filter(customer_id=customer_id, ordered_at__gte=now - RECENT)
-        .order_by("-ordered_at")
+        .order_by("-ordered_at", "-id")
         .limit(MAX_ORDERS)
     )
     choices = []
