@@ -5,6 +5,7 @@ from models.analytics import (
     LedgerRollup,
     ReturnRollup,
     StageRollup,
+    StatusRollup,
     SurveyRollup,
 )
 from models.catalog import Customer, Order, OrderLine, Product, StockLevel, StockMovement
@@ -52,6 +53,7 @@ __all__ = [
     "RmaCounter",
     "StaffUser",
     "StageRollup",
+    "StatusRollup",
     "StockLevel",
     "StockMovement",
     "Survey",

@@ -92,3 +92,16 @@ class SurveyRollup(Model):
     class Meta:
         table = "rollup_survey"
         unique_together = (("month", "channel", "score"),)
+
+
+class StatusRollup(Model):
+    """Requests in each status, per channel: the dashboard's open work without a count."""
+
+    id = fields.BigIntField(primary_key=True)
+    status = fields.CharField(max_length=20)
+    channel = fields.CharField(max_length=32)
+    requests = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "rollup_status"
+        unique_together = (("status", "channel"),)

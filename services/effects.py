@@ -25,7 +25,7 @@ from models import (
     StockLevel,
     StockMovement,
 )
-from services.rollups import count_entry, count_stage
+from services.rollups import count_entry, count_status_change
 
 
 async def record_event(
@@ -39,7 +39,7 @@ async def record_event(
     note: str = "",
 ) -> None:
     """Append one event to the request's audit trail."""
-    await count_stage(request, source, target, now)
+    await count_status_change(request, source, target, now)
     await ReturnEvent.create(
         request_id=request.id,
         actor=actor.label,

@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tortoise.expressions import Q, Subquery
-from tortoise.functions import Count
+from tortoise.expressions import F, Q, Subquery
+from tortoise.functions import Sum
 
 from domain.errors import NotFound
 from domain.ledger import Account
@@ -26,6 +26,7 @@ from models import (
     ReturnEvent,
     ReturnLine,
     ReturnRequest,
+    StatusRollup,
     StockLevel,
 )
 from services.ledger import credit_balance
@@ -231,11 +232,12 @@ class Dashboard:
 
 
 async def dashboard(open_statuses: Sequence[Status] = tuple(OPEN_STATUSES)) -> Dashboard:
-    """Open requests per status and the products at or under their low-stock threshold."""
+    """Open requests per status (from the per-status rollup, never a count over the
+    requests) and the products at or under their low-stock threshold."""
     rows = (
-        await ReturnRequest.filter(status__in=list(open_statuses))
+        await StatusRollup.filter(status__in=list(open_statuses))
         .group_by("status")
-        .annotate(count=Count("id"))
+        .annotate(count=Sum("requests"))
         .values("status", "count")
     )
     counts = {str(s): 0 for s in open_statuses}
@@ -245,10 +247,14 @@ async def dashboard(open_statuses: Sequence[Status] = tuple(OPEN_STATUSES)) -> D
 
 async def low_stock(limit: int = 20) -> list[tuple[str, str, int, int]]:
     """Products whose sellable level is at or under their threshold: sku, name, level, threshold."""
-    levels = await StockLevel.filter(location=Location.SELLABLE).select_related("product")
-    low = [
-        (lv.product.sku, lv.product.name, lv.quantity, lv.product.low_stock_threshold)
-        for lv in levels
-        if lv.product.active and lv.quantity <= lv.product.low_stock_threshold
-    ]
-    return sorted(low, key=lambda item: item[2])[:limit]
+    found = (
+        await StockLevel.filter(
+            location=Location.SELLABLE,
+            product__active=True,
+            quantity__lte=F("product__low_stock_threshold"),
+        )
+        .order_by("quantity", "product__sku")
+        .limit(limit)
+        .values_list("product__sku", "product__name", "quantity", "product__low_stock_threshold")
+    )
+    return [(str(sku), str(name), int(level), int(low)) for sku, name, level, low in found]

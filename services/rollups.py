@@ -1,7 +1,7 @@
 """Rollups: the sums behind the reports, kept in the same transaction as the facts they sum.
 
-Five tables (``models.analytics``), each keyed by the shop's local month and a few
-dimensions::
+Six tables (``models.analytics``), five keyed by the shop's local month and a few
+dimensions, one by status::
 
     rollup_return    month × product × channel × reason   sold, returned and exchanged units,
                                                            requests (sales have reason "")
@@ -9,6 +9,7 @@ dimensions::
     rollup_stage     month × stage × channel × hours      visits to a status and their seconds
     rollup_ledger    month × account × channel × type     debits and credits in cents
     rollup_survey    month × channel × score              answers
+    rollup_status    status × channel                     requests in the status now
 
 Every table has one *fact query* over the base tables (``_FACTS``): the full rebuild
 inserts its result, and the hooks add what one order, request, event, entry or survey
@@ -19,7 +20,8 @@ transaction:
     submit_return            count_return     (returned units, requests)
     cancel/reject/expire,    uncount_return   (void requests hold no units)
       inspection refusing all
-    record_event             count_stage      (a status left: its time spent)
+    record_event             count_status_change  (a status left: its time spent; and
+                                                   the request moved between status counts)
     post_entry               count_entry      (refunds, fees, write-offs, exchange differences)
     submit_survey            count_survey
 
@@ -52,7 +54,7 @@ __all__ = [
     "TABLES",
     "count_entry",
     "count_return",
-    "count_stage",
+    "count_status_change",
     "count_survey",
     "expected_rollups",
     "fetch",
@@ -93,8 +95,9 @@ LEDGER = Table(
     "rollup_ledger", ("month", "account", "channel", "type"), ("debit_cents", "credit_cents")
 )
 SURVEY = Table("rollup_survey", ("month", "channel", "score"), ("surveys",))
+STATUS = Table("rollup_status", ("status", "channel"), ("requests",))
 # The order in which a transaction touches them (the same everywhere: no lock cycles).
-TABLES = (STAGE, LEDGER, SURVEY, RETURN, CUSTOMER)
+TABLES = (STAGE, STATUS, LEDGER, SURVEY, RETURN, CUSTOMER)
 
 
 # SQL plumbing ---------------------------------------------------------------------------
@@ -330,12 +333,21 @@ def _survey_facts(scope: Scope, d: str) -> str:
     )
 
 
+def _status_facts(scope: Scope, _d: str) -> str:
+    return (
+        "SELECT r.status, o.channel, COUNT(*) AS requests FROM return_request r"
+        f" JOIN customer_order o ON o.id = r.order_id WHERE {scope.where()}"
+        " GROUP BY r.status, o.channel"
+    )
+
+
 _FACTS = {
     RETURN.name: _return_facts,
     CUSTOMER.name: _customer_facts,
     STAGE.name: _stage_facts,
     LEDGER.name: _ledger_facts,
     SURVEY.name: _survey_facts,
+    STATUS.name: _status_facts,
 }
 
 
@@ -434,24 +446,37 @@ async def _order_sums(number: str, zone: ZoneInfo) -> Sums:
     return await _sums(Scope(order_id=int(str(found[0]))), TABLES, zone)
 
 
-async def count_stage(
+async def count_status_change(
     request: ReturnRequest, source: Status | None, target: Status, now: datetime
 ) -> None:
-    """Add the time the request spent in ``source`` (call before recording the event)."""
-    if source is None or source == target:
+    """Move the request from ``source`` to ``target`` in the per-status counts and add the
+    time it spent in ``source`` (call before recording the event)."""
+    if source == target:
         return
+    channel = await _channel(request)
+    moved: dict[Key, tuple[int, ...]] = {(str(target), channel): (1,)}
+    if source is None:
+        await _add({STATUS.name: moved})
+        return
+    moved[(str(source), channel)] = (-1,)
+    await _add({STAGE.name: await _stage_visit(request, source, channel, now), STATUS.name: moved})
+
+
+async def _stage_visit(
+    request: ReturnRequest, source: Status, channel: str, now: datetime
+) -> dict[Key, tuple[int, ...]]:
     entered = await fetch(
         "SELECT created_at FROM return_event WHERE request_id = :request_id"
         " AND (from_status IS NULL OR from_status <> to_status) ORDER BY id DESC LIMIT 1",
         request_id=request.id,
     )
     if not entered:
-        return
+        return {}
     since = entered[0]["created_at"]
     since = datetime.fromisoformat(since) if isinstance(since, str) else since
     spent = (now - since) // SECOND
-    key = (local_month(now, await _zone()), str(source), await _channel(request), -(-spent // 3600))
-    await _add({STAGE.name: {key: (1, spent)}})
+    key = (local_month(now, await _zone()), str(source), channel, -(-spent // 3600))
+    return {key: (1, spent)}
 
 
 async def count_entry(entry: Entry, request: ReturnRequest | None, now: datetime) -> None:
