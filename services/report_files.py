@@ -2,7 +2,9 @@
 
 The page's export and the ``returndesk report`` command both write through here, so a
 figure reads the same in each: integers as they are, decimals with their places
-(``12.50``), nothing as an empty cell (``null`` in JSON).
+(``12.50``), nothing as an empty cell (``null`` in JSON). The files for people (table, CSV,
+XLSX) are worded by the ``gettext`` they are given (English by default): labels, notes and
+the codes in cells (a stage, "total") as their words; JSON, for programs, keeps the codes.
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import xlsxwriter
 
-from services.reports import Report
+from services.reports import Column, Report
 
-__all__ = ["FORMATS", "cell", "to_csv", "to_json", "to_table", "to_xlsx"]
+__all__ = ["FORMATS", "to_csv", "to_json", "to_table", "to_xlsx"]
 
 FORMATS = ("table", "csv", "json")
 
@@ -26,27 +29,27 @@ FORMATS = ("table", "csv", "json")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def cell(value: Any) -> str:
-    """One value as text: empty for nothing, decimals with all their places."""
-    return "" if value is None else str(value)
+Gettext = Callable[[str], str]
 
 
-def _csv_cell(value: Any) -> str:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return cell(value)
+def _csv_cell(column: Column, value: Any, gettext: Gettext) -> str:
+    text = column.show(value, gettext)
+    return "'" + text if isinstance(value, str) and text.startswith(FORMULA_START) else text
 
 
-def _header(report: Report) -> list[str]:
-    return [c.label for c in report.columns]
+def _header(report: Report, gettext: Gettext) -> list[str]:
+    return [gettext(c.label) for c in report.columns]
 
 
-def to_csv(report: Report) -> str:
+def to_csv(report: Report, gettext: Gettext = str) -> str:
     """The report's table as CSV with a header of column labels."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(_header(report))
-    writer.writerows([_csv_cell(v) for v in row] for row in report.rows)
+    writer.writerow(_header(report, gettext))
+    writer.writerows(
+        [_csv_cell(c, v, gettext) for c, v in zip(report.columns, row, strict=True)]
+        for row in report.rows
+    )
     return out.getvalue()
 
 
@@ -70,10 +73,13 @@ def to_json(report: Report) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
-def to_table(report: Report) -> str:
+def to_table(report: Report, gettext: Gettext = str) -> str:
     """The report as aligned text, numbers to the right, with its title and notes."""
-    header = _header(report)
-    body = [[cell(v) for v in row] for row in report.rows]
+    header = _header(report, gettext)
+    body = [
+        [c.show(v, gettext) for c, v in zip(report.columns, row, strict=True)]
+        for row in report.rows
+    ]
     widths = [max(len(text) for text in column) for column in zip(header, *body, strict=True)]
     numeric = [c.kind not in ("text", "month", "time") for c in report.columns]
 
@@ -84,23 +90,23 @@ def to_table(report: Report) -> str:
         ]
         return "  ".join(parts).rstrip()
 
-    lines = [f"{report.title} ({report.filters.period})", line(header)]
+    lines = [f"{gettext(report.title)} ({report.filters.period})", line(header)]
     lines.append("  ".join("-" * w for w in widths))
     lines.extend(line(row) for row in body)
-    lines.extend(note.render() for note in report.notes)
+    lines.extend(note.render(gettext) for note in report.notes)
     return "\n".join(lines) + "\n"
 
 
-def to_xlsx(report: Report) -> bytes:
+def to_xlsx(report: Report, gettext: Gettext = str) -> bytes:
     """The report as a one-sheet workbook: numbers stay numbers, with their places."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
     sheet = book.add_worksheet(report.name[:31])
     bold = book.add_format({"bold": True})
     places = {0: book.add_format({"num_format": "0"})}
-    sheet.write_row(0, 0, _header(report), bold)
+    sheet.write_row(0, 0, _header(report, gettext), bold)
     for r, row in enumerate(report.rows, start=1):
-        for c, value in enumerate(row):
+        for c, (column, value) in enumerate(zip(report.columns, row, strict=True)):
             if isinstance(value, Decimal):
                 digits = max(-int(value.as_tuple().exponent), 0)
                 if digits not in places:
@@ -109,8 +115,8 @@ def to_xlsx(report: Report) -> bytes:
             elif isinstance(value, int):
                 sheet.write_number(r, c, value)
             elif value is not None:
-                sheet.write_string(r, c, str(value))
+                sheet.write_string(r, c, column.show(value, gettext))
     for n, note in enumerate(report.notes, start=len(report.rows) + 2):
-        sheet.write_string(n, 0, note.render())
+        sheet.write_string(n, 0, note.render(gettext))
     book.close()
     return out.getvalue()

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, ClassVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.errors import NotFound, ValidationError
@@ -58,16 +58,6 @@ FREQUENT_MIN_REQUESTS = 3
 FREQUENT_RATE_MULTIPLE = 2
 FREQUENT_LIMIT = 20
 CENT = Decimal("0.01")
-# Stages in the order a request meets them, with the policy field holding each one's SLA.
-STAGES: tuple[tuple[Status, str | None], ...] = (
-    (Status.SUBMITTED, "sla_review_hours"),
-    (Status.NEEDS_INFO, None),
-    (Status.APPROVED, None),
-    (Status.RECEIVED, "sla_inspection_hours"),
-    (Status.INSPECTED, "sla_refund_hours"),
-    (Status.REFUNDED, None),
-    (Status.EXCHANGED, None),
-)
 
 
 def N_(text: str) -> str:
@@ -91,6 +81,20 @@ TITLES: Mapping[str, str] = {
     "frequent-returners": N_("Customers who return unusually often"),
     "trend": N_("Monthly trend and forecast"),
 }
+
+# Stages in the order a request meets them: the status, its name (the msgid the back-office
+# names the status with, in backoffice/messages.py) and the policy field holding its SLA.
+STAGES: tuple[tuple[Status, str, str | None], ...] = (
+    (Status.SUBMITTED, N_("Submitted"), "sla_review_hours"),
+    (Status.NEEDS_INFO, N_("Needs information"), None),
+    (Status.APPROVED, N_("Approved"), None),
+    (Status.RECEIVED, N_("Received"), "sla_inspection_hours"),
+    (Status.INSPECTED, N_("Inspected"), "sla_refund_hours"),
+    (Status.REFUNDED, N_("Refunded"), None),
+    (Status.EXCHANGED, N_("Exchanged"), None),
+)
+# Codes in cells: the money report's last row (in its month column) and the trend's points.
+TOTAL, ACTUAL, FORECAST = "total", "actual", "forecast"
 
 
 def add_months(month: date, count: int) -> date:
@@ -142,11 +146,23 @@ class ReportFilter:
 
 @dataclass(frozen=True)
 class Column:
-    """A column: its key, its English label (a msgid) and how to show its values."""
+    """A column: its key, its English label (a msgid) and how to show its values.
+
+    A value that is a code (a stage, "total") stays a code in the data; ``words`` holds the
+    English word of each such code (a msgid), which people read instead, translated.
+    """
 
     key: str
     label: str
     kind: str = "text"  # text | month | count | percent | money | hours | ratio | score | time
+    words: Mapping[str, str] = field(default_factory=dict)
+
+    def show(self, value: Any, gettext: Callable[[str], str] = str) -> str:
+        """The value as people read it: a code as its word, nothing as empty text."""
+        if value is None:
+            return ""
+        word = self.words.get(value)
+        return gettext(word) if word else str(value)
 
 
 @dataclass(frozen=True)
@@ -172,9 +188,6 @@ class Note:
 
 @dataclass(frozen=True)
 class Report:
-    # Every report's title by name (msgids), for pages that list the reports.
-    titles: ClassVar[Mapping[str, str]] = TITLES
-
     name: str
     title: str
     filters: ReportFilter
@@ -458,7 +471,7 @@ def _problem_row(r: Mapping[str, Any]) -> tuple[Any, ...]:
 async def stage_times(filters: ReportFilter) -> Report:
     where, params = _month_filter(filters, "s")
     policy = (await load_policy_book()).resolve(filters.channel)
-    slas = {str(s): int(getattr(policy, f)) for s, f in STAGES if f is not None}
+    slas = {str(s): int(getattr(policy, f)) for s, _name, f in STAGES if f is not None}
     sla_case = " ".join(f"WHEN '{s}' THEN {h}" for s, h in slas.items())
     rows = await fetch(
         "WITH h AS (SELECT s.stage, s.hours, SUM(s.visits) AS v, SUM(s.seconds) AS secs"
@@ -474,7 +487,7 @@ async def stage_times(filters: ReportFilter) -> Report:
     )
     found = {r["stage"]: r for r in rows}
     table = []
-    for stage, _field in STAGES:
+    for stage, _name, _field in STAGES:
         row = found.get(str(stage))
         visits = _int(row["visits"]) if row else 0
         sla = slas.get(str(stage))
@@ -495,7 +508,7 @@ async def stage_times(filters: ReportFilter) -> Report:
         TITLES["stage-times"],
         filters,
         (
-            Column("stage", N_("Stage")),
+            Column("stage", N_("Stage"), words={str(s): name for s, name, _field in STAGES}),
             Column("sla_hours", N_("SLA (hours)"), "count"),
             Column("visits", N_("Times left"), "count"),
             Column("mean_hours", N_("Mean (hours)"), "hours"),
@@ -560,7 +573,7 @@ async def money(filters: ReportFilter) -> Report:
         TITLES["money"],
         filters,
         (
-            Column("month", N_("Month"), "month"),
+            Column("month", N_("Month"), "month", {TOTAL: N_("Total")}),
             Column("accepted", N_("Accepted returns (sales value)"), "money"),
             Column("refunds", N_("Refunds paid"), "money"),
             Column("fees", N_("Restocking fees"), "money"),
@@ -568,7 +581,7 @@ async def money(filters: ReportFilter) -> Report:
             Column("exchange_paid", N_("Exchange differences paid by customers"), "money"),
             Column("exchange_refunded", N_("Exchange differences refunded"), "money"),
         ),
-        (*table, ("total", *totals)),
+        (*table, (TOTAL, *totals)),
         Chart("bar", "month", "refunds"),
         (Note(N_("From the ledger, in the month each entry was posted."), {}),),
     )
@@ -782,7 +795,7 @@ async def trend(filters: ReportFilter) -> Report:
     rows: list[tuple[Any, ...]] = []
     for month in months:
         sold, returned = units.get(month, (0, 0))
-        rows.append((f"{month:%Y-%m}", "actual", sold, returned, percent(returned, sold)))
+        rows.append((f"{month:%Y-%m}", ACTUAL, sold, returned, percent(returned, sold)))
     rates = [Decimal(r[3]) * 100 / r[2] for r in rows if r[2]]
     next_month = add_months(filters.period.last, 1)
     forecast_rate = smooth(rates)
@@ -790,7 +803,7 @@ async def trend(filters: ReportFilter) -> Report:
     rows.append(
         (
             f"{next_month:%Y-%m}",
-            "forecast",
+            FORECAST,
             None,
             None if forecast_returned is None else forecast_returned.quantize(Decimal("0.1")),
             None if forecast_rate is None else forecast_rate.quantize(CENT, ROUND_HALF_UP),
@@ -802,7 +815,11 @@ async def trend(filters: ReportFilter) -> Report:
         filters,
         (
             Column("month", N_("Month"), "month"),
-            Column("kind", N_("Actual or forecast")),
+            Column(
+                "kind",
+                N_("Actual or forecast"),
+                words={ACTUAL: N_("Actual"), FORECAST: N_("Forecast")},
+            ),
             Column("sold", N_("Sold units"), "count"),
             Column("returned", N_("Returned units"), "ratio"),
             Column("rate", N_("Return rate (%)"), "percent"),

@@ -17,7 +17,7 @@ from domain.errors import DomainError
 from domain.returns import Role
 from services.findings import dashboard_findings, find_findings
 from services.report_files import to_csv, to_xlsx
-from services.reports import REPORTS, Period, ReportFilter, build_report
+from services.reports import REPORTS, TITLES, Period, ReportFilter, build_report
 
 routes = web.RouteTableDef()
 ROLES = (Role.REVIEWER, Role.FINANCE)
@@ -65,7 +65,7 @@ async def show_reports(request: web.Request) -> dict[str, object]:
         "report": report,
         "chart": chart_for(report, gettext(report.title)),
         "findings": await find_findings(filters),
-        "names": list(REPORTS),
+        "titles": TITLES,
         "query": lambda **extra: report_query(name, filters, **extra),
         "describe": describe,
         "finding_link": finding_link,
@@ -74,15 +74,17 @@ async def show_reports(request: web.Request) -> dict[str, object]:
 
 @routes.get("/reports/export", name="reports_export")
 async def export_report(request: web.Request) -> web.StreamResponse:
-    """Send the report as CSV or XLSX, the same figures as the page."""
+    """Send the report as CSV or XLSX, the same figures and words as the page."""
     require_roles(request, *ROLES)
     name, filters = report_request(request.query, _today(request))
     report = await build_report(name, filters)
+    gettext = words_for(request).gettext
     stem = f"{name}-{filters.period.first:%Y-%m}-{filters.period.last:%Y-%m}"
     if request.query.get("format") == "xlsx":
-        body, kind, suffix = to_xlsx(report), XLSX, "xlsx"
+        body, kind, suffix = to_xlsx(report, gettext), XLSX, "xlsx"
     else:
-        body, kind, suffix = ("\ufeff" + to_csv(report)).encode(), "text/csv; charset=utf-8", "csv"
+        text = "\ufeff" + to_csv(report, gettext)
+        body, kind, suffix = text.encode(), "text/csv; charset=utf-8", "csv"
     return web.Response(
         body=body,
         headers={

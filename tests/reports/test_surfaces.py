@@ -1,7 +1,10 @@
-"""The same figures on the page, in its CSV and XLSX exports and from `returndesk report`."""
+"""The same figures on the page, in its CSV and XLSX exports and from `returndesk report`,
+with the same words: in the staff member's language on the page and in its exports, in
+English from the command (whose JSON keeps the codes)."""
 
 import asyncio
 import csv
+import html
 import io
 import json
 import re
@@ -14,11 +17,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from click.testing import CliRunner
 
 from backoffice.app import create_app
+from backoffice.messages import STATUSES
 from domain.clock import FakeClock
 from models import StaffUser
 from returndesk.cli import main
 from returndesk.database import connected, migrate
 from services import staff as staff_service
+from services.reports import STAGES
 from tests.backoffice.conftest import _HASH, QUICK, SECRET_KEY, Desk
 from tests.reports.dataset import build_history
 
@@ -31,6 +36,68 @@ RATES = [
     ["2026-03", "2", "1", "50.00"],
 ]
 QUERY = "report=rate-by-month&from=2025-12&to=2026-03"
+PERIOD = "from=2025-12&to=2026-03"
+# Money, trend and stage times over the same months (tests/reports/test_reports.py), as the
+# command prints them in CSV: codes as their English words, nothing as an empty cell.
+ZERO = "0.00"
+MONEY = [
+    ["2025-12", ZERO, ZERO, ZERO, ZERO, ZERO, ZERO],
+    ["2026-01", "300.00", "300.00", ZERO, "40.00", ZERO, ZERO],
+    ["2026-02", "160.00", ZERO, ZERO, ZERO, ZERO, ZERO],
+    ["2026-03", ZERO, ZERO, ZERO, ZERO, ZERO, ZERO],
+    ["Total", "460.00", "300.00", ZERO, "40.00", ZERO, ZERO],
+]
+TREND = [
+    ["2025-12", "Actual", "0", "0", ""],
+    ["2026-01", "Actual", "24", "3", "12.50"],
+    ["2026-02", "Actual", "14", "7", "50.00"],
+    ["2026-03", "Actual", "2", "1", "50.00"],
+    ["2026-04", "Forecast", "", "2.6", "40.63"],
+]
+STAGE_TIMES = [
+    ["Submitted", "24", "5", "9.6", "30", "1", "20.00"],
+    ["Needs information", "", "0", "", "", "", ""],
+    ["Approved", "", "2", "56.0", "66", "", ""],
+    ["Received", "48", "2", "27.0", "30", "0", "0.00"],
+    ["Inspected", "72", "2", "60.0", "96", "1", "50.00"],
+    ["Refunded", "", "1", "24.0", "24", "", ""],
+    ["Exchanged", "", "0", "", "", "", ""],
+]
+WORDED = {"money": MONEY, "trend": TREND, "stage-times": STAGE_TIMES}
+# The words of those tables, and a column label of each, in Chinese and in Russian.
+WORDS = {
+    "zh_Hans": {
+        "Total": "合计",
+        "Actual": "实际",
+        "Forecast": "预测",
+        "Submitted": "已提交",
+        "Needs information": "待补充信息",
+        "Approved": "已批准",
+        "Received": "已收货",
+        "Inspected": "已质检",
+        "Refunded": "已退款",
+        "Exchanged": "已换货",
+        "Month": "月份",
+        "Actual or forecast": "实际或预测",
+        "Stage": "阶段",
+    },
+    "ru": {
+        "Total": "Итого",
+        "Actual": "Факт",
+        "Forecast": "Прогноз",
+        "Submitted": "Подано",
+        "Needs information": "Нужна информация",
+        "Approved": "Одобрено",
+        "Received": "Получено",
+        "Inspected": "Осмотрено",
+        "Refunded": "Деньги возвращены",
+        "Exchanged": "Обменено",
+        "Month": "Месяц",
+        "Actual or forecast": "Факт или прогноз",
+        "Stage": "Этап",
+    },
+}
+CODES = {"total", "actual", "forecast", *STATUSES}
 
 
 @pytest.fixture
@@ -47,8 +114,16 @@ def quick_hashes(monkeypatch):
 async def desk(db):
     clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
     history = await build_history(clock)
-    for username, roles in {"rita": ["reviewer"], "wang": ["warehouse"]}.items():
-        await StaffUser.create(username=username, password_hash=_HASH, roles=roles)
+    staff = {
+        "rita": (["reviewer"], "en"),
+        "wang": (["warehouse"], "en"),
+        "mei": (["reviewer"], "zh_Hans"),
+        "olga": (["finance"], "ru"),
+    }
+    for username, (roles, language) in staff.items():
+        await StaffUser.create(
+            username=username, password_hash=_HASH, roles=roles, language=language
+        )
     clock.set(datetime(2026, 3, 20, 4, 0, tzinfo=UTC))
     app = create_app(secret_key=SECRET_KEY, clock=clock, zone=ZoneInfo("Asia/Shanghai"))
     async with TestClient(TestServer(app)) as client:
@@ -57,11 +132,24 @@ async def desk(db):
         yield desk
 
 
+def in_words(rows, language):
+    """Rows as the page shows them in ``language``: words translated, nothing as a dash."""
+    return [[WORDS[language].get(cell, cell) or "—" for cell in row] for row in rows]
+
+
+def table_header(page):
+    head = page.split('<table class="report-table">', 1)[1].split("</thead>", 1)[0]
+    return [html.unescape(label) for label in re.findall(r"<th(?: [^>]*)?>(.*?)</th>", head)]
+
+
 def table_cells(page):
     body = page.split('<table class="report-table">', 1)[1].split("</table>", 1)[0]
     body = body.split("<tbody>", 1)[1]
     return [
-        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        [
+            html.unescape(re.sub(r"<[^>]+>", "", cell).strip())
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)
+        ]
         for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
     ]
 
@@ -118,7 +206,47 @@ async def test_the_warehouse_may_not_open_reports(desk):
     assert "What to look at first" not in page
 
 
-def test_the_command_prints_the_same_figures(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("username", "language"), [("mei", "zh_Hans"), ("olga", "ru")])
+async def test_the_page_words_totals_forecasts_and_stages_in_the_staff_members_language(
+    desk, username, language
+):
+    await desk.as_(username)
+    for name, rows in WORDED.items():
+        _status, page = await desk.get(f"/reports?report={name}&{PERIOD}")
+        cells = table_cells(page)
+        assert cells == in_words(rows, language), name
+        assert not CODES & {cell for row in cells for cell in row}, name
+    words = WORDS[language]
+    _status, page = await desk.get(f"/reports?report=trend&{PERIOD}")
+    assert table_header(page)[:2] == [words["Month"], words["Actual or forecast"]]
+    _status, page = await desk.get(f"/reports?report=stage-times&{PERIOD}")
+    assert table_header(page)[0] == words["Stage"]
+
+
+@pytest.mark.parametrize(("username", "language"), [("mei", "zh_Hans"), ("olga", "ru")])
+async def test_the_page_exports_have_the_pages_words_and_figures(desk, username, language):
+    await desk.as_(username)
+    for name in WORDED:
+        query = f"report={name}&{PERIOD}"
+        _status, page = await desk.get(f"/reports?{query}")
+        response = await desk.client.get(f"/reports/export?{query}&format=csv")
+        header, *body = csv.reader(io.StringIO((await response.text())[1:]))
+        assert header == table_header(page), name
+        assert [[cell or "—" for cell in row] for row in body] == table_cells(page), name
+    response = await desk.client.get(f"/reports/export?report=money&{PERIOD}&format=xlsx")
+    with zipfile.ZipFile(io.BytesIO(await response.read())) as book:
+        words = book.read("xl/sharedStrings.xml").decode()
+    assert f"<t>{WORDS[language]['Total']}</t>" in words
+    assert "<t>total</t>" not in words
+
+
+def test_stages_are_named_as_the_back_office_names_statuses():
+    assert all(STATUSES[stage] == name for stage, name, _sla in STAGES)
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    """Click's runner of `returndesk` commands, on a database holding the test history."""
     url = f"sqlite://{tmp_path / 'desk.sqlite3'}"
 
     async def build():
@@ -128,8 +256,24 @@ def test_the_command_prints_the_same_figures(tmp_path, monkeypatch):
 
     asyncio.run(build())
     monkeypatch.setenv("RETURNDESK_DATABASE_URL", url)
-    run = CliRunner().invoke
+    return CliRunner().invoke
 
+
+def test_the_command_words_codes_in_english_and_its_json_keeps_them(run):
+    for name, rows in WORDED.items():
+        printed = run(
+            main, ["report", name, "--from", "2025-12", "--to", "2026-03", "--format", "csv"]
+        )
+        assert list(csv.reader(io.StringIO(printed.output)))[1:] == rows, name
+    table = run(main, ["report", "money", "--from", "2025-12", "--to", "2026-03"]).output
+    assert table.splitlines()[-2].split()[0] == "Total"
+    trend = run(
+        main, ["report", "trend", "--from", "2025-12", "--to", "2026-03", "--format", "json"]
+    )
+    assert [r["kind"] for r in json.loads(trend.output)["rows"]] == ["actual"] * 4 + ["forecast"]
+
+
+def test_the_command_prints_the_same_figures(run):
     as_csv = run(
         main,
         ["report", "rate-by-month", "--from", "2025-12", "--to", "2026-03-31", "--format", "csv"],
