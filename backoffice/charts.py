@@ -7,34 +7,46 @@ their height; the table under it on the page holds the same numbers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from html import escape
 from itertools import pairwise
 
 from markupsafe import Markup
 
-from services.reports import Report
+from services.reports import FORECAST as FORECAST_MARK
+from services.reports import TOTAL, Report
 
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 56
 INK, MUTED, BAR, FORECAST, GRID = "#1d2330", "#5b6474", "#1f6feb", "#b54708", "#d9dee7"
 
 
-def chart_for(report: Report, title: str) -> Markup | None:
-    """The report's chart as SVG markup, or None when it has none or nothing to draw."""
+def chart_for(report: Report, title: str, gettext: Callable[[str], str]) -> Markup | None:
+    """The report's chart as SVG markup, or None when it has none or nothing to draw.
+
+    Labels are shown in the viewer's words; a total row is in the table, not the chart
+    (a bar of the sum would dwarf its parts)."""
     chart = report.chart
     if chart is None or not report.rows:
         return None
-    labels = [str(v) for v in report.values(chart.label)]
-    values = [None if v is None else Decimal(v) for v in report.values(chart.value)]
+    column = next(c for c in report.columns if c.key == chart.label)
+    names = report.values(chart.label)
+    drawn = [n for n, name in enumerate(names) if name != TOTAL]
+    labels = [column.show(names[n], gettext) for n in drawn]
+    heights = report.values(chart.value)
+    values = [_number(heights[n]) for n in drawn]
     if all(v is None for v in values):
         return None
-    marks = report.values(chart.marker) if chart.marker else [""] * len(values)
-    forecast = [m == "forecast" for m in marks]
+    marks = report.values(chart.marker) if chart.marker else [""] * len(names)
+    forecast = [marks[n] == FORECAST_MARK for n in drawn]
     if chart.kind == "line":
         return line_chart(labels, values, forecast, title)
     return bar_chart(labels, values, title)
+
+
+def _number(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
 def _scale(values: Sequence[Decimal | None]) -> tuple[Decimal, Decimal]:

@@ -63,7 +63,7 @@ async def show_reports(request: web.Request) -> dict[str, object]:
     gettext = words_for(request).gettext
     return {
         "report": report,
-        "chart": chart_for(report, gettext(report.title)),
+        "chart": chart_for(report, gettext(report.title), gettext),
         "findings": await find_findings(filters),
         "titles": TITLES,
         "query": lambda **extra: report_query(name, filters, **extra),

@@ -223,6 +223,27 @@ async def test_the_page_words_totals_forecasts_and_stages_in_the_staff_members_l
     assert table_header(page)[0] == words["Stage"]
 
 
+def chart_labels(page):
+    svg = page.split("<svg", 1)[1].split("</svg>", 1)[0]
+    return [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+
+
+@pytest.mark.parametrize(("username", "language"), [("mei", "zh_Hans"), ("olga", "ru")])
+async def test_the_charts_name_their_bars_in_the_staff_members_words_without_the_total(
+    desk, username, language
+):
+    await desk.as_(username)
+    words = WORDS[language]
+    _status, page = await desk.get(f"/reports?report=stage-times&{PERIOD}")
+    assert {words["Submitted"], words["Approved"], words["Inspected"]} <= set(chart_labels(page))
+    assert not CODES & set(chart_labels(page))
+    _status, page = await desk.get(f"/reports?report=money&{PERIOD}")
+    labels = chart_labels(page)
+    assert [row[0] for row in MONEY[:-1]] == [label for label in labels if label[:2] == "20"]
+    assert words["Total"] not in labels
+    assert "total" not in labels
+
+
 @pytest.mark.parametrize(("username", "language"), [("mei", "zh_Hans"), ("olga", "ru")])
 async def test_the_page_exports_have_the_pages_words_and_figures(desk, username, language):
     await desk.as_(username)
