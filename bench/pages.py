@@ -20,6 +20,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -56,6 +57,8 @@ RAW = {
     ),
 }
 
+RAW["queue searched by a word in every name"] = RAW["queue searched by name"]
+
 
 async def sign_in(session: aiohttp.ClientSession, base: str) -> None:
     async with session.get(f"{base}/login") as response:
@@ -84,11 +87,12 @@ async def prepare(url: str) -> dict[str, str]:
             json.dumps(snapshot),
             request_id,
         )
-        name = await conn.fetchval("SELECT name FROM customer ORDER BY id LIMIT 1")
+        # a customer in the middle: the bench's names are "Customer <n>"
+        name = await conn.fetchval("SELECT name FROM customer ORDER BY id OFFSET 4710 LIMIT 1")
     finally:
         await conn.close()
     await add_staff_user("bench", PASSWORD, ["admin"])
-    return {"id": str(request_id), "name": name.split()[0]}
+    return {"id": str(request_id), "name": name, "word": name.split()[0]}
 
 
 async def measure(url: str, calls: int) -> list[tuple[str, float, float, float, float]]:
@@ -121,13 +125,15 @@ async def _timings(
         cursor = re.search(r"after=([^\"&]+)", await response.text())
     pages = {
         "queue by status": "/returns?status=submitted",
-        "queue searched by name": f"/returns?q={found['name']}",
+        "queue searched by name": f"/returns?q={quote(found['name'])}",
+        "queue searched by a word in every name": f"/returns?q={quote(found['word'])}",
         "queue page 2": f"/returns?status=submitted&after={cursor.group(1) if cursor else ''}",
         "request page": f"/returns/{found['id']}",
         "dashboard": "/",
     }
     raw_args = {
         "queue searched by name": [f"%{found['name']}%"],
+        "queue searched by a word in every name": [f"%{found['word']}%"],
         "request page": [int(found["id"])],
     }
     conn = await connect(url.replace("postgres://", "postgresql://"))

@@ -33,6 +33,7 @@ from services.ledger import credit_balance
 
 PAGE_SIZE = 50
 RMA_LENGTH = 20  # ReturnRequest.number: RMA-YYYY-NNNNNN fits with room to spare
+NAMED_AT_MOST = 500  # customers a name search looks up by id; more: it checks the queue's rows
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class QueuePage:
     next_cursor: str | None
 
 
-def _search(text: str) -> Q:
+async def _search(text: str) -> Q:
     text = text.strip()
     if text.upper().startswith("RMA-"):
         # no RMA number is longer than the column; a longer text matches nothing
@@ -78,14 +79,22 @@ def _search(text: str) -> Q:
     if digits.lstrip("+").isdigit() and len(digits) >= 7:
         phone = digits if digits.startswith("+") else f"+{digits}"
         return Q(customer__phone=phone)
-    # Subqueries, not joins: the customers and orders that match are few, and the returns
-    # of each are found by their indexed foreign keys.
-    named = Subquery(Customer.filter(name__icontains=text).values("id"))
-    numbered = Subquery(Order.filter(number=text).values("id"))
+    numbered = await Order.filter(number=text).values_list("id", flat=True)
+    named = (
+        await Customer.filter(name__icontains=text)
+        .limit(NAMED_AT_MOST + 1)
+        .values_list("id", flat=True)
+    )
+    if len(named) > NAMED_AT_MOST:
+        # So common a word that the newest matches come soon: walk the queue newest first
+        # and check each row against the (hashed) set of matching customers.
+        every = Subquery(Customer.filter(name__icontains=text).values("id"))
+        return Q(customer_id__in=every) | Q(order_id__in=numbered)
+    # A few customers (found by the trigram index): their returns by the indexed keys.
     return Q(customer_id__in=named) | Q(order_id__in=numbered)
 
 
-def _filtered(query: QueueFilter, zone: ZoneInfo) -> Any:
+async def _filtered(query: QueueFilter, zone: ZoneInfo) -> Any:
     found = ReturnRequest.all()
     exact = {"status": query.status, "reason_code": query.reason, "type": query.type}
     found = found.filter(**{k: v for k, v in exact.items() if v})
@@ -99,7 +108,7 @@ def _filtered(query: QueueFilter, zone: ZoneInfo) -> Any:
         end = datetime.combine(query.until + timedelta(days=1), time(0), zone)
         found = found.filter(created_at__lt=end)
     if query.search.strip():
-        found = found.filter(_search(query.search))
+        found = found.filter(await _search(query.search))
     return found
 
 
@@ -120,7 +129,7 @@ async def list_returns(
 ) -> QueuePage:
     """One page of the queue, newest first."""
     rows = (
-        await _filtered(query, zone)
+        await (await _filtered(query, zone))
         .filter(_cursor_filter(cursor))
         .order_by("-created_at", "-id")
         .limit(size + 1)
