@@ -3,6 +3,7 @@
 from models.analytics import (
     CustomerRollup,
     LedgerRollup,
+    ReportSnapshot,
     ReturnRollup,
     StageRollup,
     StatusRollup,
@@ -46,6 +47,7 @@ __all__ = [
     "Product",
     "ReasonCode",
     "Refund",
+    "ReportSnapshot",
     "ReturnEvent",
     "ReturnLine",
     "ReturnRequest",

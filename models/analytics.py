@@ -105,3 +105,24 @@ class StatusRollup(Model):
     class Meta:
         table = "rollup_status"
         unique_together = (("status", "channel"),)
+
+
+class ReportSnapshot(Model):
+    """A report's figures for one period and channel, computed ahead by a job.
+
+    ``rows`` and ``totals`` hold what the report is built from (plain JSON values), so the
+    report read from a snapshot is the one computed at ``computed_at``.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    report = fields.CharField(max_length=40)
+    first_month = fields.DateField()
+    last_month = fields.DateField()
+    channel = fields.CharField(max_length=32)  # "" = every channel
+    computed_at = fields.DatetimeField()
+    rows = fields.JSONField()
+    totals = fields.JSONField()
+
+    class Meta:
+        table = "report_snapshot"
+        unique_together = (("report", "first_month", "last_month", "channel"),)

@@ -4,7 +4,9 @@ Every report is a table (columns and rows of plain values) with an optional char
 notes, built by aggregate SQL over the rollups (``services.rollups``); only the recent
 survey comments read a base table, and only the newest few rows of it. The page, the
 export and the ``returndesk report`` command all call ``build_report``, so they show the
-same figures.
+same figures. One report sums every customer of the period, too many rows for a page:
+``frequent-returners`` is read from a snapshot that a cluster job stores ahead for the
+standard periods (``services.report_snapshots``), and computed when asked for any other.
 
 Conventions, the same in every report:
 
@@ -28,16 +30,20 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tortoise.transactions import in_transaction
+
 from domain.errors import NotFound, ValidationError
 from domain.returns import Status
-from models import Survey
+from models import ReportSnapshot, Survey
 from services.policies import load_policy_book
 from services.rollups import as_month, fetch
 
 __all__ = [
     "ALPHA",
+    "DEFAULT_MONTHS",
     "MAX_MONTHS",
     "REPORTS",
+    "SNAPSHOT_MINUTES",
     "TITLES",
     "Chart",
     "Column",
@@ -45,18 +51,23 @@ __all__ = [
     "Period",
     "Report",
     "ReportFilter",
+    "Returners",
     "add_months",
     "build_report",
+    "count_frequent_returners",
     "smooth",
+    "snapshot_frequent_returners",
 ]
 
 MAX_MONTHS = 60
+DEFAULT_MONTHS = 6  # the reports page's period when none is chosen: the last six months
 ALPHA = Decimal("0.5")  # the smoothing constant of the trend's forecast
 TOP_PRODUCTS = 10
 RECENT_COMMENTS = 20
 FREQUENT_MIN_REQUESTS = 3
 FREQUENT_RATE_MULTIPLE = 2
 FREQUENT_LIMIT = 20
+SNAPSHOT_MINUTES = 10  # how often the cluster job refreshes the report snapshots
 CENT = Decimal("0.01")
 
 
@@ -710,8 +721,22 @@ async def _zone() -> ZoneInfo:
 # Customers -----------------------------------------------------------------------------
 
 
-async def frequent_returners(filters: ReportFilter) -> Report:
-    """Customers with at least three requests and twice the shop's return rate, or more."""
+@dataclass(frozen=True)
+class Returners:
+    """The figures of the frequent-returners report, as computed or as snapshotted.
+
+    The shop's bought and returned units over the period, and per frequent returner: their
+    id, name, requests, returned units and bought units (JSON values, so a snapshot keeps them
+    as they are).
+    """
+
+    sold: int
+    returned: int
+    customers: tuple[tuple[Any, ...], ...]
+
+
+async def count_frequent_returners(filters: ReportFilter) -> Returners:
+    """Aggregate the period's customers now: slow, every active customer is summed."""
     where, params = _month_filter(filters, "rc")
     shop = await fetch(
         "SELECT SUM(rc.sold_units) AS sold, SUM(rc.returned_units) AS returned"
@@ -736,7 +761,68 @@ async def frequent_returners(filters: ReportFilter) -> Report:
         limit=FREQUENT_LIMIT,
         **params,
     )
-    shop_rate = percent(shop_returned, shop_sold)
+    return Returners(
+        shop_sold,
+        shop_returned,
+        tuple(
+            (
+                int(r["customer_id"]),
+                r["name"],
+                _int(r["requests"]),
+                _int(r["returned"]),
+                _int(r["sold"]),
+            )
+            for r in rows
+        ),
+    )
+
+
+async def snapshot_frequent_returners(period: Period, now: datetime) -> None:
+    """Compute the report for ``period`` across all channels and store it as of ``now``."""
+    async with in_transaction():
+        figures = await count_frequent_returners(ReportFilter(period))
+        await ReportSnapshot.update_or_create(
+            report="frequent-returners",
+            first_month=period.first,
+            last_month=period.last,
+            channel="",
+            defaults={
+                "computed_at": now,
+                "rows": [list(customer) for customer in figures.customers],
+                "totals": {"sold": figures.sold, "returned": figures.returned},
+            },
+        )
+
+
+async def frequent_returners(filters: ReportFilter) -> Report:
+    """Customers with at least three requests and twice the shop's return rate, or more.
+
+    From the snapshot of the period and channel when the job has stored one (saying when),
+    otherwise computed now.
+    """
+    snapshot = await ReportSnapshot.get_or_none(
+        report="frequent-returners",
+        first_month=filters.period.first,
+        last_month=filters.period.last,
+        channel=filters.channel,
+    )
+    if snapshot is None:
+        return _frequent_report(filters, await count_frequent_returners(filters))
+    figures = Returners(
+        snapshot.totals["sold"],
+        snapshot.totals["returned"],
+        tuple(tuple(customer) for customer in snapshot.rows),
+    )
+    as_of = snapshot.computed_at.astimezone(await _zone()).strftime("%Y-%m-%d %H:%M")
+    note = Note(
+        N_("These figures are as of {time} and are refreshed every {minutes} minutes."),
+        {"time": as_of, "minutes": str(SNAPSHOT_MINUTES)},
+    )
+    return _frequent_report(filters, figures, note)
+
+
+def _frequent_report(filters: ReportFilter, figures: Returners, *notes: Note) -> Report:
+    shop_rate = percent(figures.returned, figures.sold)
     return Report(
         "frequent-returners",
         TITLES["frequent-returners"],
@@ -751,16 +837,8 @@ async def frequent_returners(filters: ReportFilter) -> Report:
             Column("shop_rate", N_("Shop's return rate (%)"), "percent"),
         ),
         tuple(
-            (
-                int(r["customer_id"]),
-                r["name"],
-                _int(r["requests"]),
-                _int(r["returned"]),
-                _int(r["sold"]),
-                percent(r["returned"], r["sold"]),
-                shop_rate,
-            )
-            for r in rows
+            (customer_id, name, requests, returned, sold, percent(returned, sold), shop_rate)
+            for customer_id, name, requests, returned, sold in figures.customers
         ),
         Chart("bar", "customer_id", "requests"),
         (
@@ -771,6 +849,7 @@ async def frequent_returners(filters: ReportFilter) -> Report:
                 ),
                 {"requests": str(FREQUENT_MIN_REQUESTS), "multiple": str(FREQUENT_RATE_MULTIPLE)},
             ),
+            *notes,
         ),
     )
 

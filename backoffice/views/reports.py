@@ -17,11 +17,10 @@ from domain.errors import DomainError
 from domain.returns import Role
 from services.findings import dashboard_findings, find_findings
 from services.report_files import to_csv, to_xlsx
-from services.reports import REPORTS, TITLES, Period, ReportFilter, build_report
+from services.reports import DEFAULT_MONTHS, REPORTS, TITLES, Period, ReportFilter, build_report
 
 routes = web.RouteTableDef()
 ROLES = (Role.REVIEWER, Role.FINANCE)
-DEFAULT_MONTHS = 6
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
