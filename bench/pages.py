@@ -172,7 +172,13 @@ async def main() -> None:
     parser.add_argument("--returns", type=int, default=1_000_000)
     parser.add_argument("--lines", type=int, default=2_000_000)
     parser.add_argument("--calls", type=int, default=30)
+    parser.add_argument(
+        "--database", help="Measure a database kept by bench.reports --keep (not dropped)."
+    )
     args = parser.parse_args()
+    if args.database:
+        await _report(f"postgres://postgres@127.0.0.1:5432/{args.database}", args)
+        return
     name = f"returndesk_bench_pages_{uuid.uuid4().hex[:8]}"
     admin = await connect(f"{SERVER}/postgres")
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -185,16 +191,19 @@ async def main() -> None:
         log("rebuilding the rollups (the dashboard's counts and findings read them)")
         async with connected(url):
             await rebuild_rollups()
-        log("measuring")
-        results = await measure(url, args.calls)
-        print_table(
-            results,
-            f"{args.returns:,} returns, {args.lines:,} order lines; {args.calls} calls each",
-        )
+        await _report(url, args)
     finally:
         admin = await connect(f"{SERVER}/postgres")
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def _report(url: str, args: argparse.Namespace) -> None:
+    log("measuring")
+    results = await measure(url, args.calls)
+    print_table(
+        results, f"{args.returns:,} returns, {args.lines:,} order lines; {args.calls} calls each"
+    )
 
 
 if __name__ == "__main__":
