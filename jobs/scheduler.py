@@ -4,16 +4,22 @@ Outbox delivery runs on every instance: claims with ``SKIP LOCKED`` split the wo
 other job must run once per cluster: it takes its lease (``services.leases``) and calls one
 service function. Cron jobs fire on the minute in the shop's time zone, so instances
 fire together and contend for the lease rather than running one after the other.
+
+``SIGUSR1`` brings every cluster job forward to now, once (each still under its lease), for
+an operator after an outage and for the memory benchmark, which must see every job run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot
 
@@ -129,4 +135,16 @@ def build_scheduler(
             misfire_grace_time=MISFIRE_GRACE_SECONDS,
             **job.cron,
         )
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGUSR1, run_cluster_jobs_now, scheduler)
+    scheduler.add_listener(
+        lambda _event: loop.remove_signal_handler(signal.SIGUSR1), EVENT_SCHEDULER_SHUTDOWN
+    )
     return scheduler
+
+
+def run_cluster_jobs_now(scheduler: AsyncIOScheduler) -> None:
+    """Bring every cluster job's next run forward to now; its cron goes on from there."""
+    now = datetime.now(UTC)
+    for job in CLUSTER_JOBS:
+        scheduler.modify_job(job.name, next_run_time=now)

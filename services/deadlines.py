@@ -2,26 +2,46 @@
 
 Both go through the lifecycle services (``expire_return``, ``close_return`` as the system),
 one request at a time, so each is one transaction with its own version check; a request
-someone else moved meanwhile is left alone.
+someone else moved meanwhile is left alone. The due requests are picked in SQL and read a
+batch at a time (:func:`in_batches`), so a run's memory does not grow with the backlog.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from datetime import datetime, timedelta
+from typing import TypeVar
 
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from domain.clock import Clock
 from domain.errors import DomainError
+from domain.policy import PolicyBook
 from domain.returns import Actor, Status
 from models import ReturnRequest
 from services.policies import load_policy_book
 from services.review import close_return, expire_return
 
-__all__ = ["close_resolved_returns", "expire_overdue_returns"]
+__all__ = ["BATCH", "close_resolved_returns", "expire_overdue_returns", "in_batches"]
 
 AUTO_CLOSE = Actor.system("auto_close")
+BATCH = 200  # rows a job reads per query: it holds one batch, however many are due
+
+M = TypeVar("M", bound=Model)
+
+
+async def in_batches(query: QuerySet[M]) -> AsyncIterator[list[M]]:
+    """Yield ``query``'s rows ``BATCH`` at a time in id order, holding one batch at a time.
+
+    Keyset paging: each query starts after the last id seen, so the rows the caller acted on
+    (which may no longer match) shift nothing, and a row it left alone is not read again.
+    """
+    last = 0
+    while batch := await query.filter(id__gt=last).order_by("id").limit(BATCH):
+        yield batch
+        last = batch[-1].pk
 
 
 async def _succeeded(action: Awaitable[bool]) -> bool:
@@ -34,12 +54,13 @@ async def _succeeded(action: Awaitable[bool]) -> bool:
 
 async def expire_overdue_returns(clock: Clock) -> int:
     """Cancel approved requests whose deadline passed with no parcel sent; return how many."""
-    overdue = await ReturnRequest.filter(
+    overdue = ReturnRequest.filter(
         status=Status.APPROVED, tracking_number="", deadline_at__lte=clock.now()
     ).only("id")
     expired = 0
-    for request in overdue:
-        expired += await _succeeded(_expire_unless_sent(request.id, clock))
+    async for batch in in_batches(overdue):
+        for request in batch:
+            expired += await _succeeded(_expire_unless_sent(request.id, clock))
     return expired
 
 
@@ -61,15 +82,26 @@ async def _close(return_id: int, clock: Clock) -> bool:
 
 
 async def close_resolved_returns(clock: Clock) -> int:
-    """Close refunded and exchanged requests after the auto-close delay; return how many."""
-    now = clock.now()
+    """Close refunded and exchanged requests after the auto-close delay; return how many.
+
+    The delay is the request's channel policy's ``auto_close_days``: the due requests are
+    picked in SQL one channel at a time (the channels with a policy of their own, then all
+    the others with the default delay) and closed a batch at a time.
+    """
     book = await load_policy_book()
-    resolved = await ReturnRequest.filter(
-        status__in=[Status.REFUNDED, Status.EXCHANGED]
-    ).select_related("order")
     closed = 0
-    for request in resolved:
-        delay = timedelta(days=book.resolve(request.order.channel).auto_close_days)
-        if request.status_changed_at + delay <= now:
-            closed += await _succeeded(_close(request.id, clock))
+    for due in _due_for_closing(book, clock.now()):
+        async for batch in in_batches(due.only("id")):
+            for request in batch:
+                closed += await _succeeded(_close(request.id, clock))
     return closed
+
+
+def _due_for_closing(book: PolicyBook, now: datetime) -> Iterator[QuerySet[ReturnRequest]]:
+    resolved = ReturnRequest.filter(status__in=[Status.REFUNDED, Status.EXCHANGED])
+    for channel in book.channels:
+        closing = now - timedelta(days=book.resolve(channel).auto_close_days)
+        yield resolved.filter(order__channel=channel, status_changed_at__lte=closing)
+    closing = now - timedelta(days=book.resolve("").auto_close_days)
+    others = resolved.exclude(order__channel__in=list(book.channels))
+    yield others.filter(status_changed_at__lte=closing)

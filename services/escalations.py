@@ -8,6 +8,7 @@ question sends it back to review) starts the clock again and may be escalated ag
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +16,7 @@ from domain.clock import Clock
 from domain.policy import PolicyBook
 from domain.returns import Status
 from models import Notification, ReturnRequest
+from services.deadlines import in_batches
 from services.effects import enqueue
 from services.policies import load_policy_book
 
@@ -54,22 +56,22 @@ def _sla_bounds(book: PolicyBook, field: str) -> tuple[int, int]:
     return min(hours), max(hours)
 
 
-async def overdue_returns(now: datetime, book: PolicyBook | None = None) -> list[Overdue]:
-    """List open requests that recently outstayed their stage's SLA (in SQL, then per channel)."""
+async def overdue_returns(now: datetime, book: PolicyBook | None = None) -> AsyncIterator[Overdue]:
+    """Yield open requests that recently outstayed their stage's SLA (picked in SQL, read a
+    batch at a time, then checked against their channel's SLA)."""
     book = book or await load_policy_book()
-    overdue = []
     for status, (stage, field) in STAGES.items():
         shortest, longest = _sla_bounds(book, field)
-        candidates = await ReturnRequest.filter(
+        candidates = ReturnRequest.filter(
             status=status,
             status_changed_at__lte=now - timedelta(hours=shortest),
             status_changed_at__gt=now - timedelta(hours=longest) - LOOKBACK,
         ).select_related("order")
-        for request in candidates:
-            hours = int(getattr(book.resolve(request.order.channel), field))
-            if request.status_changed_at + timedelta(hours=hours) <= now:
-                overdue.append(Overdue(request, stage, hours))
-    return overdue
+        async for batch in in_batches(candidates):
+            for request in batch:
+                hours = int(getattr(book.resolve(request.order.channel), field))
+                if request.status_changed_at + timedelta(hours=hours) <= now:
+                    yield Overdue(request, stage, hours)
 
 
 async def count_overdue(now: datetime, book: PolicyBook) -> int:
@@ -99,7 +101,7 @@ async def escalate_overdue_returns(clock: Clock) -> int:
     """Tell the staff chat about each newly overdue request, once per stage; return how many."""
     now = clock.now()
     escalated = 0
-    for item in await overdue_returns(now):
+    async for item in overdue_returns(now):
         if await Notification.exists(dedupe_key=item.dedupe_key):
             continue
         request = item.request

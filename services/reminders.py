@@ -14,6 +14,7 @@ from domain.clock import Clock
 from domain.policy import Policy
 from domain.returns import Status
 from models import Notification, ReturnRequest, Survey
+from services.deadlines import in_batches
 from services.effects import enqueue
 from services.policies import load_policy_book
 
@@ -62,13 +63,14 @@ async def send_ship_back_reminders(clock: Clock) -> int:
     now = clock.now()
     book = await load_policy_book()
     queued = 0
-    awaiting = await ReturnRequest.filter(
+    awaiting = ReturnRequest.filter(
         status=Status.APPROVED, tracking_number="", deadline_at__gt=now
     ).select_related("order")
-    for request in awaiting:
-        day = reminder_day(request, book.resolve(request.order.channel), now)
-        if day is not None and await _queue_ship_back_reminder(request, day, now):
-            queued += 1
+    async for batch in in_batches(awaiting):
+        for request in batch:
+            day = reminder_day(request, book.resolve(request.order.channel), now)
+            if day is not None and await _queue_ship_back_reminder(request, day, now):
+                queued += 1
     return queued
 
 
@@ -103,16 +105,16 @@ async def _queue_ship_back_reminder(request: ReturnRequest, day: int, now: datet
 async def send_survey_reminders(clock: Clock) -> int:
     """Queue one survey reminder per survey sent two days ago and still unanswered."""
     now = clock.now()
-    sent = await Notification.filter(
+    sent = Notification.filter(
         template="survey",
         sent_at__lte=now - SURVEY_REMINDER_AFTER,
         sent_at__gt=now - SURVEY_REMINDER_AFTER - SURVEY_REMINDER_STALE,
-    )
+    ).only("id", "params")
     queued = 0
-    for survey in sent:
-        request = await ReturnRequest.get_or_none(number=survey.params.get("number", ""))
-        if request is not None and await _queue_survey_reminder(request, now):
-            queued += 1
+    async for batch in in_batches(sent):
+        numbers = [survey.params.get("number", "") for survey in batch]
+        for request in await ReturnRequest.filter(number__in=numbers):
+            queued += await _queue_survey_reminder(request, now)
     return queued
 
 

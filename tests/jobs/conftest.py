@@ -33,6 +33,13 @@ class Outbox:
 
 
 @pytest.fixture
+def small_batches(monkeypatch) -> int:
+    """Jobs read two rows per query, so a few due requests take several batches."""
+    monkeypatch.setattr("services.deadlines.BATCH", 2)
+    return 2
+
+
+@pytest.fixture
 async def outbox(db, clock, monkeypatch) -> AsyncIterator[Outbox]:
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
     shop = await build_shop(clock)

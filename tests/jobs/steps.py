@@ -15,6 +15,8 @@ from tests.jobs.conftest import Outbox
 
 STAFF_CHAT = -100500  # the chat Outbox.deliver sends staff messages to
 MINUTE = timedelta(minutes=1)
+# Five one-unit requests on the shop's order: more than two batches while `small_batches`.
+FIVE_REQUESTS = ({"TEE-1": 1}, {"TEE-1": 1}, {"CAP-1": 1}, {"MUG-1": 1}, {"MUG-1": 1})
 
 
 def open_staff_chat(outbox: Outbox) -> int:
@@ -49,22 +51,22 @@ async def approved(outbox: Outbox, items: dict[str, int] | None = None) -> Retur
     return await approve_return(view.id, actor=REVIEWER, clock=outbox.shop.clock)
 
 
-async def received(outbox: Outbox) -> ReturnView:
-    view = await approved(outbox)
+async def received(outbox: Outbox, items: dict[str, int] | None = None) -> ReturnView:
+    view = await approved(outbox, items)
     lines = await ReturnLine.filter(request_id=view.id)
     counts = {line.id: line.quantity for line in lines}
     return await receive_return(view.id, counts, actor=WAREHOUSE, clock=outbox.shop.clock)
 
 
-async def inspected(outbox: Outbox) -> ReturnView:
-    view = await received(outbox)
+async def inspected(outbox: Outbox, items: dict[str, int] | None = None) -> ReturnView:
+    view = await received(outbox, items)
     lines = await ReturnLine.filter(request_id=view.id)
     grades = {line.id: Grades(resellable=line.quantity) for line in lines}
     return await inspect_return(view.id, grades, actor=WAREHOUSE, clock=outbox.shop.clock)
 
 
-async def refunded(outbox: Outbox) -> ReturnView:
-    view = await inspected(outbox)
+async def refunded(outbox: Outbox, items: dict[str, int] | None = None) -> ReturnView:
+    view = await inspected(outbox, items)
     return await refund_return(view.id, actor=FINANCE, clock=outbox.shop.clock)
 
 

@@ -3,9 +3,17 @@
 from datetime import timedelta
 
 from domain.returns import Status
-from models import ReturnEvent, ReturnRequest
+from models import PolicyRule, ReturnEvent, ReturnRequest
 from services.deadlines import close_resolved_returns, expire_overdue_returns
-from tests.jobs.steps import MINUTE, approved, containing, drain, refunded, send_parcel
+from tests.jobs.steps import (
+    FIVE_REQUESTS,
+    MINUTE,
+    approved,
+    containing,
+    drain,
+    refunded,
+    send_parcel,
+)
 
 DAY = timedelta(days=1)
 
@@ -53,3 +61,32 @@ async def test_auto_close_closes_once_after_the_delay(outbox):
     assert await status_of(view) is Status.CLOSED
     closed = await ReturnEvent.get(request_id=view.id, action="close")
     assert closed.actor == "auto_close"
+
+
+async def test_auto_close_waits_for_the_delay_of_the_requests_channel(outbox):
+    await PolicyRule.create(scope="channel", key="marketplace", settings={"auto_close_days": 1})
+    clock = outbox.shop.clock
+    view = await refunded(outbox)  # a web order: the default seven days
+    clock.advance(6 * DAY)
+    assert await close_resolved_returns(clock) == 0
+    await PolicyRule.create(scope="channel", key="web", settings={"auto_close_days": 5})
+    assert await close_resolved_returns(clock) == 1
+    assert await status_of(view) is Status.CLOSED
+
+
+async def test_expiry_goes_through_more_requests_than_one_batch(outbox, small_batches):
+    clock = outbox.shop.clock
+    views = [await approved(outbox, items) for items in FIVE_REQUESTS]
+    clock.set(views[-1].deadline_at)
+    assert await expire_overdue_returns(clock) == len(views) > 2 * small_batches
+    assert await expire_overdue_returns(clock) == 0
+    assert {await status_of(view) for view in views} == {Status.CANCELLED}
+
+
+async def test_auto_close_goes_through_more_requests_than_one_batch(outbox, small_batches):
+    clock = outbox.shop.clock
+    views = [await refunded(outbox, items) for items in FIVE_REQUESTS]
+    clock.advance(7 * DAY)
+    assert await close_resolved_returns(clock) == len(views) > 2 * small_batches
+    assert await close_resolved_returns(clock) == 0
+    assert {await status_of(view) for view in views} == {Status.CLOSED}

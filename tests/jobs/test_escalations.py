@@ -6,7 +6,15 @@ from services.escalations import escalate_overdue_returns
 from services.followup import reply_to_question
 from services.review import approve_return, ask_customer
 from tests.factories import REVIEWER, customer_of, open_return
-from tests.jobs.steps import MINUTE, containing, drain, inspected, open_staff_chat, received
+from tests.jobs.steps import (
+    FIVE_REQUESTS,
+    MINUTE,
+    containing,
+    drain,
+    inspected,
+    open_staff_chat,
+    received,
+)
 
 HOUR = timedelta(hours=1)
 OVERDUE = "is overdue"
@@ -66,3 +74,12 @@ async def test_no_escalation_once_staff_acted_in_time(outbox):
     clock.set(start + 23 * HOUR)
     await approve_return(view.id, actor=REVIEWER, clock=clock)
     assert await escalations_at(outbox, start + 24 * HOUR) == 0
+
+
+async def test_escalations_go_through_more_requests_than_one_batch(outbox, small_batches):
+    start = outbox.shop.clock.now()
+    for items in FIVE_REQUESTS:
+        await open_return(outbox.shop, items)
+    escalated = await escalations_at(outbox, start + 24 * HOUR)
+    assert escalated == len(FIVE_REQUESTS) > 2 * small_batches
+    assert await escalations_at(outbox, start + 25 * HOUR) == 0

@@ -4,7 +4,15 @@ from datetime import timedelta
 
 from models import PolicyRule
 from services.reminders import send_ship_back_reminders
-from tests.jobs.steps import MINUTE, approved, containing, drain, send_parcel, statuses
+from tests.jobs.steps import (
+    FIVE_REQUESTS,
+    MINUTE,
+    approved,
+    containing,
+    drain,
+    send_parcel,
+    statuses,
+)
 
 DAY = timedelta(days=1)
 REMINDER_ZH = "提醒：请在"  # the Chinese reminder's opening words
@@ -79,3 +87,15 @@ async def test_reminder_days_follow_the_channel_policy(outbox):
     assert await send_ship_back_reminders(clock) == 1
     clock.set(start + 10 * DAY)
     assert await send_ship_back_reminders(clock) == 0
+
+
+async def test_ship_back_reminders_go_through_more_requests_than_one_batch(outbox, small_batches):
+    clock = outbox.shop.clock
+    start = clock.now()
+    for items in FIVE_REQUESTS:
+        await approved(outbox, items)
+    clock.set(start + 3 * DAY)
+    assert await send_ship_back_reminders(clock) == len(FIVE_REQUESTS) > 2 * small_batches
+    assert await send_ship_back_reminders(clock) == 0
+    await drain(outbox)
+    assert len(containing(outbox, outbox.chat_id, REMINDER_ZH)) == len(FIVE_REQUESTS)

@@ -8,7 +8,7 @@ from services.deadlines import close_resolved_returns
 from services.followup import submit_survey
 from services.reminders import send_survey_reminders
 from tests.factories import customer_of
-from tests.jobs.steps import MINUTE, containing, drain, refunded, statuses
+from tests.jobs.steps import FIVE_REQUESTS, MINUTE, containing, drain, refunded, statuses
 
 DAY = timedelta(days=1)
 SURVEY_RU = "Оцените нас от 1 до 5"
@@ -82,3 +82,17 @@ async def test_a_queued_survey_reminder_is_skipped_when_the_customer_answers_fir
     await drain(outbox)
     assert containing(outbox, outbox.chat_id, "温馨提醒") == []
     assert await statuses("survey_reminder") == ["skipped"]
+
+
+async def test_survey_reminders_go_through_more_surveys_than_one_batch(outbox, small_batches):
+    clock = outbox.shop.clock
+    for items in FIVE_REQUESTS:
+        await refunded(outbox, items)
+    clock.advance(7 * DAY)
+    assert await close_resolved_returns(clock) == len(FIVE_REQUESTS)
+    clock.advance(2 * DAY)
+    await drain(outbox)
+    clock.advance(2 * DAY)
+    assert await send_survey_reminders(clock) == len(FIVE_REQUESTS) > 2 * small_batches
+    assert await send_survey_reminders(clock) == 0
+    assert await statuses("survey_reminder") == ["pending"] * len(FIVE_REQUESTS)
