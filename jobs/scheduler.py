@@ -31,6 +31,8 @@ from services.digest import send_daily_digest
 from services.escalations import escalate_overdue_returns
 from services.leases import run_exclusively
 from services.reminders import send_ship_back_reminders, send_survey_reminders
+from services.report_snapshots import refresh_report_snapshots
+from services.reports import SNAPSHOT_MINUTES
 
 log = logging.getLogger("returndesk.jobs")
 
@@ -57,6 +59,7 @@ CLUSTER_JOBS = (
     ClusterJob("survey_reminders", send_survey_reminders, {"minute": "*/15"}),
     ClusterJob("auto_close", close_resolved_returns, {"minute": "0"}),
     ClusterJob("daily_digest", send_daily_digest, {"hour": "9", "minute": "0"}),
+    ClusterJob("report_snapshots", refresh_report_snapshots, {"minute": f"*/{SNAPSHOT_MINUTES}"}),
 )
 
 

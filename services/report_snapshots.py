@@ -11,17 +11,24 @@ longer standard) are dropped.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from domain.clock import Clock
 from models import ReportSnapshot
 from services.findings import DASHBOARD_MONTHS
 from services.policies import load_policy_book
-from services.reports import DEFAULT_MONTHS, Period, snapshot_frequent_returners
+from services.reports import (
+    DEFAULT_MONTHS,
+    SNAPSHOT_MINUTES,
+    Period,
+    snapshot_frequent_returners,
+)
 
 __all__ = ["refresh_report_snapshots", "standard_periods"]
 
 KEPT_FOR = timedelta(days=1)
+# A snapshot younger than half the job's interval was stored by another instance this tick.
+FRESH_FOR = timedelta(minutes=SNAPSHOT_MINUTES) / 2
 
 
 def standard_periods(today: date) -> list[Period]:
@@ -34,12 +41,23 @@ async def refresh_report_snapshots(clock: Clock) -> int:
     """Store fresh snapshots of the standard periods and drop those older than a day.
 
     Today is the shop's date; each snapshot is computed and stored in a transaction of its
-    own. Returns how many snapshots were stored.
+    own, unless another instance stored it moments ago. Returns how many were stored.
     """
     now = clock.now()
     today = now.astimezone((await load_policy_book()).resolve("").zone).date()
-    periods = standard_periods(today)
-    for period in periods:
+    due = [p for p in standard_periods(today) if not await _fresh(p, now - FRESH_FOR)]
+    for period in due:
         await snapshot_frequent_returners(period, now)
     await ReportSnapshot.filter(computed_at__lt=now - KEPT_FOR).delete()
-    return len(periods)
+    return len(due)
+
+
+async def _fresh(period: Period, since: datetime) -> bool:
+    """Whether another instance stored the period's snapshot since ``since`` (this tick)."""
+    return await ReportSnapshot.exists(
+        report="frequent-returners",
+        first_month=period.first,
+        last_month=period.last,
+        channel="",
+        computed_at__gt=since,
+    )

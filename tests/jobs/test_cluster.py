@@ -80,6 +80,7 @@ async def test_two_instances_ticking_together_do_each_ticks_work_once(pg_db, clo
     clock.set(start + timedelta(days=3))
     day3 = await two_instances_tick(clock)
     assert work_done(day3["ship_back_reminders"]) == REQUESTS
+    assert work_done(day3["report_snapshots"]) == 2  # the dashboard's and the page's periods
     clock.set(start + timedelta(days=14))
     deadline = await two_instances_tick(clock)
     assert work_done(deadline["expiry"]) == REQUESTS
