@@ -17,7 +17,11 @@ in webhook mode against the emulator (in this process) and, for ``--minutes``:
   a status filter) and request pages of random returns among the 1M, ``--pages`` per second;
 * jobs: the instance's scheduler delivers the outbox every second (staff messages to
   ``--listeners`` linked customers, one every 2 s) and runs its cluster jobs on their cron
-  (every 5 minutes: reminders, expiry, SLA escalations — over the 1M returns).
+  (every 5 minutes: reminders, expiry, SLA escalations — over the 1M returns); at
+  ``--jobs-at`` seconds (a third of the run by default) the instance gets SIGUSR1 and runs
+  every cluster job once, whatever the hour. The fill gives them nothing to do now (its
+  dates are months back), so a few thousand requests are made due for each
+  (``JOBS_WORK``); the jobs' log lines are printed after the samples.
 
 The instance's VmRSS (``/proc/<pid>/status``) is sampled every ``--every`` seconds; the
 samples are printed, and the growth per 1,000 updates is the least-squares slope of RSS
@@ -39,6 +43,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +94,7 @@ async def prepare(name: str, returns: int, customers: int, listeners: int) -> li
         log(f"  filled and rolled up in {time.perf_counter() - began:.0f} s")
         await seed(customers + 1)
         await give_snapshots(phone(customers))
+        await give_jobs_work()
         await add_staff()
         return await listener_requests(listeners)
 
@@ -133,8 +139,9 @@ async def seed(customers: int) -> None:
 
 
 async def give_snapshots(spare_phone: str) -> None:
-    """The fill leaves ``policy_decision`` empty, which a request page cannot show; give every
-    hundredth filled request (the pages browsed) the snapshot of a real submission."""
+    """The fill leaves ``policy_decision`` empty, which a request page (and the jobs, which
+    build one) cannot show; give every twentieth filled request (the pages browse every
+    hundredth) the snapshot of a real submission."""
     from domain.clock import SystemClock
     from domain.returns import Actor, ReturnType
     from models import Customer, Order, OrderLine, ReturnRequest
@@ -151,10 +158,41 @@ async def give_snapshots(spare_phone: str) -> None:
     began = time.perf_counter()
     client = ReturnRequest._meta.db
     await client.execute_query(
-        "UPDATE return_request SET policy_decision = $1 WHERE id % 100 = 0 AND id < $2",
+        "UPDATE return_request SET policy_decision = $1 WHERE id % 20 = 0 AND id < $2",
         [json.dumps(snapshot), view.id],
     )
-    log(f"  snapshots on every hundredth request in {time.perf_counter() - began:.1f} s")
+    log(f"  snapshots on every twentieth request in {time.perf_counter() - began:.1f} s")
+
+
+# The fill's dates are months back and it sets no deadlines or surveys sent, so the cluster
+# jobs would find nothing (or, for auto-close, every resolved request) due now. Give each a
+# few thousand requests to act on, among those with a snapshot (id % 20 = 0).
+JOBS_WORK = {
+    "expiry": "UPDATE return_request SET deadline_at = now() - interval '1 hour'"
+    " WHERE status = 'approved' AND id % 40 = 0",
+    "ship-back reminders": "UPDATE return_request"
+    " SET deadline_at = now() + (1 + id / 40 % 11) * interval '1 day'"
+    " WHERE status = 'approved' AND id % 40 = 20",
+    "SLA escalations": "UPDATE return_request SET status_changed_at = now() - interval '30 hours'"
+    " WHERE status = 'submitted' AND id % 20 = 0",
+    "auto-close (the others resolved just now)": "UPDATE return_request"
+    " SET status_changed_at = now() WHERE status IN ('refunded', 'exchanged') AND id % 20 <> 0",
+    "survey reminders": "INSERT INTO notification (customer_id, staff_chat, template, params,"
+    " dedupe_key, due_at, attempts, status, last_error, sent_at, created_at)"
+    " SELECT customer_id, false, 'survey', jsonb_build_object('number', number),"
+    " number || ':survey:bench', now() - interval '3 days', 1, 'sent', '',"
+    " now() - interval '3 days', now() - interval '3 days'"
+    " FROM return_request WHERE status = 'closed' AND id % 80 = 0",
+}
+
+
+async def give_jobs_work() -> None:
+    from models import ReturnRequest
+
+    for job, sql in JOBS_WORK.items():
+        began = time.perf_counter()
+        rows = await ReturnRequest._meta.db.execute_query_dict(sql + " RETURNING id")
+        log(f"  work for {job}: {len(rows):,} rows in {time.perf_counter() - began:.1f} s")
 
 
 async def add_staff() -> None:
@@ -513,6 +551,20 @@ def copy_log(source: Path, target: Path) -> None:
     target.write_bytes(source.read_bytes())
 
 
+def print_job_runs(serve_log: Path, began: datetime) -> None:
+    """The cluster jobs' lines from the instance's log (how many each did, or its error)."""
+    print("\ncluster jobs (seconds into the run):")
+    for line in serve_log.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        scheduler_trouble = entry["logger"].startswith("apscheduler") and entry["level"] != "INFO"
+        if entry["logger"] == "returndesk.jobs" or scheduler_trouble:
+            at = (datetime.fromisoformat(entry["time"]) - began).total_seconds()
+            print(f"  {at:5.0f} s  {entry['level']}  {entry['message'][:160]}")
+
+
 # Main --------------------------------------------------------------------------------------
 
 
@@ -535,7 +587,7 @@ async def run(args: argparse.Namespace) -> None:
                     async with aiohttp.ClientSession() as session:
                         await wait_ready(session, base, process)
                     log(f"serve (pid {process.pid}) ready: RSS {rss_mb(process.pid):.1f} MB")
-                    await measure(args, emu, base, process.pid)
+                    began = await measure(args, emu, base, process.pid)
                     rows = await count_rows(url)
                     log(f"  database now: {rows}")
                 finally:
@@ -544,6 +596,7 @@ async def run(args: argparse.Namespace) -> None:
                     log(f"serve exited {code}")
                     if args.log:
                         copy_log(Path(tmp) / "serve.log", Path(args.log))
+                print_job_runs(Path(tmp) / "serve.log", began)
     finally:
         if not args.keep and not args.database:
             await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -551,8 +604,9 @@ async def run(args: argparse.Namespace) -> None:
             log(f"kept database {name}")
 
 
-async def measure(args: argparse.Namespace, emu: Any, base: str, pid: int) -> None:
-    load, samples = Load(), []
+async def measure(args: argparse.Namespace, emu: Any, base: str, pid: int) -> datetime:
+    """Run the load and sample the instance; print the report; return when it began."""
+    began, load, samples = datetime.now(UTC), Load(), []
     stop = time.monotonic() + args.minutes * 60
     pace = Pace(args.rate)
     customers = [Customer(emu, n, load, pace) for n in range(args.customers)]
@@ -562,8 +616,19 @@ async def measure(args: argparse.Namespace, emu: Any, base: str, pid: int) -> No
         write_to_listeners(base, args.listener_ids, load, stop),
         sample(pid, load, args.every, stop, samples),
     ]
+    jobs_at = args.minutes * 20 if args.jobs_at is None else args.jobs_at
+    if jobs_at > 0:
+        work.append(run_jobs_at(pid, time.monotonic() + jobs_at, jobs_at))
     await asyncio.gather(*work)
     report(samples, load, args.returns, args)
+    return began
+
+
+async def run_jobs_at(pid: int, moment: float, seconds: float) -> None:
+    """Send the instance SIGUSR1 at ``moment``: every cluster job runs once, there and then."""
+    await asyncio.sleep(max(0.0, moment - time.monotonic()))
+    os.kill(pid, signal.SIGUSR1)
+    log(f"  {seconds:.0f} s: SIGUSR1, every cluster job runs now")
 
 
 def main() -> None:
@@ -578,6 +643,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--database", help="reuse a database kept by --keep")
     parser.add_argument("--log", help="copy the instance's log here")
+    parser.add_argument(
+        "--jobs-at",
+        type=float,
+        help="seconds into the run to make every cluster job run once (SIGUSR1); "
+        "default a third of the run, 0 leaves them to their cron",
+    )
     args = parser.parse_args()
     if args.database:
         args.listener_ids = asyncio.run(_listeners_of(args.database, args.listeners))
