@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,10 +18,37 @@ from domain.returns import Actor, Role
 from models import PolicyRule, ReasonCode
 
 SCOPES = ("default", "channel", "category", "sku")
+# the book read inside a ``policy_book_once`` block (None: outside any block, read every time)
+_book_memo: ContextVar[list[PolicyBook] | None] = ContextVar("policy_book_memo", default=None)
+
+
+@contextmanager
+def policy_book_once() -> Iterator[None]:
+    """Within the block, ``load_policy_book`` reads the rules once and then returns that book.
+
+    For one short unit of work (a chat update and its transaction) in which several services
+    each need the book: it saves a query per extra reader, and a rule saved meanwhile is seen
+    by the next unit of work, as if this one had begun a moment earlier. Not for blocks that
+    edit the rules.
+    """
+    token = _book_memo.set([])
+    try:
+        yield
+    finally:
+        _book_memo.reset(token)
 
 
 async def load_policy_book() -> PolicyBook:
-    """Read every policy rule into a PolicyBook."""
+    """Read every policy rule into a PolicyBook (once per ``policy_book_once`` block)."""
+    memo = _book_memo.get()
+    if memo is None:
+        return await _read_policy_book()
+    if not memo:
+        memo.append(await _read_policy_book())
+    return memo[0]
+
+
+async def _read_policy_book() -> PolicyBook:
     layers: dict[str, dict[str, Mapping[str, Any]]] = {scope: {} for scope in SCOPES}
     for rule in await PolicyRule.all():
         layers[rule.scope][rule.key] = rule.settings

@@ -14,7 +14,7 @@ from services.chat import opening as open_
 from services.chat.messages import Button, Incoming, Outcome, Reply
 from services.chat.state import LANGUAGES, Turn, load_turn, save_turn
 from services.imports import normalize_phone
-from services.policies import load_policy_book
+from services.policies import load_policy_book, policy_book_once
 
 MAX_TEXT = 2000
 Handler = Callable[[Turn, str], Awaitable[None]]
@@ -22,12 +22,13 @@ Handler = Callable[[Turn, str], Awaitable[None]]
 
 async def handle_incoming(incoming: Incoming, *, clock: Clock) -> Outcome:
     """Handle one update: at most once per update_id, in one transaction with its effects."""
-    async with in_transaction():
-        turn = await load_turn(incoming, clock)
-        if incoming.update_id <= turn.state.last_update_id:
-            return Outcome(turn.state.language, duplicate=True)
-        await _route(turn)
-        await save_turn(turn)
+    with policy_book_once():
+        async with in_transaction():
+            turn = await load_turn(incoming, clock)
+            if incoming.update_id <= turn.state.last_update_id:
+                return Outcome(turn.state.language, duplicate=True)
+            await _route(turn)
+            await save_turn(turn)
     return Outcome(turn.state.language, tuple(turn.replies), turn.notice)
 
 
@@ -39,7 +40,7 @@ async def _route(turn: Turn) -> None:
         await _command(turn, incoming.command, incoming.argument)
     elif incoming.contact_phone:
         await _contact(turn)
-    elif turn.customer is None:
+    elif not turn.linked:
         _ask_contact(turn, "contact.ask")
     else:
         await _message(turn)
@@ -85,7 +86,6 @@ async def _link(turn: Turn, customer: Customer) -> None:
     customer.language = turn.state.language
     await customer.save(update_fields=["telegram_user_id", "language", "updated_at"])
     turn.state.customer_id = customer.id
-    turn.customer = customer
     turn.ask(Reply("contact.linked", {"name": customer.name}, remove_keyboard=True))
     link = turn.data.pop("deep_link", "")
     if link:
@@ -98,13 +98,14 @@ async def _link(turn: Turn, customer: Customer) -> None:
 
 
 async def _start(turn: Turn, argument: str) -> None:
-    if turn.customer is None:
+    if not turn.linked:
         turn.data["deep_link"] = argument[:64]
         _ask_contact(turn, "start.welcome")
     elif argument:
         await open_.start_new(turn, argument)
     else:
-        turn.say("start.again", name=turn.customer.name)
+        customer = await Customer.get(id=turn.customer_id)
+        turn.say("start.again", name=customer.name)
         turn.ask(Reply("help.show"))
 
 
@@ -159,7 +160,7 @@ async def _command(turn: Turn, name: str, argument: str) -> None:
     if handler is None:
         turn.say("error.unknown_command", command=name[:32])
         await reshow(turn)
-    elif turn.customer is None and name not in OPEN_TO_ALL:
+    elif not turn.linked and name not in OPEN_TO_ALL:
         _ask_contact(turn, "contact.ask")
     else:
         await handler(turn, argument)
@@ -202,7 +203,7 @@ async def _enter(turn: Turn, step: str) -> None:
 
 async def _press(turn: Turn, data: str) -> None:
     head, _, rest = data.partition(":")
-    if turn.customer is None and head != "lang":
+    if not turn.linked and head != "lang":
         _ask_contact(turn, "contact.ask")
     elif head in GLOBAL_BUTTONS:
         await GLOBAL_BUTTONS[head](turn, rest)
@@ -238,9 +239,10 @@ async def _set_language(turn: Turn, code: str) -> None:
         turn.notice = "notice.unavailable"
         return
     turn.state.language = code
-    if turn.customer is not None:
-        turn.customer.language = code
-        await turn.customer.save(update_fields=["language", "updated_at"])
+    if turn.linked:
+        customer = await Customer.get(id=turn.customer_id)
+        customer.language = code
+        await customer.save(update_fields=["language", "updated_at"])
     turn.say("language.set")
 
 

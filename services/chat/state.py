@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.clock import Clock
 from domain.returns import Actor
-from models import ChatState, Customer
+from models import ChatState
 from services.chat.messages import Button, Incoming, Reply
 
 LANGUAGES = ("en", "zh_Hans", "ru")
@@ -27,13 +27,12 @@ def language_from_telegram(code: str) -> str:
 
 @dataclass
 class Turn:
-    """One update being handled: the chat's state row, the input, the time, the customer."""
+    """One update being handled: the chat's state row, the input and the time."""
 
     state: ChatState
     incoming: Incoming
     clock: Clock
     now: datetime
-    customer: Customer | None
     replies: list[Reply] = field(default_factory=list)
     notice: str | None = None
 
@@ -42,10 +41,15 @@ class Turn:
         return self.state.data
 
     @property
+    def linked(self) -> bool:
+        """Whether the chat is linked to a customer (by the contact they shared)."""
+        return self.state.customer_id is not None
+
+    @property
     def customer_id(self) -> int:
         """The linked customer's id (only asked once the chat is linked)."""
-        assert self.customer is not None
-        return self.customer.id
+        assert self.state.customer_id is not None
+        return self.state.customer_id
 
     @property
     def actor(self) -> Actor:
@@ -91,18 +95,18 @@ class Turn:
 
 
 async def load_turn(incoming: Incoming, clock: Clock) -> Turn:
-    """Lock (PostgreSQL) or create the chat's row; it serializes the chat's updates."""
+    """Lock (PostgreSQL) the chat's row; it serializes the chat's updates. A new chat's row is
+    made here and inserted by ``save_turn``."""
     now = clock.now()
     state = await ChatState.filter(chat_id=incoming.chat_id).select_for_update().first()
     if state is None:
-        state = await ChatState.create(
+        state = ChatState(
             chat_id=incoming.chat_id,
             language=language_from_telegram(incoming.language_code),
             data={"nonce": secrets.token_hex(3)},
             updated_at=now,
         )
-    customer = await Customer.get_or_none(id=state.customer_id) if state.customer_id else None
-    return Turn(state, incoming, clock, now, customer)
+    return Turn(state, incoming, clock, now)
 
 
 async def save_turn(turn: Turn) -> None:
