@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
-from tortoise.expressions import F
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
@@ -61,10 +61,46 @@ class _Checked:
     decision: PolicyDecision
 
 
-async def preview_return(draft: ReturnDraft, *, actor: Actor, clock: Clock) -> PolicyDecision:
-    """Decide a draft without writing anything: the summary the customer confirms."""
+@dataclass(frozen=True)
+class PreviewLine:
+    """One line of a decided draft: the product, how many, at what price, and any swap."""
+
+    name: str
+    quantity: int
+    unit_price: Decimal
+    replacement_name: str | None = None
+    replacement_price: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A draft decided without writing anything: what the customer is asked to confirm."""
+
+    decision: PolicyDecision
+    lines: tuple[PreviewLine, ...]
+
+
+async def preview_return(draft: ReturnDraft, *, actor: Actor, clock: Clock) -> Preview:
+    """Check and decide a draft without writing anything: the summary the customer confirms.
+
+    Raises the same errors as ``submit_return`` for a draft that cannot be submitted at all
+    (not the customer's order, bad quantities, unknown reason or replacement); a draft the
+    policy refuses comes back with the refusals in its decision.
+    """
     checked = await _check_draft(draft, actor, clock.now())
-    return checked.decision
+    return Preview(checked.decision, tuple(_preview_line(line, checked) for line in draft.lines))
+
+
+def _preview_line(line: LineRequest, checked: _Checked) -> PreviewLine:
+    order_line = checked.order_lines[line.order_line_id]
+    replacement = checked.replacements.get(line.replacement_product_id or 0)
+    return PreviewLine(
+        order_line.product.name,
+        line.quantity,
+        order_line.unit_price,
+        replacement.name if replacement else None,
+        replacement.price if replacement else None,
+    )
 
 
 async def submit_return(draft: ReturnDraft, *, actor: Actor, clock: Clock) -> ReturnView:
@@ -106,13 +142,9 @@ def _refusal_codes(decision: PolicyDecision) -> list[str]:
 async def _check_draft(
     draft: ReturnDraft, actor: Actor, now: datetime, *, lock: bool = False
 ) -> _Checked:
-    if not actor.is_customer:
+    if not actor.is_customer or actor.id is None:
         raise PermissionDenied(action="submit")
-    order = await Order.get_or_none(id=draft.order_id, customer_id=actor.id)
-    if order is None:
-        raise NotFound("order_not_found", order_id=draft.order_id)
-    _check_shape(draft)
-    order_lines = await _lines_of(order, draft, lock)
+    order, order_lines = await _order_and_lines(draft, actor.id, lock)
     await _check_quantities(draft, order_lines)
     replacements = await _replacements(draft)
     claim = await _claim(draft, order, order_lines)
@@ -134,18 +166,34 @@ def _check_shape(draft: ReturnDraft) -> None:
         raise ValidationError("replacement_mismatch")
 
 
-async def _lines_of(order: Order, draft: ReturnDraft, lock: bool) -> dict[int, OrderLine]:
+async def _order_and_lines(
+    draft: ReturnDraft, customer_id: int, lock: bool
+) -> tuple[Order, dict[int, OrderLine]]:
+    """The customer's order and the draft's lines of it (one query when the draft is sound)."""
     ids = [line.order_line_id for line in draft.lines]
-    query = OrderLine.filter(order_id=order.id, id__in=ids).prefetch_related("product")
-    found = {line.id: line for line in await (query.select_for_update() if lock else query)}
+    query = OrderLine.filter(
+        order_id=draft.order_id, order__customer_id=customer_id, id__in=ids
+    ).select_related("order", "product")
+    if lock:  # the order lines only: other customers return the same products meanwhile
+        query = query.select_for_update(of=(OrderLine._meta.db_table,))
+    found = {line.id: line for line in await query}
+    if found:
+        order: Order | None = next(iter(found.values())).order
+    else:
+        order = await Order.get_or_none(id=draft.order_id, customer_id=customer_id)
+    if order is None:
+        raise NotFound("order_not_found", order_id=draft.order_id)
+    _check_shape(draft)
     missing = set(ids) - set(found)
     if missing:
         raise NotFound("order_line_not_found", order_line_id=min(missing))
-    return found
+    return order, found
 
 
 async def returnable_quantities(order_line_ids: Sequence[int]) -> dict[int, int]:
     """Units of each order line already held by returns that are not void."""
+    if not order_line_ids:
+        return {}
     rows = (
         await ReturnLine.filter(order_line_id__in=list(order_line_ids))
         .exclude(request__status__in=list(VOID_STATUSES))
@@ -168,6 +216,8 @@ async def _check_quantities(draft: ReturnDraft, order_lines: dict[int, OrderLine
 
 async def _replacements(draft: ReturnDraft) -> dict[int, Product]:
     ids = {line.replacement_product_id for line in draft.lines} - {None}
+    if not ids:  # a refund
+        return {}
     found = {p.id: p for p in await Product.filter(id__in=list(ids), active=True)}
     missing = ids - set(found)
     if missing:
@@ -216,12 +266,23 @@ async def _total(query: object) -> int:
     return int(rows[0]["total"] or 0) if rows else 0
 
 
+NEXT_RMA_SQL = (
+    "INSERT INTO rma_counter (year, last_number) VALUES ({year}, 1) "
+    "ON CONFLICT (year) DO UPDATE SET last_number = rma_counter.last_number + 1 "
+    "RETURNING last_number"
+)
+
+
 async def next_rma_number(now: datetime) -> str:
-    """Allocate the next RMA number of the year (RMA-YYYY-NNNNNN)."""
-    await RmaCounter.get_or_create(year=now.year)
-    await RmaCounter.filter(year=now.year).update(last_number=F("last_number") + 1)
-    counter = await RmaCounter.get(year=now.year)
-    return f"RMA-{now.year}-{counter.last_number:06d}"
+    """Allocate the next RMA number of the year (RMA-YYYY-NNNNNN).
+
+    One statement (SQLite and PostgreSQL alike): it creates the year's counter or moves it on
+    and returns the new value, holding the counter's row until the caller's transaction ends.
+    """
+    db = RmaCounter._meta.db  # the caller's transaction
+    year = "$1" if db.capabilities.dialect == "postgres" else "?"
+    rows = await db.execute_query_dict(NEXT_RMA_SQL.format(year=year), [now.year])
+    return f"RMA-{now.year}-{rows[0]['last_number']:06d}"
 
 
 async def _create_request(

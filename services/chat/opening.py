@@ -4,18 +4,33 @@ handlers for the buttons and messages it accepts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from domain.errors import DomainError
 from domain.policy import PolicyDecision
 from domain.returns import ReturnType
-from models import Order, OrderLine, Product, ReasonCode
+from models import Order, OrderLine, ReasonCode
 from services.chat.messages import Button, Reply
-from services.chat.orders import LineChoice, line_choices, order_choices, replacement_options
+from services.chat.orders import (
+    LineChoice,
+    customer_order_lines,
+    lines_by_order,
+    order_choice,
+    order_choices,
+    recent_orders,
+    replacement_options,
+)
 from services.chat.state import Turn
 from services.policies import load_policy_book
-from services.submission import LineRequest, ReturnDraft, preview_return, submit_return
+from services.submission import (
+    LineRequest,
+    PreviewLine,
+    ReturnDraft,
+    preview_return,
+    submit_return,
+)
 
 MAX_PHOTOS = 5
 MAX_DESCRIPTION = 1000
@@ -31,20 +46,29 @@ def draft(turn: Turn) -> dict[str, Any]:
 async def start_new(turn: Turn, order_number: str = "") -> None:
     """Begin a new request, at the order step or straight at an order from a deep link."""
     turn.reset()
+    loaded = None
     if order_number:
-        order = await Order.get_or_none(number=order_number, customer_id=turn.customer_id)
-        if order is not None:
-            choices = {
-                c.order_id: c
-                for c in await order_choices(turn.customer_id, await load_policy_book(), turn.now)
-            }
-            if order.id in choices and choices[order.id].eligible:
-                draft(turn)["order_id"] = order.id
-                turn.go("items")
-                await show_items(turn)
-                return
+        loaded = await _eligible_order(turn, lambda o: o.number == order_number)
+    if loaded is not None:
+        draft(turn)["order_id"] = loaded[0].id
+        turn.go("items")
+        await show_items(turn, loaded)
+        return
     turn.go("order")
     await show_orders(turn)
+
+
+async def _eligible_order(turn: Turn, match: Callable[[Order], bool]) -> LoadedLines | None:
+    """The customer's recent order that ``match`` picks, with its lines, if it can be returned."""
+    orders = await recent_orders(turn.customer_id, turn.now)
+    order = next((o for o in orders if match(o)), None)
+    if order is None:
+        return None
+    book = await load_policy_book()
+    lines = (await lines_by_order([order], book))[order.id]
+    if not order_choice(order, lines, book, turn.now).eligible:
+        return None
+    return order, {str(line.order_line_id): line for line in lines}
 
 
 async def show_orders(turn: Turn) -> None:
@@ -73,27 +97,19 @@ async def show_orders(turn: Turn) -> None:
 
 
 async def pick_order(turn: Turn, order_id: str) -> None:
-    choices = {
-        str(c.order_id): c
-        for c in await order_choices(turn.customer_id, await load_policy_book(), turn.now)
-    }
-    choice = choices.get(order_id)
-    if choice is None or not choice.eligible:
+    loaded = await _eligible_order(turn, lambda o: str(o.id) == order_id)
+    if loaded is None:
         turn.notice = "notice.unavailable"
         return
-    draft(turn).update(order_id=choice.order_id, lines={}, replacements={})
+    draft(turn).update(order_id=loaded[0].id, lines={}, replacements={})
     turn.go("items")
-    await show_items(turn)
-
-
-async def _order(turn: Turn) -> Order:
-    return await Order.get(id=draft(turn)["order_id"], customer_id=turn.customer_id)
+    await show_items(turn, loaded)
 
 
 async def _line_choices(turn: Turn) -> LoadedLines:
     """The draft's order and its lines by id (as text), for a handler and the step it shows."""
-    order = await _order(turn)
-    lines = await line_choices(order, await load_policy_book())
+    book = await load_policy_book()
+    order, lines = await customer_order_lines(draft(turn)["order_id"], turn.customer_id, book)
     return order, {str(line.order_line_id): line for line in lines}
 
 
@@ -172,10 +188,11 @@ async def show_reasons(turn: Turn) -> None:
 
 
 async def pick_reason(turn: Turn, code: str) -> None:
-    if not await ReasonCode.exists(code=code, active=True):
+    reason = await ReasonCode.get_or_none(code=code, active=True)
+    if reason is None:
         turn.notice = "notice.unavailable"
         return
-    draft(turn)["reason"] = code
+    draft(turn).update(reason=code, reason_class=reason.policy_class)
     turn.go("type")
     await show_types(turn)
 
@@ -253,8 +270,10 @@ async def pick_replacement(turn: Turn, product_id: str) -> None:
 
 
 async def _photo_required(turn: Turn) -> bool:
-    reason = await ReasonCode.get(code=draft(turn)["reason"])
-    return reason.policy_class == "quality"
+    d = draft(turn)
+    if "reason_class" not in d:  # a draft begun before the class was kept in it
+        d["reason_class"] = (await ReasonCode.get(code=d["reason"])).policy_class
+    return d["reason_class"] == "quality"
 
 
 async def show_photos(turn: Turn) -> None:
@@ -327,57 +346,40 @@ def to_draft(turn: Turn) -> ReturnDraft:
 
 async def show_summary(turn: Turn) -> None:
     try:
-        decision = await preview_return(to_draft(turn), actor=turn.actor, clock=turn.clock)
+        preview = await preview_return(to_draft(turn), actor=turn.actor, clock=turn.clock)
     except DomainError as error:
         turn.say(f"error.{error.code}", **error.params)
         turn.reset()
         return
-    items = await _summary_items(turn)
     params = {
-        "items": items,
+        "items": tuple(_summary_item(line) for line in preview.lines),
         "reason": Reply(f"reason.{draft(turn)['reason']}"),
-        "decision": _decision(decision),
+        "decision": _decision(preview.decision),
     }
     buttons = (
         ((turn.button("button.confirm", "confirm"),), turn.nav())
-        if decision.eligible
+        if preview.decision.eligible
         else (turn.nav(),)
     )
     turn.ask(Reply("summary.show", params, buttons))
 
 
-async def _summary_items(turn: Turn) -> tuple[Reply, ...]:
-    d = draft(turn)
-    items = []
-    for line_id, quantity in d["lines"].items():
-        line = await OrderLine.get(id=int(line_id)).prefetch_related("product")
-        replacement = d["replacements"].get(line_id)
-        if replacement:
-            product = await Product.get(id=replacement)
-            price_gap = (product.price - line.unit_price) * quantity
-            items.append(
-                Reply(
-                    "summary.exchange_item",
-                    {
-                        "name": line.product.name,
-                        "quantity": quantity,
-                        "replacement": product.name,
-                        "difference": difference(price_gap),
-                    },
-                )
-            )
-        else:
-            items.append(
-                Reply(
-                    "summary.refund_item",
-                    {
-                        "name": line.product.name,
-                        "quantity": quantity,
-                        "amount": line.unit_price * quantity,
-                    },
-                )
-            )
-    return tuple(items)
+def _summary_item(line: PreviewLine) -> Reply:
+    if line.replacement_price is not None:
+        price_gap = (line.replacement_price - line.unit_price) * line.quantity
+        return Reply(
+            "summary.exchange_item",
+            {
+                "name": line.name,
+                "quantity": line.quantity,
+                "replacement": line.replacement_name,
+                "difference": difference(price_gap),
+            },
+        )
+    return Reply(
+        "summary.refund_item",
+        {"name": line.name, "quantity": line.quantity, "amount": line.unit_price * line.quantity},
+    )
 
 
 def _decision(decision: PolicyDecision) -> Reply:

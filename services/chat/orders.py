@@ -38,22 +38,57 @@ class LineChoice:
     category: str
 
 
-async def line_choices(order: Order, book: PolicyBook) -> list[LineChoice]:
-    """The order's lines with how many units can still be returned."""
-    lines = await OrderLine.filter(order_id=order.id).prefetch_related("product").order_by("id")
+async def recent_orders(customer_id: int, now: datetime) -> list[Order]:
+    """The customer's orders the chat offers: the recent ones, newest first."""
+    return (
+        await Order.filter(customer_id=customer_id, ordered_at__gte=now - RECENT)
+        .order_by("-ordered_at", "-id")
+        .limit(MAX_ORDERS)
+    )
+
+
+async def lines_by_order(orders: list[Order], book: PolicyBook) -> dict[int, list[LineChoice]]:
+    """Each order's lines (by order id) with how many units can still be returned."""
+    channels = {order.id: order.channel for order in orders}
+    lines = (
+        await OrderLine.filter(order_id__in=list(channels)).select_related("product").order_by("id")
+    )
     held = await returnable_quantities([line.id for line in lines])
-    return [
-        LineChoice(
-            order_line_id=line.id,
-            name=line.product.name,
-            unit_price=line.unit_price,
-            available=line.quantity - held.get(line.id, 0),
-            returnable=line.product.returnable
-            and book.resolve(order.channel, line.product.category, line.product.sku).returnable,
-            category=line.product.category,
-        )
-        for line in lines
-    ]
+    choices: dict[int, list[LineChoice]] = {order_id: [] for order_id in channels}
+    for line in lines:
+        choices[line.order_id].append(_line_choice(line, channels[line.order_id], held, book))
+    return choices
+
+
+async def customer_order_lines(
+    order_id: int, customer_id: int, book: PolicyBook
+) -> tuple[Order, list[LineChoice]]:
+    """One of the customer's orders and its lines (raises DoesNotExist if not theirs)."""
+    lines = await (
+        OrderLine.filter(order_id=order_id, order__customer_id=customer_id)
+        .select_related("order", "product")
+        .order_by("id")
+    )
+    if not lines:
+        return await Order.get(id=order_id, customer_id=customer_id), []
+    order = lines[0].order
+    held = await returnable_quantities([line.id for line in lines])
+    return order, [_line_choice(line, order.channel, held, book) for line in lines]
+
+
+def _line_choice(
+    line: OrderLine, channel: str, held: dict[int, int], book: PolicyBook
+) -> LineChoice:
+    product = line.product
+    return LineChoice(
+        order_line_id=line.id,
+        name=product.name,
+        unit_price=line.unit_price,
+        available=line.quantity - held.get(line.id, 0),
+        returnable=product.returnable
+        and book.resolve(channel, product.category, product.sku).returnable,
+        category=product.category,
+    )
 
 
 def _refusal(
@@ -70,23 +105,25 @@ def _refusal(
     return None
 
 
+def order_choice(
+    order: Order, lines: list[LineChoice], book: PolicyBook, now: datetime
+) -> OrderChoice:
+    """The order, eligible or with the reason it is not."""
+    policy = book.resolve(order.channel)
+    days = window_days(policy, ReasonClass.QUALITY)
+    until = window_end(order.delivered_at, days, policy.zone) if order.delivered_at else None
+    last_day = (until - timedelta(seconds=1)).astimezone(policy.zone).date() if until else None
+    refusal = _refusal(order, lines, until, now)
+    return OrderChoice(order.id, order.number, order.ordered_at, last_day, refusal)
+
+
 async def order_choices(customer_id: int, book: PolicyBook, now: datetime) -> list[OrderChoice]:
     """The customer's recent orders, each eligible or with the reason it is not."""
-    orders = (
-        await Order.filter(customer_id=customer_id, ordered_at__gte=now - RECENT)
-        .order_by("-ordered_at", "-id")
-        .limit(MAX_ORDERS)
-    )
-    choices = []
-    for order in orders:
-        policy = book.resolve(order.channel)
-        days = window_days(policy, ReasonClass.QUALITY)
-        until = window_end(order.delivered_at, days, policy.zone) if order.delivered_at else None
-        lines = await line_choices(order, book)
-        last_day = (until - timedelta(seconds=1)).astimezone(policy.zone).date() if until else None
-        refusal = _refusal(order, lines, until, now)
-        choices.append(OrderChoice(order.id, order.number, order.ordered_at, last_day, refusal))
-    return choices
+    orders = await recent_orders(customer_id, now)
+    if not orders:
+        return []
+    lines = await lines_by_order(orders, book)
+    return [order_choice(order, lines[order.id], book, now) for order in orders]
 
 
 async def replacement_options(line: OrderLine, quantity: int) -> list[Product]:
