@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from telegram import Message, Update
+from telegram import Bot, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
@@ -58,13 +58,20 @@ def _message_fields(message: Message) -> dict[str, object]:
 async def send_outcome(
     update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome
 ) -> None:
-    """Answer the button press (if any) and send every reply."""
+    """Answer the button press (if any) while sending every reply, in order."""
     renderer: Renderer = context.bot_data[RENDERER]
-    if update.callback_query is not None:
-        notice = renderer.word(outcome.notice, outcome.language) if outcome.notice else None
-        await update.callback_query.answer(notice)
+    sending = _send_replies(context.bot, update.effective_chat.id, outcome, renderer)
+    if update.callback_query is None:
+        await sending
+        return
+    notice = renderer.word(outcome.notice, outcome.language) if outcome.notice else None
+    # the answer only stops the button's spinner: it need not wait for the replies, nor they for it
+    await asyncio.gather(update.callback_query.answer(notice), sending)
+
+
+async def _send_replies(bot: Bot, chat_id: int, outcome: Outcome, renderer: Renderer) -> None:
     for reply in outcome.replies:
-        await send_reply(context.bot, update.effective_chat.id, reply, renderer, outcome.language)
+        await send_reply(bot, chat_id, reply, renderer, outcome.language)
 
 
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
