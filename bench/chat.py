@@ -117,15 +117,15 @@ def make_application(spec: Spec, base_url: str) -> Any:
     """The PTB application for a run.
 
     The desk with the limiter is ``build_application`` itself. Without the limiter, the
-    application is built the same way (same builder settings) and gets every handler, error
-    handler and bot_data entry that ``build_application`` registered, only no rate limiter.
-    The floor is that builder with one handler that replies ``ok``.
+    application comes from the same ``application_builder`` (Bot API address, HTTP client,
+    per-chat ordering) and gets every handler, error handler and bot_data entry that
+    ``build_application`` registered, only no rate limiter. The floor is that builder with one
+    handler that replies ``ok``.
     """
     from telegram import Update
-    from telegram.ext import AIORateLimiter, ApplicationBuilder, TypeHandler
+    from telegram.ext import AIORateLimiter, TypeHandler
 
-    from bot.app import RETRIES_ON_RETRY_AFTER, build_application, file_url
-    from bot.processor import ChatOrderedProcessor
+    from bot.app import RETRIES_ON_RETRY_AFTER, application_builder, build_application
     from domain.clock import SystemClock
 
     desk = None
@@ -135,13 +135,7 @@ def make_application(spec: Spec, base_url: str) -> Any:
         )
         if spec.limiter:
             return desk
-    builder = (
-        ApplicationBuilder()
-        .token(TOKEN)
-        .base_url(base_url)
-        .base_file_url(file_url(base_url))
-        .concurrent_updates(ChatOrderedProcessor())
-    )
+    builder = application_builder(TOKEN, base_url=base_url)
     if spec.limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=RETRIES_ON_RETRY_AFTER))
     application = builder.build()

@@ -9,6 +9,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHa
 from bot.handlers import CLOCK, RENDERER, on_error, on_update
 from bot.i18n import Renderer
 from bot.processor import ChatOrderedProcessor
+from bot.request import AiohttpRequest
 from domain.clock import Clock
 
 COMMANDS = ("start", "new", "my", "policy", "language", "help", "cancel")
@@ -22,6 +23,20 @@ def file_url(base_url: str) -> str:
     return f"{root}/file/{tail}"
 
 
+def application_builder(token: str, *, base_url: str) -> ApplicationBuilder:
+    """The bot's builder before its rate limiter: the Bot API address, the HTTP client and
+    per-chat ordering (bench/chat.py builds its no-op floor from it too)."""
+    return (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .base_file_url(file_url(base_url))
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .concurrent_updates(ChatOrderedProcessor())
+    )
+
+
 def build_application(
     token: str,
     *,
@@ -31,13 +46,8 @@ def build_application(
     polling: bool = True,
 ) -> Application:
     """The bot: one handler for every update, per-chat ordering, Telegram's rate limits."""
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(base_url)
-        .base_file_url(file_url(base_url))
-        .rate_limiter(AIORateLimiter(max_retries=RETRIES_ON_RETRY_AFTER))
-        .concurrent_updates(ChatOrderedProcessor())
+    builder = application_builder(token, base_url=base_url).rate_limiter(
+        AIORateLimiter(max_retries=RETRIES_ON_RETRY_AFTER)
     )
     if not polling:
         builder = builder.updater(None)
