@@ -7,6 +7,8 @@ cost of an update (bench/README.md, "Customer chat under load").
 
 from __future__ import annotations
 
+import re
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
@@ -14,6 +16,8 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 __all__ = ["AiohttpRequest"]
+
+URL_PATH = re.compile(r"(\w+://[^/\s'\"]+)/[^\s'\"]*")
 
 
 class AiohttpRequest(BaseRequest):
@@ -75,13 +79,16 @@ class AiohttpRequest(BaseRequest):
         timeout = self._timeout(read_timeout, connect_timeout, pool_timeout)
         try:
             async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout
+                method, url, data=_body(request_data), timeout=timeout, allow_redirects=False
             ) as response:
                 return response.status, await response.read()
-        except TimeoutError as error:  # aiohttp's timeouts are TimeoutErrors
-            raise TimedOut from error
+        # aiohttp's messages may hold the URL, and so the bot token: neither they nor the
+        # original errors (as causes in a logged traceback) go further
+        except TimeoutError:  # aiohttp's timeouts are TimeoutErrors
+            raise TimedOut from None
         except aiohttp.ClientError as error:
-            raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+            text = URL_PATH.sub(r"\1/…", str(error))
+            raise NetworkError(f"aiohttp.{type(error).__name__}: {text}") from None
 
     def _timeout(
         self, read: ODVInput[float], connect: ODVInput[float], pool: ODVInput[float]

@@ -4,6 +4,7 @@ go both ways, and failures come back as the errors PTB and the outbox sender exp
 from __future__ import annotations
 
 import socket
+import traceback
 from collections.abc import AsyncIterator
 
 import pytest
@@ -74,16 +75,26 @@ async def test_slow_answer_is_timed_out(emu: Emulator) -> None:
             await bot.send_message(chat_id, "hello")
 
 
+def logged(error: BaseException) -> str:
+    return "".join(traceback.format_exception(error))
+
+
 async def test_unreachable_server_is_network_error() -> None:
     with socket.socket() as unused:  # a port nobody listens on once closed
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
     bot = bot_for(f"http://127.0.0.1:{port}/bot")
-    request = bot.request
-    await request.initialize()
-    try:
+    async with bot.request:
         with pytest.raises(NetworkError) as raised:
             await bot.get_me()
-    finally:
-        await request.shutdown()
-    assert not isinstance(raised.value, TimedOut)
+    assert "ClientConnectorError" in str(raised.value)
+    assert TOKEN not in logged(raised.value)
+
+
+async def test_error_naming_the_url_does_not_show_the_token() -> None:
+    bot = bot_for("http://127.0.0.1:99999/bot")  # aiohttp's error is the URL itself
+    async with bot.request:
+        with pytest.raises(NetworkError) as raised:
+            await bot.get_me()
+    assert "InvalidUrlClientError: http://127.0.0.1:99999/…" in str(raised.value)
+    assert TOKEN not in logged(raised.value)
