@@ -15,6 +15,7 @@ import pytest
 from domain.returns import ReturnType, Status
 from models import Attachment, Order, ReturnEvent, ReturnLine, ReturnRequest
 from services.chat import Reply
+from services.policies import save_policy_rule
 from tests.e2e.flows import (
     SO1_LAST_DAY,
     Chat,
@@ -25,7 +26,7 @@ from tests.e2e.flows import (
     order_reply,
     verbs,
 )
-from tests.factories import place_order
+from tests.factories import ADMIN, open_return, place_order
 
 
 @pytest.fixture
@@ -238,3 +239,26 @@ async def test_a_quality_reason_needs_a_photo_before_done(desk, lang: str) -> No
     await chat.photo()
     photos = await chat.expect_photos(Draft(), 1)
     await chat.photos_done(photos)
+
+
+@on_both_databases
+async def test_auto_approval_weighs_every_unit_the_customer_bought(desk) -> None:
+    """SO-1 has 7 units on four lines; with 2 already returned the rate is 2/7, under 30 %."""
+    await save_policy_rule("default", "", {"auto_approve": True}, actor=ADMIN)
+    await open_return(desk.shop, {"MUG-1": 2})
+    chat = Chat.open(desk, "en")
+    await chat.link()
+    draft = Draft(items=(("CAP-1", 1),))
+    await chat.open_until("description", draft)
+    await chat.say(draft.description)
+    summary = await chat.next()
+    assert chat.t("decision.auto") in summary["text"]
+
+    await chat.press(summary, "confirm")
+    message = await chat.next()
+    request = await ReturnRequest.filter(customer_id=desk.shop.customer.id).order_by("-id").first()
+    assert request is not None
+    assert request.status is Status.APPROVED
+    assert message["text"] == chat.t(
+        "submitted.approved", number=request.number, deadline=request.deadline_at
+    )
