@@ -9,13 +9,13 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
 
 from domain.ledger import Account
 from domain.money import ZERO, to_money
 from domain.returns import ReturnType
-from models import JournalLine, Payment, Refund
+from models import JournalLine, Payment, Refund, ReturnRequest
 from services.ledger import is_balanced, trial_balance
 
 PAGE_SIZE = 50
@@ -168,8 +168,10 @@ async def period_report(since: date, until: date, *, zone: ZoneInfo) -> PeriodRe
         .annotate(total=Sum("amount"), n=Count("id"))
         .values("method", "total", "n")
     )
+    exchanges = ReturnRequest.filter(type=ReturnType.EXCHANGE)
     exchange_refunds = (
-        await refunds.filter(request__type=ReturnType.EXCHANGE)
+        # by a subquery, not a join: with a join Tortoise groups the sum by every column
+        await refunds.filter(request_id__in=Subquery(exchanges.values("id")))
         .annotate(total=Sum("amount"))
         .values("total")
     )

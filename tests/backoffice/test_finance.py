@@ -132,3 +132,19 @@ async def test_period_report_shows_exchange_differences_both_ways(
 
     assert (report.exchange_payments, report.exchange_refunds) == (D("70.00"), D("20.00"))
     assert (report.refund_count, report.refunds) == (1, D("20.00"))
+
+
+async def test_period_report_sums_every_exchange_refund(shop: Shop, clock: FakeClock) -> None:
+    """Two cheaper exchanges: 80.00 mugs for 60.00 caps, 20.00 back each."""
+    for _ in range(2):
+        cheaper = await inspected(shop, {"MUG-1": 1}, kind=ReturnType.EXCHANGE, replacement="CAP-1")
+        await ship_replacement(cheaper.id, "YT123456", actor=WAREHOUSE, clock=clock)
+    today = clock.now().astimezone(ZONE).date()
+
+    report = await period_report(today, today, zone=ZONE)
+
+    assert (report.exchange_refunds, report.refund_count, report.refunds) == (
+        D("40.00"),
+        2,
+        D("40.00"),
+    )
