@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
+from tortoise.expressions import F
+
 from domain.clock import Clock
 from domain.policy import PolicyBook
 from domain.returns import Status
@@ -55,10 +57,11 @@ async def collect_digest(now: datetime, day: date, book: PolicyBook) -> Digest:
 
 
 async def _low_stock_products() -> int:
-    levels = await StockLevel.filter(
-        location=Location.SELLABLE, product__active=True
-    ).select_related("product")
-    return sum(1 for level in levels if level.quantity <= level.product.low_stock_threshold)
+    return await StockLevel.filter(
+        location=Location.SELLABLE,
+        product__active=True,
+        quantity__lte=F("product__low_stock_threshold"),
+    ).count()
 
 
 async def send_daily_digest(clock: Clock) -> int:
