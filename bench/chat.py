@@ -67,13 +67,14 @@ def log(message: str) -> None:
 class Spec:
     """One measured configuration."""
 
-    bot: str  # "floor" (no-op handler) or "desk"
+    bot: str  # "floor" (no-op handler), "state" (the floor plus the chat's row) or "desk"
     database: str  # "-", "sqlite" or "postgres"
     mode: str  # "saturation" or "paced"
     limiter: bool  # the production AIORateLimiter, or no rate limiter at all
     customers: int
     rate: float
     pause: float = 1.0
+    pool: int = 20  # PostgreSQL: connections in Tortoise's pool (``maxsize``)
     db_url: str = ""
 
     @property
@@ -140,7 +141,9 @@ def make_application(spec: Spec, base_url: str) -> Any:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=RETRIES_ON_RETRY_AFTER))
     application = builder.build()
     if desk is None:
-        application.add_handler(TypeHandler(Update, reply_ok))
+        application.add_handler(
+            TypeHandler(Update, reply_ok_with_state if spec.bot == "state" else reply_ok)
+        )
         return application
     application.bot_data.update(desk.bot_data)
     for group, handlers in desk.handlers.items():
@@ -159,6 +162,24 @@ def make_renderer() -> Any:
 async def reply_ok(update: Any, context: Any) -> None:
     """The floor: one fixed reply per update, nothing else."""
     await context.bot.send_message(update.effective_chat.id, "ok")
+
+
+async def reply_ok_with_state(update: Any, context: Any) -> None:
+    """The floor plus the least the desk must do for any update: lock the chat's state row,
+    check the update_id and write the row back, in one transaction (the desk's own code)."""
+    from tortoise.transactions import in_transaction
+
+    from domain.clock import SystemClock
+    from services.chat import Incoming
+    from services.chat.state import load_turn, save_turn
+
+    chat_id = update.effective_chat.id
+    incoming = Incoming(update_id=update.update_id, chat_id=chat_id, user_id=chat_id)
+    async with in_transaction():
+        turn = await load_turn(incoming, SystemClock())
+        if incoming.update_id > turn.state.last_update_id:
+            await save_turn(turn)
+    await reply_ok(update, context)
 
 
 # The shop --------------------------------------------------------------------------------
@@ -390,13 +411,13 @@ async def run_desk(spec: Spec, result: Result) -> None:
         )
         await run_bot(spec, result)
         submitted = await ReturnRequest.all().count()
-    if not result.lost and submitted != spec.customers:
+    if spec.bot == "desk" and not result.lost and submitted != spec.customers:
         raise AssertionError(f"{submitted} requests for {spec.customers} customers")
 
 
 async def child(spec: Spec) -> Result:
     result = Result(spec)
-    if spec.bot == "desk":
+    if spec.database != "-":
         await run_desk(spec, result)
     else:
         await run_bot(spec, result)
@@ -422,7 +443,7 @@ def run_in_child(spec: Spec) -> Result:
     if spec.database == "postgres":
         name = f"bench_chat_{uuid.uuid4().hex[:10]}"
         asyncio.run(create_postgres(name))
-        spec = Spec(**(asdict(spec) | {"db_url": f"{POSTGRES}/{name}?maxsize=20"}))
+        spec = Spec(**(asdict(spec) | {"db_url": f"{POSTGRES}/{name}?maxsize={spec.pool}"}))
     log(f"run {spec.label} ({spec.customers} customers)")
     began = time.monotonic()
     try:
@@ -457,9 +478,10 @@ def plan(args: argparse.Namespace) -> list[Spec]:
     for limiter in limiters:
         for mode in modes:
             common = {"mode": mode, "limiter": limiter, "customers": args.customers}
-            common |= {"rate": args.rate, "pause": args.pause}
+            common |= {"rate": args.rate, "pause": args.pause, "pool": args.pool}
             specs.append(Spec("floor", "-", **common))
-            specs.extend(Spec("desk", database, **common) for database in databases)
+            for database in databases:
+                specs.extend(Spec(bot, database, **common) for bot in args.bots)
     return specs
 
 
@@ -524,7 +546,15 @@ def main() -> None:
     parser.add_argument(
         "--pause", type=float, default=1.0, help="paced: shortest pause of a customer, s"
     )
+    parser.add_argument("--pool", type=int, default=20, help="PostgreSQL: pool size")
     parser.add_argument("--limiter", choices=["none", "production", "both"], default="both")
+    parser.add_argument(
+        "--bots",
+        nargs="+",
+        choices=["state", "desk"],
+        default=["state", "desk"],
+        help="what runs on each database besides the floor",
+    )
     parser.add_argument("--steps", action="store_true", help="also print latency per step")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -27,6 +26,7 @@ from services.lifecycle import Step, notify_staff
 from services.policies import active_reason_class, load_policy_book
 from services.review import approve_step
 from services.rollups import count_return
+from services.sql import fetch, placeholders
 from services.views import ReturnView
 
 MAX_DESCRIPTION = 2000
@@ -194,9 +194,9 @@ async def returnable_quantities(order_line_ids: Sequence[int]) -> dict[int, int]
     if not order_line_ids:
         return {}
     sql = HELD_SQL.format(
-        void=_placeholders(1, len(VOID)), lines=_placeholders(len(VOID) + 1, len(order_line_ids))
+        void=placeholders(1, len(VOID)), lines=placeholders(len(VOID) + 1, len(order_line_ids))
     )
-    rows = await _fetch(sql, *VOID, *order_line_ids)
+    rows = await fetch(sql, *VOID, *order_line_ids)
     return {row["order_line_id"]: int(row["held"]) for row in rows}
 
 
@@ -245,16 +245,14 @@ async def _claim(draft: ReturnDraft, order: Order, order_lines: dict[int, OrderL
 
 async def customer_history(customer_id: int, now: datetime) -> CustomerHistory:
     """Units the customer bought and returned over the last 12 months."""
-    sql = HISTORY_SQL.format(void=_placeholders(3, len(VOID)))
-    rows = await _fetch(sql, customer_id, now - HISTORY_WINDOW, *VOID)
+    sql = HISTORY_SQL.format(void=placeholders(3, len(VOID)))
+    rows = await fetch(sql, customer_id, now - HISTORY_WINDOW, *VOID)
     return CustomerHistory(
         units_bought=int(rows[0]["bought"]), units_returned=int(rows[0]["returned"])
     )
 
 
-# The chat's aggregate reads and the RMA counter in SQL: Tortoise spends about three times the
-# CPU of the round trip building and reading such queries (bench/README.md). $1, $2… are
-# asyncpg's placeholders; SQLite takes the same numbers as ?1, ?2….
+# The chat's aggregate reads and the RMA counter, in plain SQL (services/sql.py says why).
 VOID = sorted(status.value for status in VOID_STATUSES)
 HELD_SQL = (
     "SELECT rl.order_line_id, SUM(rl.quantity) AS held FROM return_line rl"
@@ -272,18 +270,6 @@ HISTORY_SQL = (
 )
 
 
-def _placeholders(first: int, count: int) -> str:
-    return ", ".join(f"${n}" for n in range(first, first + count))
-
-
-async def _fetch(sql: str, *params: object) -> list[dict[str, Any]]:
-    """The rows of one statement on the current connection (the caller's transaction, if any)."""
-    db = ReturnLine._meta.db
-    if db.capabilities.dialect != "postgres":
-        sql = sql.replace("$", "?")
-    return await db.execute_query_dict(sql, list(params))
-
-
 NEXT_RMA_SQL = (
     "INSERT INTO rma_counter (year, last_number) VALUES ($1, 1)"
     " ON CONFLICT (year) DO UPDATE SET last_number = rma_counter.last_number + 1"
@@ -297,7 +283,7 @@ async def next_rma_number(now: datetime) -> str:
     One statement (SQLite and PostgreSQL alike): it creates the year's counter or moves it on
     and returns the new value, holding the counter's row until the caller's transaction ends.
     """
-    rows = await _fetch(NEXT_RMA_SQL, now.year)
+    rows = await fetch(NEXT_RMA_SQL, now.year)
     return f"RMA-{now.year}-{rows[0]['last_number']:06d}"
 
 

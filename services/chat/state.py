@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -9,8 +10,8 @@ from typing import Any
 
 from domain.clock import Clock
 from domain.returns import Actor
-from models import ChatState
 from services.chat.messages import Button, Incoming, Reply
+from services.sql import execute, fetch, is_postgres
 
 LANGUAGES = ("en", "zh_Hans", "ru")
 
@@ -26,10 +27,23 @@ def language_from_telegram(code: str) -> str:
 
 
 @dataclass
+class ChatRow:
+    """The chat's ``chat_state`` row (models.ChatState), read and written in plain SQL."""
+
+    chat_id: int
+    language: str
+    step: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    customer_id: int | None = None
+    last_update_id: int = 0
+    stored: bool = False  # False: a new chat, inserted by ``save_turn``
+
+
+@dataclass
 class Turn:
     """One update being handled: the chat's state row, the input and the time."""
 
-    state: ChatState
+    state: ChatRow
     incoming: Incoming
     clock: Clock
     now: datetime
@@ -94,22 +108,36 @@ class Turn:
         return (self.button("button.back", "back"), self.button("button.cancel", "cancel"))
 
 
+COLUMNS = "language, step, data, customer_id, last_update_id"
+LOAD_SQL = f"SELECT {COLUMNS} FROM chat_state WHERE chat_id = $1"
+INSERT_SQL = (
+    f"INSERT INTO chat_state (chat_id, updated_at, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+UPDATE_SQL = (
+    "UPDATE chat_state SET updated_at = $2, language = $3, step = $4, data = $5,"
+    " customer_id = $6, last_update_id = $7 WHERE chat_id = $1"
+)
+
+
 async def load_turn(incoming: Incoming, clock: Clock) -> Turn:
     """Lock (PostgreSQL) the chat's row; it serializes the chat's updates. A new chat's row is
-    made here and inserted by ``save_turn``."""
-    now = clock.now()
-    state = await ChatState.filter(chat_id=incoming.chat_id).select_for_update().first()
-    if state is None:
-        state = ChatState(
-            chat_id=incoming.chat_id,
-            language=language_from_telegram(incoming.language_code),
-            data={"nonce": secrets.token_hex(3)},
-            updated_at=now,
-        )
-    return Turn(state, incoming, clock, now)
+    made here and inserted by ``save_turn`` (two instances starting the same chat at once:
+    the second insert fails and its transaction rolls back)."""
+    lock = " FOR UPDATE" if is_postgres() else ""
+    rows = await fetch(LOAD_SQL + lock, incoming.chat_id)
+    if rows:
+        row = rows[0]
+        state = ChatRow(incoming.chat_id, **(row | {"data": json.loads(row["data"])}), stored=True)
+    else:
+        language = language_from_telegram(incoming.language_code)
+        state = ChatRow(incoming.chat_id, language, data={"nonce": secrets.token_hex(3)})
+    return Turn(state, incoming, clock, clock.now())
 
 
 async def save_turn(turn: Turn) -> None:
-    turn.state.last_update_id = turn.incoming.update_id
-    turn.state.updated_at = turn.now
-    await turn.state.save()
+    state = turn.state
+    state.last_update_id = turn.incoming.update_id
+    values = (state.language, state.step, json.dumps(state.data, separators=(",", ":")))
+    values += (state.customer_id, state.last_update_id)
+    await execute(UPDATE_SQL if state.stored else INSERT_SQL, state.chat_id, turn.now, *values)
+    state.stored = True
