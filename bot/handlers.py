@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import replace
 
 from telegram import Bot, Message, Update
 from telegram.constants import ChatType
@@ -28,39 +29,39 @@ def parse_update(update: Update) -> Incoming | None:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None or chat.type != ChatType.PRIVATE:
         return None
-    base = {"update_id": update.update_id, "chat_id": chat.id, "user_id": user.id}
-    base["language_code"] = user.language_code or ""
+    incoming = Incoming(update.update_id, chat.id, user.id, user.language_code or "")
     if update.callback_query is not None:
-        return Incoming(**base, press=update.callback_query.data or "")
-    message = update.message
-    if message is None:
+        return replace(incoming, press=update.callback_query.data or "")
+    if update.message is None:
         return None
-    return Incoming(**base, **_message_fields(message))
+    return _with_message(incoming, update.message)
 
 
-def _message_fields(message: Message) -> dict[str, object]:
+def _with_message(incoming: Incoming, message: Message) -> Incoming:
     if message.contact is not None:
-        return {
-            "contact_phone": message.contact.phone_number,
-            "contact_user_id": message.contact.user_id,
-        }
+        contact = message.contact
+        return replace(
+            incoming, contact_phone=contact.phone_number, contact_user_id=contact.user_id
+        )
     if message.photo:
-        return {"photo_file_id": message.photo[-1].file_id, "text": message.caption or ""}
+        file_id = message.photo[-1].file_id
+        return replace(incoming, photo_file_id=file_id, text=message.caption or "")
     text = message.text or ""
     if text.startswith("/"):
         command, _, argument = text[1:].partition(" ")
-        return {"command": command.split("@")[0].lower(), "argument": argument.strip()}
+        name = command.split("@")[0].lower()
+        return replace(incoming, command=name, argument=argument.strip())
     if text:
-        return {"text": text}
-    return {"other": "unsupported"}
+        return replace(incoming, text=text)
+    return replace(incoming, other="unsupported")
 
 
 async def send_outcome(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome
+    update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome: Outcome
 ) -> None:
     """Answer the button press (if any) while sending every reply, in order."""
     renderer: Renderer = context.bot_data[RENDERER]
-    sending = _send_replies(context.bot, update.effective_chat.id, outcome, renderer)
+    sending = _send_replies(context.bot, chat_id, outcome, renderer)
     if update.callback_query is None:
         await sending
         return
@@ -86,7 +87,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             with contextlib.suppress(BadRequest):
                 await update.callback_query.answer()
         return
-    await send_outcome(update, context, outcome)
+    await send_outcome(update, context, incoming.chat_id, outcome)
 
 
 DATABASE_RETRY_DELAYS = (0.5, 1, 2, 4, 8, 15, 30)

@@ -62,12 +62,11 @@ class AiohttpRequest(BaseRequest):
             await self._session.close()
             self._session = None
 
-    async def do_request(
+    async def do_request(  # noqa: PLR0917 - BaseRequest.do_request takes them positionally
         self,
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        *,  # PTB passes the timeouts by name
         read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
         write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
         connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,

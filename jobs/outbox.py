@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
@@ -43,7 +44,7 @@ async def deliver_due(
 
 
 async def _deliver(bot: Bot, renderer: Renderer, delivery: Delivery, clock: Clock) -> bool:
-    record: partial[Awaitable[None]]
+    record: partial[Coroutine[Any, Any, None]]
     try:
         await send_reply(
             bot, delivery.chat_id, notification_reply(delivery), renderer, delivery.language

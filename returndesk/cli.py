@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from tqdm import tqdm
@@ -37,7 +37,11 @@ from services.staff import add_staff_user
 
 T = TypeVar("T")
 MIN_SECRET_KEY = 32
-IMPORTERS = {"products": upsert_products, "customers": upsert_customers, "orders": upsert_orders}
+IMPORTERS: dict[str, Callable[..., Awaitable[Any]]] = {
+    "products": upsert_products,
+    "customers": upsert_customers,
+    "orders": upsert_orders,
+}
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -107,7 +111,7 @@ def read_csv_or_fail(path: Path, kind: str) -> list[tuple[int, Any]]:
         _report_rejection(path, rejected)
 
 
-def _report_rejection(path: Path, rejected: ImportRejected) -> None:
+def _report_rejection(path: Path, rejected: ImportRejected) -> NoReturn:
     for error in rejected.errors:
         details = ", ".join(f"{k}={v}" for k, v in error.params.items())
         click.echo(

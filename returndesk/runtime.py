@@ -128,6 +128,8 @@ async def _take_updates(application: Application, settings: Settings, webhook: b
     if webhook:
         url = settings.webhook_url.rstrip("/") + WEBHOOK_PATH
         await application.bot.set_webhook(url, secret_token=webhook_secret(settings.secret_key))
+    elif application.updater is None:
+        raise RuntimeError("the bot was built without an updater; polling needs one")
     else:
         await application.updater.start_polling(timeout=10)
 

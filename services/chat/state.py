@@ -137,7 +137,10 @@ async def load_turn(incoming: Incoming, clock: Clock) -> Turn:
 async def save_turn(turn: Turn) -> None:
     state = turn.state
     state.last_update_id = turn.incoming.update_id
-    values = (state.language, state.step, json.dumps(state.data, separators=(",", ":")))
-    values += (state.customer_id, state.last_update_id)
-    await execute(UPDATE_SQL if state.stored else INSERT_SQL, state.chat_id, turn.now, *values)
+    data = json.dumps(state.data, separators=(",", ":"))
+    await execute(
+        UPDATE_SQL if state.stored else INSERT_SQL,
+        *(state.chat_id, turn.now, state.language, state.step, data),
+        *(state.customer_id, state.last_update_id),
+    )
     state.stored = True
