@@ -24,7 +24,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -185,52 +184,11 @@ async def reply_ok_with_state(update: Any, context: Any) -> None:
 # The shop --------------------------------------------------------------------------------
 
 
-def phone(n: int) -> str:
-    return f"+86139{n:08d}"
-
-
 async def seed(customers: int) -> None:
     """Products, N customers and one delivered order each (TEE-1 ×2, MUG-1 ×1)."""
-    from domain.clock import SystemClock
-    from domain.returns import Actor, Role
-    from services.imports import upsert_customers, upsert_orders, upsert_products
-    from services.policies import ensure_default_reasons
+    from services.load_shop import seed_load_shop
 
-    admin = Actor.staff(1, "admin", {Role.ADMIN})
-    clock = SystemClock()
-    await ensure_default_reasons()
-    products = [("TEE-1", "apparel", "100.00", "40.00"), ("MUG-1", "home", "80.00", "30.00")]
-    rows = [
-        (
-            n,
-            {
-                "sku": sku,
-                "name": f"Product {sku}",
-                "category": category,
-                "price": price,
-                "cost": cost,
-            },
-        )
-        for n, (sku, category, price, cost) in enumerate(products, start=2)
-    ]
-    for _n, row in rows:
-        row |= {"stock": "100000", "low_stock_threshold": "3", "returnable": "true"}
-    await upsert_products([(n, r) for n, r in rows], actor=admin, clock=clock)
-    people = [
-        (n + 2, {"name": f"Customer {n}", "phone": phone(n), "language": "en"})
-        for n in range(customers)
-    ]
-    await upsert_customers(people, actor=admin)
-    delivered = clock.now() - timedelta(days=2)
-    ordered = delivered - timedelta(days=2)
-    lines = []
-    for n in range(customers):
-        for sku, quantity, price in (("TEE-1", 2, "100.00"), ("MUG-1", 1, "80.00")):
-            row = {"order_number": f"SO-{n}", "customer_phone": phone(n), "channel": "web"}
-            row |= {"ordered_at": ordered.isoformat(), "delivered_at": delivered.isoformat()}
-            row |= {"sku": sku, "quantity": str(quantity), "unit_price": price}
-            lines.append((len(lines) + 2, row | {"payment_method": "card"}))
-    await upsert_orders(lines, actor=admin)
+    await seed_load_shop(customers, stock=100_000)
 
 
 def sqlite_url(directory: str) -> str:
@@ -310,7 +268,9 @@ class Crowd:
         if action == "command":
             return emu.send_command(user_id, argument)
         if action == "contact":
-            return emu.share_contact(user_id, phone(n))
+            from services.load_shop import shopper_phone
+
+            return emu.share_contact(user_id, shopper_phone(n))
         if action == "photo":
             return emu.send_photo(user_id, PHOTO)
         if action == "text":

@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,7 +33,7 @@ from tortoise.functions import Sum
 
 from bot.webhook import WEBHOOK_PATH
 from domain.clock import SystemClock
-from domain.returns import Actor, ReturnType, Role
+from domain.returns import Actor, ReturnType
 from emulator import Emulator
 from models import (
     Attachment,
@@ -48,8 +48,8 @@ from models import (
     ReturnRequest,
     StaffUser,
 )
-from services.imports import upsert_customers, upsert_orders, upsert_products
-from services.policies import ensure_default_reasons
+from services.load_shop import seed_load_shop
+from services.load_shop import shopper_phone as phone
 from services.submission import LineRequest, ReturnDraft, submit_return
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -257,39 +257,9 @@ async def balance(emulator: Emulator, instances: Sequence[Instance]) -> None:
 # The shop ----------------------------------------------------------------------------------
 
 
-def phone(n: int) -> str:
-    return f"+86139{n:08d}"
-
-
 async def seed_shop(customers: int) -> None:
     """Two products, ``customers`` customers with one delivered order each (TEE-1 ×2, MUG-1)."""
-    admin = Actor.staff(1, "admin", {Role.ADMIN})
-    clock = SystemClock()
-    await ensure_default_reasons()
-    products = [("TEE-1", "apparel", "100.00", "40.00"), ("MUG-1", "home", "80.00", "30.00")]
-    rows = [
-        (
-            n,
-            {"sku": sku, "name": f"Product {sku}", "category": category, "price": price}
-            | {"cost": cost, "stock": "1000", "low_stock_threshold": "3", "returnable": "true"},
-        )
-        for n, (sku, category, price, cost) in enumerate(products, start=2)
-    ]
-    await upsert_products(rows, actor=admin, clock=clock)
-    people = [
-        (n + 2, {"name": f"Customer {n}", "phone": phone(n), "language": "en"})
-        for n in range(customers)
-    ]
-    await upsert_customers(people, actor=admin)
-    delivered = clock.now() - timedelta(days=2)
-    lines = []
-    for n in range(customers):
-        for sku, quantity, price in (("TEE-1", 2, "100.00"), ("MUG-1", 1, "80.00")):
-            row = {"order_number": f"SO-{n}", "customer_phone": phone(n), "channel": "web"}
-            row |= {"ordered_at": (delivered - timedelta(days=2)).isoformat()}
-            row |= {"delivered_at": delivered.isoformat(), "sku": sku, "quantity": str(quantity)}
-            lines.append((len(lines) + 2, row | {"unit_price": price, "payment_method": "card"}))
-    await upsert_orders(lines, actor=admin)
+    await seed_load_shop(customers, stock=1000)
 
 
 async def add_staff(username: str = "boss") -> None:
