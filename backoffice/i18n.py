@@ -1,7 +1,9 @@
-"""The back-office in the staff member's language: gettext and Babel formatting per request."""
+"""The back-office in the staff member's language: gettext and Babel formatting per request,
+and the shop's reasons by their labels."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,6 +16,7 @@ from babel.numbers import format_currency, format_decimal
 
 from backoffice.keys import CATALOGS, CURRENCY, ZONE
 from locales import BABEL_LOCALES, LANGUAGES
+from services.policies import list_reason_codes
 
 LANGUAGE_COOKIE = "returndesk_language"
 
@@ -72,3 +75,31 @@ def words_for(request: web.Request) -> Words:
     language = request_language(request)
     app = request.app
     return Words(language, app[CATALOGS][language], app[CURRENCY], app[ZONE])
+
+
+@dataclass(frozen=True)
+class ReasonNames:
+    """The shop's reasons as one staff member reads them: by the label in their language, else
+    the English label, else the code. Labels are staff-entered text, escaped like any other."""
+
+    labels: Mapping[str, Mapping[str, str]]  # code -> language -> label, in the shop's order
+    language: str
+
+    @property
+    def codes(self) -> list[str]:
+        return list(self.labels)
+
+    def name(self, code: str) -> str:
+        own = self.labels.get(code, {})
+        return own.get(self.language) or own.get("en") or code
+
+    @property
+    def names(self) -> dict[str, str]:
+        """Every reason's name, by code."""
+        return {code: self.name(code) for code in self.labels}
+
+
+async def reason_names(request: web.Request) -> ReasonNames:
+    """Every reason, retired ones too (old requests keep them), read in one query."""
+    reasons = await list_reason_codes()
+    return ReasonNames({r.code: r.labels for r in reasons}, request_language(request))

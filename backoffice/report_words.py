@@ -32,11 +32,15 @@ FINDINGS = {
 }
 
 
-def describe(finding: Finding, gettext: Callable[[str], str]) -> str:
-    """The finding as a sentence in the page's language."""
+def describe(
+    finding: Finding, gettext: Callable[[str], str], reason_name: Callable[[str], str]
+) -> str:
+    """The finding as a sentence in the page's language, a reason named by ``reason_name``."""
     params: dict[str, str] = dict(finding.params)
     if "stage" in params:
         params["stage"] = gettext(STATUSES.get(params["stage"], params["stage"]))
+    if "reason" in params:
+        params["reason"] = reason_name(params["reason"])
     return gettext(FINDINGS[finding.key]).format(**params)
 
 

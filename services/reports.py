@@ -24,7 +24,7 @@ Conventions, the same in every report:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -160,18 +160,25 @@ class Column:
     """A column: its key, its English label (a msgid) and how to show its values.
 
     A value that is a code (a stage, "total") stays a code in the data; ``words`` holds the
-    English word of each such code (a msgid), which people read instead, translated.
+    English word of each such code (a msgid), which people read instead, translated. Reason
+    codes (``reasons``) stay codes too, but their words are the shop's own labels, kept per
+    language: ``names`` holds each code's label in the reader's language, as given by
+    ``Report.named`` (no names: people read the codes).
     """
 
     key: str
     label: str
     kind: str = "text"  # text | month | count | percent | money | hours | ratio | score | time
     words: Mapping[str, str] = field(default_factory=dict)
+    reasons: bool = False
+    names: Mapping[str, str] = field(default_factory=dict)
 
     def show(self, value: Any, gettext: Callable[[str], str] = str) -> str:
         """The value as people read it: a code as its word, nothing as empty text."""
         if value is None:
             return ""
+        if value in self.names:
+            return self.names[value]
         word = self.words.get(value)
         return gettext(word) if word else str(value)
 
@@ -215,6 +222,12 @@ class Report:
     def values(self, key: str) -> list[Any]:
         index = [c.key for c in self.columns].index(key)
         return [row[index] for row in self.rows]
+
+    def named(self, reason_names: Mapping[str, str]) -> Report:
+        """The report for one reader: its reason codes read as ``reason_names`` (code → the
+        reason's label in the reader's language); the rows keep the codes."""
+        columns = tuple(replace(c, names=reason_names) if c.reasons else c for c in self.columns)
+        return replace(self, columns=columns)
 
 
 Builder = Callable[[ReportFilter], Awaitable[Report]]
@@ -382,7 +395,7 @@ async def rate_by_reason(filters: ReportFilter) -> Report:
         TITLES["rate-by-reason"],
         filters,
         (
-            Column("reason", N_("Reason")),
+            Column("reason", N_("Reason"), reasons=True),
             Column("requests", N_("Requests"), "count"),
             Column("returned", N_("Returned units"), "count"),
             Column("share", N_("Share of returned units (%)"), "percent"),
@@ -442,7 +455,7 @@ async def problem_products(filters: ReportFilter) -> Report:
             Column("rate", N_("Return rate (%)"), "percent"),
             Column("category_rate", N_("Category return rate (%)"), "percent"),
             Column("excess", N_("Units above the category's rate"), "ratio"),
-            Column("main_reason", N_("Main reason")),
+            Column("main_reason", N_("Main reason"), reasons=True),
             Column("main_reason_share", N_("Main reason's share (%)"), "percent"),
         ),
         tuple(_problem_row(r) for r in rows),

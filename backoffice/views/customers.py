@@ -8,6 +8,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from backoffice.actions import flash
+from backoffice.i18n import reason_names
 from backoffice.keys import CLOCK
 from backoffice.params import path_id, query_int
 from backoffice.refusals import REFUSALS, attempt
@@ -46,7 +47,12 @@ async def show_customer(request: web.Request) -> dict[str, object]:
         )
     except NotFound:
         raise web.HTTPNotFound() from None
-    return {"profile": profile, "retention_days": RETENTION_DAYS, "refusals": REFUSALS}
+    return {
+        "profile": profile,
+        "retention_days": RETENTION_DAYS,
+        "refusals": REFUSALS,
+        "reason_names": await reason_names(request),
+    }
 
 
 @routes.get("/customers/{customer_id}/export.json", name="customer_export")

@@ -9,7 +9,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from backoffice.charts import chart_for
-from backoffice.i18n import words_for
+from backoffice.i18n import reason_names, words_for
 from backoffice.keys import CLOCK, ZONE
 from backoffice.report_words import describe, finding_link, report_query
 from backoffice.security import require_roles
@@ -58,7 +58,8 @@ async def show_reports(request: web.Request) -> dict[str, object]:
     """Show one report as a chart over its table, with the period's findings."""
     require_roles(request, *ROLES)
     name, filters = report_request(request.query, _today(request))
-    report = await build_report(name, filters)
+    reasons = await reason_names(request)
+    report = (await build_report(name, filters)).named(reasons.names)
     gettext = words_for(request).gettext
     return {
         "report": report,
@@ -68,6 +69,7 @@ async def show_reports(request: web.Request) -> dict[str, object]:
         "query": lambda **extra: report_query(name, filters, **extra),
         "describe": describe,
         "finding_link": finding_link,
+        "reason_names": reasons,
     }
 
 
@@ -76,7 +78,7 @@ async def export_report(request: web.Request) -> web.StreamResponse:
     """Send the report as CSV or XLSX, the same figures and words as the page."""
     require_roles(request, *ROLES)
     name, filters = report_request(request.query, _today(request))
-    report = await build_report(name, filters)
+    report = (await build_report(name, filters)).named((await reason_names(request)).names)
     gettext = words_for(request).gettext
     stem = f"{name}-{filters.period.first:%Y-%m}-{filters.period.last:%Y-%m}"
     if request.query.get("format") == "xlsx":
@@ -102,4 +104,5 @@ async def dashboard_findings_context(request: web.Request) -> dict[str, object]:
         "findings": await dashboard_findings(_today(request)),
         "describe": describe,
         "finding_link": finding_link,
+        "reason_names": await reason_names(request),
     }

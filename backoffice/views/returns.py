@@ -9,6 +9,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from backoffice.actions import ACTIONS, run_action
+from backoffice.i18n import reason_names
 from backoffice.keys import CLOCK, ZONE
 from backoffice.params import is_id, path_id
 from domain.errors import DomainError
@@ -56,7 +57,12 @@ async def show_queue(request: web.Request) -> dict[str, object]:
     """Show one page of the filtered, searched queue."""
     filters = queue_filter(request.query)
     page = await list_returns(filters, zone=request.app[ZONE], cursor=queue_cursor(request.query))
-    return {"page": page, "filters": filters, "query": request.query}
+    return {
+        "page": page,
+        "filters": filters,
+        "query": request.query,
+        "reason_names": await reason_names(request),
+    }
 
 
 def _return_id(request: web.Request) -> int:
@@ -71,7 +77,7 @@ async def show_return(request: web.Request) -> dict[str, object]:
         detail = await return_detail(_return_id(request), request["actor"])
     except DomainError:
         raise web.HTTPNotFound() from None
-    return {"detail": detail, "forms": ACTIONS}
+    return {"detail": detail, "forms": ACTIONS, "reason_names": await reason_names(request)}
 
 
 @routes.post("/returns/{return_id}/message", name="return_message")

@@ -6,6 +6,7 @@ import aiohttp_jinja2
 import segno
 from aiohttp import web
 
+from backoffice.i18n import reason_names
 from backoffice.keys import PHOTOS
 from backoffice.params import path_id
 from domain.errors import DomainError
@@ -24,7 +25,7 @@ async def show_slip(request: web.Request) -> dict[str, object]:
     except DomainError:
         raise web.HTTPNotFound() from None
     qr = segno.make(detail.request.number, error="m").svg_data_uri(scale=4)
-    return {"detail": detail, "qr": qr}
+    return {"detail": detail, "qr": qr, "reason_names": await reason_names(request)}
 
 
 @routes.get("/attachments/{attachment_id:\\d+}", name="attachment")

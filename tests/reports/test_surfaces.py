@@ -7,6 +7,7 @@ import csv
 import html
 import io
 import json
+import os
 import re
 import zipfile
 from datetime import UTC, datetime
@@ -23,8 +24,10 @@ from models import StaffUser
 from returndesk.cli import main
 from returndesk.database import connected, migrate
 from services import staff as staff_service
+from services.policies import rename_reason_code
 from services.reports import STAGES
 from tests.backoffice.conftest import _HASH, QUICK, SECRET_KEY, Desk
+from tests.factories import ADMIN
 from tests.reports.dataset import build_history
 
 # rate-by-month, December 2025 to March 2026, worked out in tests/reports/test_reports.py
@@ -292,6 +295,24 @@ def test_the_command_words_codes_in_english_and_its_json_keeps_them(run):
         main, ["report", "trend", "--from", "2025-12", "--to", "2026-03", "--format", "json"]
     )
     assert [r["kind"] for r in json.loads(trend.output)["rows"]] == ["actual"] * 4 + ["forecast"]
+
+
+def test_the_commands_json_keeps_reason_codes_however_reasons_are_labelled(run):
+    async def label():
+        async with connected(os.environ["RETURNDESK_DATABASE_URL"]):
+            await rename_reason_code("quality_defect", {"en": "Faulty item"}, actor=ADMIN)
+
+    asyncio.run(label())
+    printed = run(
+        main,
+        ["report", "rate-by-reason", "--from", "2025-12", "--to", "2026-03", "--format", "json"],
+    )
+    assert [r["reason"] for r in json.loads(printed.output)["rows"]] == [
+        "quality_defect",
+        "wrong_item",
+        "damaged_in_transit",
+        "not_as_described",
+    ]
 
 
 def test_the_command_prints_the_same_figures(run):
