@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +58,7 @@ class ActionForm:
     """One action's form: a title for its button and the call behind it."""
 
     title: str
-    call: Callable[[web.Request, int, Form], Awaitable[object]]
+    call: Callable[[web.Request, int, Form], Coroutine[Any, Any, object]]
 
 
 async def _approve(request: web.Request, rid: int, form: Form) -> object:
@@ -116,7 +116,7 @@ async def _refund(request: web.Request, rid: int, form: Form) -> object:
 async def _pay(request: web.Request, rid: int, form: Form) -> object:
     return await record_exchange_payment(
         rid,
-        _text(form, "amount"),
+        to_money(_text(form, "amount")),
         reference=_text(form, "reference"),
         **_who(request),  # type: ignore[arg-type]
     )

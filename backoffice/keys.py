@@ -17,4 +17,4 @@ ZONE = web.AppKey("zone", ZoneInfo)
 CURRENCY = web.AppKey("currency", str)
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 # Fetches a Telegram file by id (set when the bot runs; photos are not served without it).
-PHOTOS = web.AppKey("photos", Callable[[str], Awaitable[bytes | None]])
+PHOTOS: web.AppKey[Callable[[str], Awaitable[bytes | None]]] = web.AppKey("photos")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiMapping
 
 MAX_ID_DIGITS = 10
 MAX_ID = 2**31 - 1  # ids are INTEGER columns (PostgreSQL refuses anything larger)
@@ -24,7 +24,7 @@ def path_id(request: web.Request, name: str) -> int:
     return int(raw)
 
 
-def query_int(query: MultiDictProxy[str], name: str) -> int | None:
+def query_int(query: MultiMapping[str], name: str) -> int | None:
     """A cursor or offset from the query string (absent: None)."""
     raw = query.get(name, "")
     if not raw:
@@ -34,7 +34,7 @@ def query_int(query: MultiDictProxy[str], name: str) -> int | None:
     return int(raw)
 
 
-def query_date(query: MultiDictProxy[str], name: str) -> date | None:
+def query_date(query: MultiMapping[str], name: str) -> date | None:
     """A YYYY-MM-DD day from the query string (absent: None)."""
     raw = query.get(name, "")
     try:

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -195,7 +195,10 @@ async def run(settings: Settings, plan: Plan | None = None, *, clock: Clock | No
             application = await stack.enter_async_context(
                 running_bot(settings, web_app, clock, plan, base_url=base_url, token=token)
             )
-            web_app[PHOTOS] = partial(download_file, application.bot)
+            fetch_photo: Callable[[str], Awaitable[bytes | None]] = partial(
+                download_file, application.bot
+            )
+            web_app[PHOTOS] = fetch_photo
         await stack.enter_async_context(serving(web_app, settings.http_host, settings.http_port))
         log.info(
             "running %s on http://%s:%s/",

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiMapping
 
 from backoffice import payloads
 from backoffice.keys import CLOCK, ZONE
@@ -157,7 +157,7 @@ async def put_orders(request: web.Request) -> web.StreamResponse:
     return _upserted(await upsert_orders(rows, actor=_actor(request)))
 
 
-def _day(query: MultiDictProxy[str], name: str) -> date | None:
+def _day(query: MultiMapping[str], name: str) -> date | None:
     if name not in query:
         return None
     raw = query[name]
@@ -169,7 +169,7 @@ def _day(query: MultiDictProxy[str], name: str) -> date | None:
         raise ApiError(400, "invalid_date", f"`{name}` must be a date: YYYY-MM-DD.") from None
 
 
-def _returns_query(query: MultiDictProxy[str]) -> tuple[QueueFilter, str | None, int]:
+def _returns_query(query: MultiMapping[str]) -> tuple[QueueFilter, str | None, int]:
     """Filters, the queue's cursor and the page size from the query string; 400 if bad."""
     status = query.get("status")
     if status is not None and status not in STATUSES:

@@ -80,7 +80,8 @@ def _rule_page(
     *,
     stored: bool = False,
 ) -> web.StreamResponse:
-    context = {"scope": scope, "key": key, "values": values, "settings": SETTINGS}
+    context: dict[str, object] = {"scope": scope, "key": key, "values": values}
+    context["settings"] = SETTINGS
     context |= {"refusal": refusal, "refusals": REFUSALS, "stored": stored}
     response = aiohttp_jinja2.render_template("policy_rule.html", request, context)
     response.set_status(400 if refusal else 200)

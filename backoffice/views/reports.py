@@ -6,7 +6,7 @@ from datetime import date
 
 import aiohttp_jinja2
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiMapping
 
 from backoffice.charts import chart_for
 from backoffice.i18n import reason_names, words_for
@@ -31,7 +31,7 @@ def _month(raw: str) -> date | None:
         raise web.HTTPBadRequest(text="months are YYYY-MM (or a date)") from None
 
 
-def report_request(query: MultiDictProxy[str], today: date) -> tuple[str, ReportFilter]:
+def report_request(query: MultiMapping[str], today: date) -> tuple[str, ReportFilter]:
     """The report's name and filters from the query string; bad ones are 404 or 400."""
     name = query.get("report", "rate-by-month")
     if name not in REPORTS:

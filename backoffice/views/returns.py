@@ -6,7 +6,7 @@ from datetime import date
 
 import aiohttp_jinja2
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiMapping
 
 from backoffice.actions import ACTIONS, run_action
 from backoffice.i18n import reason_names
@@ -26,7 +26,7 @@ def _date(raw: str) -> date | None:
         raise web.HTTPBadRequest(text="dates are YYYY-MM-DD") from None
 
 
-def queue_filter(query: MultiDictProxy[str]) -> QueueFilter:
+def queue_filter(query: MultiMapping[str]) -> QueueFilter:
     """The queue's filters from the query string; bad values are refused with 400."""
     assignee = query.get("assignee", "")
     if assignee and not assignee.isdigit():
@@ -43,7 +43,7 @@ def queue_filter(query: MultiDictProxy[str]) -> QueueFilter:
     )
 
 
-def queue_cursor(query: MultiDictProxy[str]) -> str | None:
+def queue_cursor(query: MultiMapping[str]) -> str | None:
     """The next page's cursor (``<created_at>_<id>``); one whose id cannot exist is a 400."""
     cursor = query.get("after", "")
     if cursor and not is_id(cursor.rpartition("_")[2]):

@@ -56,7 +56,7 @@ async def post_staff(request: web.Request) -> web.StreamResponse:
     )
     refusal = await attempt(work)
     if refusal is not None:
-        context = {"users": await list_staff_users(), "username": username}
+        context: dict[str, object] = {"users": await list_staff_users(), "username": username}
         return await _page(request, "staff.html", context, refusal)
     await flash(request, "ok", "done")
     raise web.HTTPSeeOther("/staff")

@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 
 from domain.returns import Status
-from models import Message, ReturnLine, ReturnRequest
+from models import Message, Payment, ReturnLine, ReturnRequest
 from services.chat import Reply
 from tests.browser.conftest import Stack, StaffPage
 from tests.e2e.conftest import TOKEN
@@ -313,6 +313,11 @@ async def test_exchange_replacement_ships_after_the_difference_is_paid(stack: St
 
     await fiona.goto(f"/returns/{request.id}")
     await fiona.shot("exchange-inspected")
+    # An amount that is not money is refused with a message and records nothing.
+    assert await fiona.act("record_payment", amount="fifty", reference="PAY-7") == "error"
+    assert "not a valid sum of money" in await fiona.flash_text()
+    assert await fiona.status_key() == Status.INSPECTED
+    assert not await Payment.filter(request_id=request.id).exists()
     assert await fiona.act("record_payment", amount="50.00", reference="PAY-7") == "ok"
     await notified(
         stack, chat, "notify.payment_recorded", number=request.number, amount=Decimal("50.00")
