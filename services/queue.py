@@ -192,6 +192,7 @@ async def return_detail(return_id: int, actor: Actor) -> ReturnDetail:
     request = await ReturnRequest.get_or_none(id=return_id).select_related("customer", "order")
     if request is None or not actor.is_staff:
         raise NotFound("return_not_found", return_id=return_id)
+    refundable = await _refundable(return_id)
     lines = await ReturnLine.filter(request_id=return_id).prefetch_related(
         "order_line__product", "replacement_product"
     )
@@ -207,9 +208,17 @@ async def return_detail(return_id: int, actor: Actor) -> ReturnDetail:
         messages=await Message.filter(request_id=return_id).order_by("id"),
         attachments=await Attachment.filter(request_id=return_id).order_by("id"),
         refunds=await Refund.filter(request_id=return_id).order_by("id"),
-        refundable=await _refundable(return_id),
-        actions=allowed_actions(actor, Status(request.status), ReturnType(request.type)),
+        refundable=refundable,
+        actions=_offered(actor, request, refundable),
     )
+
+
+def _offered(actor: Actor, request: ReturnRequest, refundable: Decimal) -> list[Action]:
+    """The actions to offer: a refunded request is refunded again only while money is owed."""
+    actions = allowed_actions(actor, Status(request.status), ReturnType(request.type))
+    if request.status == Status.REFUNDED and not refundable:
+        return [action for action in actions if action != Action.REFUND]
+    return actions
 
 
 async def _refundable(return_id: int) -> Decimal:

@@ -1,16 +1,20 @@
 """Expiry after the ship-back deadline and auto-close after resolution: once, at their time."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from domain.returns import Status
 from models import PolicyRule, ReturnEvent, ReturnRequest
 from services.deadlines import close_resolved_returns, expire_overdue_returns
+from services.refunds import refund_return
+from tests.factories import FINANCE
 from tests.jobs.steps import (
     FIVE_REQUESTS,
     MINUTE,
     approved,
     containing,
     drain,
+    inspected,
     refunded,
     send_parcel,
 )
@@ -61,6 +65,19 @@ async def test_auto_close_closes_once_after_the_delay(outbox):
     assert await status_of(view) is Status.CLOSED
     closed = await ReturnEvent.get(request_id=view.id, action="close")
     assert closed.actor == "auto_close"
+
+
+async def test_auto_close_waits_while_part_of_the_refund_is_owed(outbox):
+    clock = outbox.shop.clock
+    view = await inspected(outbox)
+    await refund_return(view.id, actor=FINANCE, clock=clock, amount=Decimal("1.00"))
+    clock.advance(30 * DAY)
+    assert await close_resolved_returns(clock) == 0
+    assert await status_of(view) is Status.REFUNDED
+    await refund_return(view.id, actor=FINANCE, clock=clock)
+    clock.advance(7 * DAY)
+    assert await close_resolved_returns(clock) == 1
+    assert await status_of(view) is Status.CLOSED
 
 
 async def test_auto_close_waits_for_the_delay_of_the_requests_channel(outbox):

@@ -14,10 +14,11 @@ import pytest
 from domain.clock import FakeClock
 from domain.errors import PolicyViolation, ValidationError
 from domain.ledger import Account, RefundMethod
-from domain.returns import ReturnType, Status
+from domain.returns import Action, ReturnType, Status
 from models import Payment, Refund
 from services.ledger import credit_balance
 from services.policies import save_policy_rule
+from services.queue import return_detail
 from services.refunds import (
     exchange_due,
     record_exchange_payment,
@@ -135,6 +136,43 @@ async def test_partial_refund_leaves_the_rest_owed(shop: Shop) -> None:
     await refund_return(r.id, actor=FINANCE, clock=shop.clock, amount=D("60.00"))
     assert await refundable_amount(r.id) == D("40.00")
     assert await credit_balance(Account.CASH) == D("60.00")  # 60.00 went out
+
+
+async def test_the_rest_of_a_partial_refund_can_be_paid_later(shop: Shop) -> None:
+    r = await inspected(shop, {"TEE-1": 1})
+    await refund_return(r.id, actor=FINANCE, clock=shop.clock, amount=D("60.00"))
+    rest = await refund_return(r.id, actor=FINANCE, clock=shop.clock)
+    assert rest.status == Status.REFUNDED
+    assert await refundable_amount(r.id) == D("0.00")
+    assert sorted(x.amount for x in await Refund.filter(request_id=r.id)) == [
+        D("40.00"),
+        D("60.00"),
+    ]
+    assert await credit_balance(Account.CASH) == D("100.00")
+    assert (await events(r.id))[-2:] == [
+        (FINANCE.label, "refund", Status.INSPECTED, Status.REFUNDED),
+        (FINANCE.label, "refund", Status.REFUNDED, Status.REFUNDED),
+    ]
+    await assert_books_true()
+
+
+async def test_refund_is_offered_again_only_while_money_is_owed(shop: Shop) -> None:
+    r = await inspected(shop, {"TEE-1": 1})
+    await refund_return(r.id, actor=FINANCE, clock=shop.clock, amount=D("60.00"))
+    assert Action.REFUND in (await return_detail(r.id, FINANCE)).actions
+    await refund_return(r.id, actor=FINANCE, clock=shop.clock)
+    assert Action.REFUND not in (await return_detail(r.id, FINANCE)).actions
+    assert Action.CLOSE in (await return_detail(r.id, ADMIN)).actions
+
+
+async def test_a_fully_refunded_request_takes_no_further_refund(shop: Shop) -> None:
+    r = await inspected(shop, {"TEE-1": 1})
+    await refund_return(r.id, actor=FINANCE, clock=shop.clock)
+    before = await snapshot(r.id)
+    with pytest.raises(ValidationError) as caught:
+        await refund_return(r.id, actor=FINANCE, clock=shop.clock, amount=D("1.00"))
+    assert caught.value.code == "refund_exceeds_refundable"
+    assert await snapshot(r.id) == before
 
 
 async def test_unknown_refund_method_is_refused(shop: Shop) -> None:
