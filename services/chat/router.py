@@ -84,7 +84,8 @@ async def _link(turn: Turn, customer: Customer) -> None:
     )
     customer.telegram_user_id = turn.incoming.user_id
     customer.language = turn.state.language
-    await customer.save(update_fields=["telegram_user_id", "language", "updated_at"])
+    customer.unreachable = False  # they are writing to the bot: it may write to them again
+    await customer.save(update_fields=["telegram_user_id", "language", "unreachable", "updated_at"])
     turn.state.customer_id = customer.id
     turn.ask(Reply("contact.linked", {"name": customer.name}, remove_keyboard=True))
     link = turn.data.pop("deep_link", "")
@@ -105,6 +106,8 @@ async def _start(turn: Turn, argument: str) -> None:
         await open_.start_new(turn, argument)
     else:
         customer = await Customer.get(id=turn.customer_id)
+        if customer.unreachable:  # Telegram's "Restart" after unblocking the bot sends /start
+            await Customer.filter(id=customer.id).update(unreachable=False)
         turn.say("start.again", name=customer.name)
         turn.ask(Reply("help.show"))
 

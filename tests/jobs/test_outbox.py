@@ -5,6 +5,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from models import Customer, Notification
+from services.chat import Incoming, handle_incoming
+from services.followup import send_message_to_customer
 from services.outbox import MAX_ATTEMPTS
 from services.review import approve_return, ask_customer
 from tests.factories import REVIEWER, open_return
@@ -100,6 +102,27 @@ async def test_a_customer_who_blocked_the_bot_is_marked_unreachable_and_not_retr
     await outbox.deliver()
     assert outbox.emu.calls["sendMessage"] == calls
     assert view.number
+
+
+async def test_a_customer_who_unblocks_the_bot_and_writes_again_is_reachable_again(outbox):
+    clock = outbox.shop.clock
+    view = await approved_request(outbox)
+    outbox.emu.faults.block(outbox.chat_id)
+    assert await outbox.deliver() == 0
+    outbox.emu.faults.unblock(outbox.chat_id)
+    customer = await Customer.get(id=outbox.shop.customer.id)
+    chat = {"chat_id": outbox.chat_id, "user_id": outbox.chat_id, "language_code": "zh-hans"}
+    await handle_incoming(Incoming(update_id=1, command="start", **chat), clock=clock)
+    shared = {"contact_phone": customer.phone, "contact_user_id": outbox.chat_id}
+    await handle_incoming(Incoming(update_id=2, **shared, **chat), clock=clock)
+    assert not (await Customer.get(id=customer.id)).unreachable
+    await send_message_to_customer(view.id, "Parcel label?", actor=REVIEWER, clock=clock)
+    assert await outbox.deliver() == 1
+
+    # Blocked again, then Telegram's "Restart" (a /start from the linked chat).
+    await Customer.filter(id=customer.id).update(unreachable=True)
+    await handle_incoming(Incoming(update_id=3, command="start", **chat), clock=clock)
+    assert not (await Customer.get(id=customer.id)).unreachable
 
 
 def enqueued_templates() -> set[str]:
