@@ -115,7 +115,7 @@ def build_scheduler(
     zone: ZoneInfo | None = None,
 ) -> AsyncIOScheduler:
     """Every job of the desk; start it inside the running loop."""
-    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler = build_cluster_scheduler(clock=clock, zone=zone or renderer.zone)
     scheduler.add_job(
         deliver_backlog,
         "interval",
@@ -125,6 +125,13 @@ def build_scheduler(
         max_instances=1,
         coalesce=True,
     )
+    return scheduler
+
+
+def build_cluster_scheduler(*, clock: Clock, zone: ZoneInfo) -> AsyncIOScheduler:
+    """The once-per-cluster jobs alone (an instance without a bot: what they say to people
+    waits in the outbox for an instance that has one); start it inside the running loop."""
+    scheduler = AsyncIOScheduler(timezone="UTC")
     turn = asyncio.Lock()
     for job in CLUSTER_JOBS:
         scheduler.add_job(
@@ -132,7 +139,7 @@ def build_scheduler(
             "cron",
             args=(job, clock, turn),
             id=job.name,
-            timezone=zone or renderer.zone,
+            timezone=zone,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=MISFIRE_GRACE_SECONDS,

@@ -24,7 +24,7 @@ from bot.i18n import Renderer, load_catalogs
 from bot.webhook import WEBHOOK_PATH, add_webhook, webhook_secret
 from domain.clock import Clock, SystemClock
 from emulator import Emulator
-from jobs.scheduler import build_scheduler
+from jobs.scheduler import build_cluster_scheduler, build_scheduler
 from returndesk.database import connected, migrate
 from returndesk.health import add_health
 from returndesk.settings import Settings
@@ -103,6 +103,18 @@ async def running_bot(
             await application.stop()
 
 
+@asynccontextmanager
+async def cluster_jobs(clock: Clock) -> AsyncIterator[None]:
+    """The once-per-cluster jobs of an instance without a bot, until exit."""
+    zone = (await load_policy_book()).resolve("").zone
+    scheduler = build_cluster_scheduler(clock=clock, zone=zone)
+    scheduler.start()
+    try:
+        yield
+    finally:
+        await stop_scheduler(scheduler)
+
+
 async def stop_scheduler(scheduler: AsyncIOScheduler, within: float = JOBS_STOP_SECONDS) -> None:
     """Start no more job runs, let the running ones finish (up to ``within`` seconds), stop.
 
@@ -155,7 +167,10 @@ async def _bot_endpoint(
     if settings.telegram_bot_token:
         return settings.telegram_bot_token, settings.telegram_api_url
     if not plan.demo:
-        log.warning("No TELEGRAM_BOT_TOKEN: serving everything but the bot and the outbox.")
+        log.warning(
+            "No TELEGRAM_BOT_TOKEN: serving everything but the bot; scheduled jobs run and "
+            "their messages wait in the outbox for an instance with the bot."
+        )
         return None
     emulator = Emulator(token=DEMO_TOKEN)
     await emulator.start(settings.http_host, settings.http_port + 1)
@@ -199,6 +214,8 @@ async def run(settings: Settings, plan: Plan | None = None, *, clock: Clock | No
                 download_file, application.bot
             )
             web_app[PHOTOS] = fetch_photo
+        elif plan.has("scheduler"):
+            await stack.enter_async_context(cluster_jobs(clock))
         await stack.enter_async_context(serving(web_app, settings.http_host, settings.http_port))
         log.info(
             "running %s on http://%s:%s/",
