@@ -15,7 +15,7 @@ import pytest
 from domain.returns import ReturnType, Status
 from models import Attachment, Order, ReturnEvent, ReturnLine, ReturnRequest
 from services.chat import Reply
-from services.policies import save_policy_rule
+from services.policies import add_reason_code, rename_reason_code, save_policy_rule
 from tests.e2e.flows import (
     SO1_LAST_DAY,
     Chat,
@@ -262,3 +262,31 @@ async def test_auto_approval_weighs_every_unit_the_customer_bought(desk) -> None
     assert message["text"] == chat.t(
         "submitted.approved", number=request.number, deadline=request.deadline_at
     )
+
+
+@by_language
+async def test_reasons_the_shop_added_or_renamed_read_as_the_shop_wrote_them(
+    desk, lang: str
+) -> None:
+    await add_reason_code(
+        "late_delivery", "no_reason", labels={"en": "Arrived <late>"}, actor=ADMIN
+    )
+    await rename_reason_code("size_fit", {lang: "Too small & tight"}, actor=ADMIN)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    draft = Draft(reason="late_delivery", photos=0)
+    items = await chat.open_until("items", draft)
+    items = await chat.pick_item(items, "TEE-1", 1)
+    await chat.press(items, "items_done")
+    reasons = await chat.next()
+    shown = labels(reasons)
+    assert "Arrived <late>" in shown  # no label in this language: the English one
+    assert "Too small & tight" in shown
+    assert chat.t("reason.quality_defect") in shown  # a built-in reason: the catalog's words
+    assert not [label for label in shown if label.startswith("reason.")]
+    kinds = await chat.pick_reason(reasons, "late_delivery")
+    described = await chat.photos_done(await chat.pick_refund(kinds, draft))
+    await chat.press(described, "describe")
+    summary = await chat.next()
+    assert "Arrived &lt;late&gt;" in summary["text"]  # HTML: the label is escaped
+    assert "reason.late_delivery" not in summary["text"]
