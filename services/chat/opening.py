@@ -32,7 +32,6 @@ from services.submission import (
     submit_return,
 )
 
-MAX_PHOTOS = 5
 MAX_DESCRIPTION = 1000
 MAX_QUANTITY_BUTTONS = 10
 # the draft's order and its line choices by order line id (as text), loaded once per update
@@ -101,7 +100,8 @@ async def pick_order(turn: Turn, order_id: str) -> None:
     if loaded is None:
         turn.notice = "notice.unavailable"
         return
-    draft(turn).update(order_id=loaded[0].id, lines={}, replacements={})
+    order = loaded[0]
+    draft(turn).update(order_id=order.id, channel=order.channel, lines={}, replacements={})
     turn.go("items")
     await show_items(turn, loaded)
 
@@ -278,16 +278,21 @@ async def pick_replacement(turn: Turn, product_id: str) -> None:
     await show_photos(turn)
 
 
-async def _photo_required(turn: Turn) -> bool:
+async def _photo_rules(turn: Turn) -> tuple[bool, int]:
+    """Whether a photo is required and how many may be sent: the order's channel policy."""
     d = draft(turn)
     if "reason_class" not in d:  # a draft begun before the class was kept in it
         d["reason_class"] = (await ReasonCode.get(code=d["reason"])).policy_class
-    return d["reason_class"] == "quality"
+    if "channel" not in d:  # a draft begun before the channel was kept in it
+        d["channel"] = (await Order.get(id=d["order_id"])).channel
+    policy = (await load_policy_book()).resolve(d["channel"])
+    required = d["reason_class"] == "quality" and policy.quality_photo_required
+    return required, policy.max_photos
 
 
 async def show_photos(turn: Turn) -> None:
     count = len(draft(turn)["photos"])
-    required = await _photo_required(turn)
+    required, most = await _photo_rules(turn)
     done = "button.photos_done" if count else "button.skip"
     rows = (
         ((turn.button(done, "photos_done"),), turn.nav())
@@ -297,7 +302,7 @@ async def show_photos(turn: Turn) -> None:
     turn.ask(
         Reply(
             "photos.required" if required else "photos.optional",
-            {"max": MAX_PHOTOS, "count": count},
+            {"max": most, "count": count},
             rows,
             count=count,
         )
@@ -306,15 +311,17 @@ async def show_photos(turn: Turn) -> None:
 
 async def add_photo(turn: Turn, file_id: str) -> None:
     photos = draft(turn)["photos"]
-    if len(photos) >= MAX_PHOTOS:
-        turn.say("error.too_many_photos", max=MAX_PHOTOS)
+    _required, most = await _photo_rules(turn)
+    if len(photos) >= most:
+        turn.say("error.too_many_photos", max=most)
     else:
         photos.append(file_id)
     await show_photos(turn)
 
 
 async def photos_done(turn: Turn) -> None:
-    if await _photo_required(turn) and not draft(turn)["photos"]:
+    required, _most = await _photo_rules(turn)
+    if required and not draft(turn)["photos"]:
         turn.say("error.photo_required")
         await show_photos(turn)
         return

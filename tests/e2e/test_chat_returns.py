@@ -20,6 +20,7 @@ from tests.e2e.flows import (
     SO1_LAST_DAY,
     Chat,
     Draft,
+    button,
     by_language,
     labels,
     on_both_databases,
@@ -239,6 +240,27 @@ async def test_a_quality_reason_needs_a_photo_before_done(desk, lang: str) -> No
     await chat.photo()
     photos = await chat.expect_photos(Draft(), 1)
     await chat.photos_done(photos)
+
+
+@by_language
+async def test_the_photo_step_follows_the_orders_channel_policy(desk, lang: str) -> None:
+    channel = (await Order.get(number="SO-1")).channel
+    rules = {"quality_photo_required": False, "max_photos": 2}
+    await save_policy_rule("channel", channel, rules, actor=ADMIN)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    kinds = await chat.open_until("type")
+    await chat.press(kinds, "type", "refund")
+    photos = await chat.next()
+    assert photos["text"] == chat.t("photos.optional", plural=0, max=2, count=0)
+    assert button(photos, "photos_done")["text"] == chat.t("button.skip")
+    for count in (1, 2):
+        await chat.photo(f"photo {count}".encode())
+        photos = await chat.next()
+        assert photos["text"] == chat.t("photos.optional", plural=count, max=2, count=count)
+    await chat.photo(b"photo 3")
+    await chat.expect("error.too_many_photos", max=2)
+    assert (await chat.next())["text"] == chat.t("photos.optional", plural=2, max=2, count=2)
 
 
 @on_both_databases
