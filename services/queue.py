@@ -13,7 +13,6 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Sum
 
 from domain.errors import NotFound
-from domain.ledger import Account
 from domain.policy import PolicyDecision
 from domain.returns import OPEN_STATUSES, Action, Actor, ReturnType, Status, allowed_actions
 from domain.stock import Location
@@ -29,7 +28,7 @@ from models import (
     StatusRollup,
     StockLevel,
 )
-from services.ledger import credit_balance
+from services.refunds import exchange_due, refundable_amount
 
 PAGE_SIZE = 50
 RMA_LENGTH = 20  # ReturnRequest.number: RMA-YYYY-NNNNNN fits with room to spare
@@ -185,6 +184,7 @@ class ReturnDetail:
     refunds: list[Refund]
     refundable: Decimal
     actions: list[Action] = field(default_factory=list)
+    exchange_due: Decimal | None = None  # an inspected exchange: what the customer still pays
 
 
 async def return_detail(return_id: int, actor: Actor) -> ReturnDetail:
@@ -192,7 +192,7 @@ async def return_detail(return_id: int, actor: Actor) -> ReturnDetail:
     request = await ReturnRequest.get_or_none(id=return_id).select_related("customer", "order")
     if request is None or not actor.is_staff:
         raise NotFound("return_not_found", return_id=return_id)
-    refundable = await _refundable(return_id)
+    refundable = await refundable_amount(return_id)
     lines = await ReturnLine.filter(request_id=return_id).prefetch_related(
         "order_line__product", "replacement_product"
     )
@@ -210,7 +210,14 @@ async def return_detail(return_id: int, actor: Actor) -> ReturnDetail:
         refunds=await Refund.filter(request_id=return_id).order_by("id"),
         refundable=refundable,
         actions=_offered(actor, request, refundable),
+        exchange_due=await _exchange_due(request),
     )
+
+
+async def _exchange_due(request: ReturnRequest) -> Decimal | None:
+    if request.type != ReturnType.EXCHANGE or request.status != Status.INSPECTED:
+        return None
+    return await exchange_due(request.id)
 
 
 def _offered(actor: Actor, request: ReturnRequest, refundable: Decimal) -> list[Action]:
@@ -219,10 +226,6 @@ def _offered(actor: Actor, request: ReturnRequest, refundable: Decimal) -> list[
     if request.status == Status.REFUNDED and not refundable:
         return [action for action in actions if action != Action.REFUND]
     return actions
-
-
-async def _refundable(return_id: int) -> Decimal:
-    return await credit_balance(Account.REFUNDS_PAYABLE, return_id)
 
 
 def _line_view(line: ReturnLine) -> LineView:

@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 
 from domain.clock import Clock
 from domain.errors import NotFound, PermissionDenied, PolicyViolation, ValidationError
+from domain.money import percent_of, to_money
 from domain.policy import Claim, ClaimLine, CustomerHistory, PolicyDecision, evaluate_policy
 from domain.returns import VOID_STATUSES, Action, Actor, ReturnType, Status
 from models import (
@@ -69,6 +70,17 @@ class PreviewLine:
     unit_price: Decimal
     replacement_name: str | None = None
     replacement_price: Decimal | None = None
+    restocking_fee_percent: Decimal = Decimal(0)
+
+    @property
+    def exchange_difference(self) -> Decimal:
+        """What the customer pays (negative: gets back) for the swap: the replacements at
+        their price less the returned units' credit, which the restocking fee reduces, as
+        the ledger does at inspection."""
+        assert self.replacement_price is not None
+        credit = to_money(self.unit_price * self.quantity)
+        credit -= percent_of(credit, self.restocking_fee_percent)
+        return to_money(self.replacement_price * self.quantity) - credit
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,7 @@ def _preview_line(line: LineRequest, checked: _Checked) -> PreviewLine:
         order_line.unit_price,
         replacement.name if replacement else None,
         replacement.price if replacement else None,
+        checked.decision.fee_percent_for(line.order_line_id),
     )
 
 

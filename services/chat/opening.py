@@ -382,14 +382,13 @@ async def show_summary(turn: Turn) -> None:
 
 def _summary_item(line: PreviewLine) -> Reply:
     if line.replacement_price is not None:
-        price_gap = (line.replacement_price - line.unit_price) * line.quantity
         return Reply(
             "summary.exchange_item",
             {
                 "name": line.name,
                 "quantity": line.quantity,
                 "replacement": line.replacement_name,
-                "difference": difference(price_gap),
+                "difference": difference(line.exchange_difference),
             },
         )
     return Reply(

@@ -148,3 +148,22 @@ async def test_period_report_sums_every_exchange_refund(shop: Shop, clock: FakeC
         2,
         D("40.00"),
     )
+
+
+async def test_an_inspected_exchange_shows_what_the_customer_pays_or_gets_back(
+    desk: Desk, shop: Shop, clock: FakeClock
+) -> None:
+    dearer = await inspected(shop, {"MUG-1": 1}, kind=ReturnType.EXCHANGE, replacement="TEE-2")
+    cheaper = await inspected(shop, {"MUG-1": 1}, kind=ReturnType.EXCHANGE, replacement="CAP-1")
+    await desk.as_("admin")
+
+    _status, page = await desk.get(f"/returns/{dearer.id}")
+    assert "The customer still has to pay: <strong>CN¥70.00</strong>" in page
+    assert 'name="amount" inputmode="decimal" required value="70.00"' in page
+    _status, page = await desk.get(f"/returns/{cheaper.id}")
+    assert "Refunded to the customer when the replacement ships: <strong>CN¥20.00</strong>" in page
+    assert "still has to pay" not in page
+
+    await record_exchange_payment(dearer.id, D("70.00"), actor=FINANCE, clock=clock)
+    _status, page = await desk.get(f"/returns/{dearer.id}")
+    assert "still has to pay" not in page

@@ -16,6 +16,9 @@ from domain.returns import ReturnType, Status
 from models import Attachment, Order, ReturnEvent, ReturnLine, ReturnRequest
 from services.chat import Reply
 from services.policies import add_reason_code, rename_reason_code, save_policy_rule
+from services.refunds import exchange_due
+from services.review import approve_return
+from services.warehouse import Grades, inspect_return, receive_return
 from tests.e2e.flows import (
     SO1_LAST_DAY,
     Chat,
@@ -27,7 +30,7 @@ from tests.e2e.flows import (
     order_reply,
     verbs,
 )
-from tests.factories import ADMIN, open_return, place_order
+from tests.factories import ADMIN, REVIEWER, WAREHOUSE, open_return, place_order
 
 
 @pytest.fixture
@@ -109,6 +112,44 @@ async def test_exchange_for_a_dearer_replacement_shows_the_difference(desk, lang
     assert line.replacement_product_id == desk.shop.products["TEE-2"].id
     assert line.replacement_unit_price == Decimal("150.00")
     assert await Attachment.filter(request_id=request.id).count() == 0
+
+
+@by_language
+async def test_an_exchange_difference_counts_the_restocking_fee_as_the_ledger_will(
+    desk, lang: str
+) -> None:
+    """TEE-1 (paid 100.00) for TEE-2 (150.00), a no-reason return with a 10 % fee: the
+    returned unit is worth 90.00, so the customer pays 60.00, in the chat and at the desk."""
+    await save_policy_rule("default", "", {"restocking_fee_percent": "10"}, actor=ADMIN)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    draft = Draft(
+        items=(("TEE-1", 1),),
+        reason="size_fit",
+        kind="exchange",
+        replacements=("TEE-2",),
+        photos=0,
+        description="",
+    )
+    prompt = await chat.open_until("description", draft)
+    await chat.press(prompt, "describe")
+    summary = await chat.next()
+    pays = Reply("difference.pay", {"amount": Decimal("60.00")})
+    item = chat.t(
+        "summary.exchange_item",
+        name="Product TEE-1",
+        quantity=1,
+        replacement="Product TEE-2",
+        difference=pays,
+    )
+    assert item in summary["text"]
+    request = await chat.confirm(summary)
+    await approve_return(request.id, actor=REVIEWER, clock=desk.shop.clock)
+    line = await ReturnLine.get(request_id=request.id)
+    await receive_return(request.id, {line.id: 1}, actor=WAREHOUSE, clock=desk.shop.clock)
+    grades = {line.id: Grades(resellable=1)}
+    await inspect_return(request.id, grades, actor=WAREHOUSE, clock=desk.shop.clock)
+    assert await exchange_due(request.id) == Decimal("60.00")
 
 
 @by_language

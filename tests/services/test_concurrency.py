@@ -409,16 +409,21 @@ async def test_refunds_at_once_never_exceed_what_is_refundable(shop: Shop, block
 
     wins, losses = split(results)
 
-    assert len(wins) == 1
-    odd = [e for e in losses if not isinstance(e, ConcurrentModification | InvalidTransition)]
+    # A partial refund leaves the rest refundable, so several may win, one after another;
+    # the others see a newer version or too little left. Never more than is owed, in total.
+    assert wins
+    refused = ConcurrentModification | InvalidTransition | ValidationError
+    odd = [e for e in losses if not isinstance(e, refused)]
     assert not odd, odd
+    too_much = [e for e in losses if isinstance(e, ValidationError)]
+    assert all(e.code == "refund_exceeds_refundable" for e in too_much), too_much
     refunded = (await Refund.filter(request_id=r.id).annotate(t=Sum("amount")).values("t"))[0]["t"]
-    assert await Refund.filter(request_id=r.id).count() == 1
+    assert await Refund.filter(request_id=r.id).count() == len(wins)
     assert Decimal(refunded) <= Decimal("200.00")
     left = await credit_balance(Account.REFUNDS_PAYABLE, r.id)
     assert left == Decimal("200.00") - Decimal(refunded)
     assert left >= 0
-    assert await event_count(r.id) == r.version + 1
+    assert await event_count(r.id) == r.version + len(wins)
     assert is_balanced(await trial_balance())
 
 

@@ -245,7 +245,11 @@ def test_matrix_covers_every_action_and_permitted_actor() -> None:
 async def test_every_allowed_transition_leads_where_the_table_says(
     shop: Shop, status: Status, action: Action
 ) -> None:
-    r = await drive(shop, status, kind_of(action))
+    if (status, action) == (S.REFUNDED, A.REFUND):  # refunded in part: the rest is still owed
+        r = await drive(shop, S.INSPECTED, ReturnType.REFUND)
+        r = await refund_return(r.id, actor=FINANCE, clock=shop.clock, amount=Decimal("1.00"))
+    else:
+        r = await drive(shop, status, kind_of(action))
     shop.clock.advance(timedelta(days=30))  # past ship-back and auto-close delays
     if action is A.SHIP_REPLACEMENT:
         due = await exchange_due(r.id)
