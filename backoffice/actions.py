@@ -118,6 +118,7 @@ async def _pay(request: web.Request, rid: int, form: Form) -> object:
         rid,
         to_money(_text(form, "amount")),
         reference=_text(form, "reference"),
+        expected_version=_version(form),
         **_who(request),  # type: ignore[arg-type]
     )
 

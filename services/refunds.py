@@ -116,12 +116,19 @@ async def record_exchange_payment(
     actor: Actor,
     clock: Clock,
     reference: str = "",
+    expected_version: int | None = None,
 ) -> ReturnView:
     """Record the customer's payment of a dearer replacement's difference."""
     reference = _reference(reference)
     amount = to_money(amount)
     async with in_transaction():
-        step = await begin(return_id, Action.RECORD_PAYMENT, actor=actor, clock=clock)
+        step = await begin(
+            return_id,
+            Action.RECORD_PAYMENT,
+            actor=actor,
+            clock=clock,
+            expected_version=expected_version,
+        )
         _require_type(step.request, ReturnType.EXCHANGE)
         due = await exchange_due(step.request.id)
         if not ZERO < amount <= due:

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from domain.clock import FakeClock
-from domain.errors import PolicyViolation, ValidationError
+from domain.errors import ConcurrentModification, PolicyViolation, ValidationError
 from domain.ledger import Account, RefundMethod
 from domain.returns import Action, ReturnType, Status
 from models import Payment, Refund
@@ -336,4 +336,15 @@ async def test_payment_on_a_refund_request_is_refused(shop: Shop) -> None:
         await record_exchange_payment(r.id, D("1.00"), actor=FINANCE, clock=shop.clock)
     with pytest.raises(PolicyViolation):
         await ship_replacement(r.id, "SF0004", actor=WAREHOUSE, clock=shop.clock)
+    assert await snapshot(r.id) == before
+
+
+async def test_a_payment_entered_on_a_stale_page_is_refused(shop: Shop) -> None:
+    r = await inspected(shop, {"TEE-1": 1}, kind=ReturnType.EXCHANGE, replacement="TEE-2")
+    await record_exchange_payment(r.id, D("10.00"), actor=FINANCE, clock=shop.clock)
+    before = await snapshot(r.id)
+    with pytest.raises(ConcurrentModification):
+        await record_exchange_payment(
+            r.id, D("10.00"), actor=FINANCE, clock=shop.clock, expected_version=r.version
+        )
     assert await snapshot(r.id) == before
