@@ -308,6 +308,17 @@ async def anonymization_refusal(
     return None
 
 
+async def _forget_what_was_written(customer_id: int) -> None:
+    """Free text by or to the customer, their photos and their messages in the outbox can
+    name them too: they go; scores, quantities and money stay."""
+    ids = await ReturnRequest.filter(customer_id=customer_id).values_list("id", flat=True)
+    await ReturnRequest.filter(id__in=ids).update(description="")
+    await Attachment.filter(request_id__in=ids).delete()
+    await Message.filter(request_id__in=ids).update(text="")
+    await Survey.filter(request_id__in=ids).update(comment="")
+    await Notification.filter(customer_id=customer_id).delete()
+
+
 async def anonymize_customer(
     customer_id: int, *, actor: Actor, clock: Clock, retention_days: int = RETENTION_DAYS
 ) -> CustomerRow:
@@ -330,6 +341,7 @@ async def anonymize_customer(
         customer.updated_by = actor.label
         await customer.save()
         await ChatState.filter(customer_id=customer_id).delete()
+        await _forget_what_was_written(customer_id)
         for request in await ReturnRequest.filter(customer_id=customer_id):
             status = Status(request.status)
             await record_event(

@@ -8,7 +8,18 @@ from datetime import timedelta
 import pytest
 
 from domain.clock import FakeClock
-from models import ChatState, Customer, JournalLine, Refund, ReturnEvent, ReturnRequest
+from models import (
+    Attachment,
+    ChatState,
+    Customer,
+    JournalLine,
+    Message,
+    Notification,
+    Refund,
+    ReturnEvent,
+    ReturnRequest,
+    Survey,
+)
 from services.customers import list_customers
 from services.followup import submit_survey
 from services.ledger import trial_balance
@@ -141,6 +152,15 @@ async def test_anonymizing_wipes_identity_and_keeps_the_figures(
         telegram_user_id=777, external_id="C-1", email="li@example.com"
     )
     await ChatState.create(chat_id=777, customer_id=shop.customer.id, updated_at=clock.now())
+    await ReturnRequest.filter(id=rid).update(description="I am Li Lei, call 138 0000 0001")
+    await Message.create(
+        request_id=rid,
+        author="staff:rita",
+        from_customer=False,
+        text="Dear Li Lei, ...",
+        created_at=clock.now(),
+    )
+    await Attachment.create(request_id=rid, telegram_file_id="face-photo", created_at=clock.now())
     balances, refunds = await trial_balance(), await Refund.all().count()
     lines = await JournalLine.all().count()
     clock.advance(timedelta(days=366))
@@ -156,6 +176,12 @@ async def test_anonymizing_wipes_identity_and_keeps_the_figures(
     assert (customer.external_id, customer.telegram_user_id) == (None, None)
     assert customer.updated_by == "staff:admin"
     assert not await ChatState.exists(customer_id=customer.id)
+    assert (await ReturnRequest.get(id=rid)).description == ""
+    assert [m.text for m in await Message.filter(request_id=rid)] == [""]
+    assert not await Attachment.exists(request_id=rid)
+    assert not await Notification.exists(customer_id=customer.id)
+    survey = await Survey.get(request_id=rid)
+    assert (survey.score, survey.comment) == (4, "")
     assert await ReturnRequest.filter(customer_id=customer.id).count() == 1
     assert (await trial_balance(), await Refund.all().count()) == (balances, refunds)
     assert await JournalLine.all().count() == lines
