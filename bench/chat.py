@@ -176,7 +176,7 @@ async def reply_ok_with_state(update: Any, context: Any) -> None:
     incoming = Incoming(update_id=update.update_id, chat_id=chat_id, user_id=chat_id)
     async with in_transaction():
         turn = await load_turn(incoming, SystemClock())
-        if incoming.update_id > turn.state.last_update_id:
+        if not turn.state.handled(incoming.update_id):
             await save_turn(turn)
     await reply_ok(update, context)
 

@@ -79,6 +79,7 @@ class ChatState(Model):
     step = fields.CharField(max_length=40, default="")
     data = fields.JSONField(default=dict)
     last_update_id = fields.BigIntField(default=0)
+    recent_update_ids = fields.JSONField(null=True)  # the last ones handled, newest last
     updated_at = fields.DatetimeField()
     customer_id: int | None
 

@@ -25,7 +25,7 @@ async def handle_incoming(incoming: Incoming, *, clock: Clock) -> Outcome:
     with policy_book_once():
         async with in_transaction():
             turn = await load_turn(incoming, clock)
-            if incoming.update_id <= turn.state.last_update_id:
+            if turn.state.handled(incoming.update_id):
                 return Outcome(turn.state.language, duplicate=True)
             await _route(turn)
             await save_turn(turn)

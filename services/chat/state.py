@@ -14,6 +14,7 @@ from services.chat.messages import Button, Incoming, Reply
 from services.sql import execute, fetch, is_postgres
 
 LANGUAGES = ("en", "zh_Hans", "ru")
+RECENT_UPDATES = 32  # update ids a chat remembers; older ones count as handled
 
 
 def language_from_telegram(code: str) -> str:
@@ -36,7 +37,21 @@ class ChatRow:
     data: dict[str, Any] = field(default_factory=dict)
     customer_id: int | None = None
     last_update_id: int = 0
+    recent_update_ids: list[int] = field(default_factory=list)
     stored: bool = False  # False: a new chat, inserted by ``save_turn``
+
+    def handled(self, update_id: int) -> bool:
+        """Whether this update was handled already (Telegram delivers again what it is not
+        sure arrived). Ids are remembered, not compared with the newest: an older update
+        that arrives late (several webhook connections or instances) is still handled."""
+        recent = self.recent_update_ids
+        if not recent:  # a row from before the ids were kept
+            return update_id <= self.last_update_id
+        return update_id in recent or (len(recent) >= RECENT_UPDATES and update_id < recent[0])
+
+    def remember(self, update_id: int) -> None:
+        self.recent_update_ids = sorted({*self.recent_update_ids, update_id})[-RECENT_UPDATES:]
+        self.last_update_id = max(self.last_update_id, update_id)
 
 
 @dataclass
@@ -108,14 +123,15 @@ class Turn:
         return (self.button("button.back", "back"), self.button("button.cancel", "cancel"))
 
 
-COLUMNS = "language, step, data, customer_id, last_update_id"
+COLUMNS = "language, step, data, customer_id, last_update_id, recent_update_ids"
 LOAD_SQL = f"SELECT {COLUMNS} FROM chat_state WHERE chat_id = $1"
 INSERT_SQL = (
-    f"INSERT INTO chat_state (chat_id, updated_at, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    f"INSERT INTO chat_state (chat_id, updated_at, {COLUMNS})"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 )
 UPDATE_SQL = (
     "UPDATE chat_state SET updated_at = $2, language = $3, step = $4, data = $5,"
-    " customer_id = $6, last_update_id = $7 WHERE chat_id = $1"
+    " customer_id = $6, last_update_id = $7, recent_update_ids = $8 WHERE chat_id = $1"
 )
 
 
@@ -127,7 +143,9 @@ async def load_turn(incoming: Incoming, clock: Clock) -> Turn:
     rows = await fetch(LOAD_SQL + lock, incoming.chat_id)
     if rows:
         row = rows[0]
-        state = ChatRow(incoming.chat_id, **(row | {"data": json.loads(row["data"])}), stored=True)
+        recent = json.loads(row["recent_update_ids"] or "[]")
+        decoded = {"data": json.loads(row["data"]), "recent_update_ids": recent}
+        state = ChatRow(incoming.chat_id, **(row | decoded), stored=True)
     else:
         language = language_from_telegram(incoming.language_code)
         state = ChatRow(incoming.chat_id, language, data={"nonce": secrets.token_hex(3)})
@@ -136,11 +154,12 @@ async def load_turn(incoming: Incoming, clock: Clock) -> Turn:
 
 async def save_turn(turn: Turn) -> None:
     state = turn.state
-    state.last_update_id = turn.incoming.update_id
+    state.remember(turn.incoming.update_id)
     data = json.dumps(state.data, separators=(",", ":"))
+    recent = json.dumps(state.recent_update_ids, separators=(",", ":"))
     await execute(
         UPDATE_SQL if state.stored else INSERT_SQL,
         *(state.chat_id, turn.now, state.language, state.step, data),
-        *(state.customer_id, state.last_update_id),
+        *(state.customer_id, state.last_update_id, recent),
     )
     state.stored = True
