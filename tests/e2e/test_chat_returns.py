@@ -32,6 +32,16 @@ from tests.e2e.flows import (
 )
 from tests.factories import ADMIN, REVIEWER, WAREHOUSE, open_return, place_order
 
+# TEE-1 (paid 100.00) for the dearer TEE-2 (150.00), size doesn't fit, no photo or words
+DEARER_SWAP = Draft(
+    items=(("TEE-1", 1),),
+    reason="size_fit",
+    kind="exchange",
+    replacements=("TEE-2",),
+    photos=0,
+    description="",
+)
+
 
 @pytest.fixture
 def db_kind() -> str:
@@ -85,14 +95,7 @@ async def _refund_with_photos(desk, lang: str) -> None:
 async def test_exchange_for_a_dearer_replacement_shows_the_difference(desk, lang: str) -> None:
     chat = Chat.open(desk, lang)
     await chat.link()
-    draft = Draft(
-        items=(("TEE-1", 1),),
-        reason="size_fit",
-        kind="exchange",
-        replacements=("TEE-2",),
-        photos=0,
-        description="",
-    )
+    draft = DEARER_SWAP
     summary = await chat.open_until("summary", draft)
     difference = chat.t(
         "summary.exchange_item",
@@ -123,14 +126,7 @@ async def test_an_exchange_difference_counts_the_restocking_fee_as_the_ledger_wi
     await save_policy_rule("default", "", {"restocking_fee_percent": "10"}, actor=ADMIN)
     chat = Chat.open(desk, lang)
     await chat.link()
-    draft = Draft(
-        items=(("TEE-1", 1),),
-        reason="size_fit",
-        kind="exchange",
-        replacements=("TEE-2",),
-        photos=0,
-        description="",
-    )
+    draft = DEARER_SWAP
     prompt = await chat.open_until("description", draft)
     await chat.press(prompt, "describe")
     summary = await chat.next()
