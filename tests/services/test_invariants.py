@@ -166,7 +166,7 @@ MOVES = {
     "expire": {"approved": "cancelled"},
     "receive": {"approved": "received"},
     "inspect": {"received": "inspected"},
-    "refund": {"inspected": "refunded"},
+    "refund": {"inspected": "refunded", "refunded": "refunded"},  # the rest of a partial refund
     "record_payment": {"inspected": "inspected"},
     "ship": {"inspected": "exchanged"},
     "close": {"refunded": "closed", "exchanged": "closed"},
@@ -908,7 +908,7 @@ class ReturnDesk(RuleBasedStateMachine):
         owed = request.owed() if request else Decimal("1.00")
         amount = _amount(how, owed)
         is_refund = request is not None and request.type is ReturnType.REFUND
-        valid = is_refund and (amount is None or ZERO < amount <= owed)
+        valid = is_refund and ZERO < (owed if amount is None else amount) <= owed
         outcome = self.outcome(key, "refund", request, valid=valid)
         rid = _id(request)
         if self.run_step(
