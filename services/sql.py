@@ -28,18 +28,18 @@ def placeholders(first: int, count: int) -> str:
     return ", ".join(f"${n}" for n in range(first, first + count))
 
 
+def _in_dialect(db: BaseDBAsyncClient, sql: str) -> str:
+    return sql if db.capabilities.dialect == "postgres" else sql.replace("$", "?")
+
+
 async def fetch(sql: str, *params: object) -> list[dict[str, Any]]:
     """The rows of one statement on the current connection."""
     db = current_connection()
-    if db.capabilities.dialect != "postgres":
-        sql = sql.replace("$", "?")
-    return await db.execute_query_dict(sql, list(params))
+    return await db.execute_query_dict(_in_dialect(db, sql), list(params))
 
 
 async def execute(sql: str, *params: object) -> int:
     """Run one statement on the current connection; the number of rows it touched."""
     db = current_connection()
-    if db.capabilities.dialect != "postgres":
-        sql = sql.replace("$", "?")
-    count, _rows = await db.execute_query(sql, list(params))
+    count, _rows = await db.execute_query(_in_dialect(db, sql), list(params))
     return int(count)

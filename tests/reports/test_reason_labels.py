@@ -8,21 +8,17 @@ import io
 import re
 import zipfile
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from markupsafe import escape
 
-from backoffice.app import create_app
 from domain.clock import FakeClock
 from models import StaffUser
-from services import staff as staff_service
 from services.policies import rename_reason_code
-from tests.backoffice.conftest import _HASH, QUICK, SECRET_KEY, Desk
+from tests.backoffice.conftest import _HASH
 from tests.factories import ADMIN
 from tests.reports.dataset import build_history
-from tests.reports.test_surfaces import chart_labels, table_cells
+from tests.reports.test_surfaces import chart_labels, served, table_cells
 
 HOSTILE = "<script>alert('label')</script>"
 LABELS = {
@@ -40,11 +36,6 @@ STAFF = {"en": "rita", "zh_Hans": "mei", "ru": "olga"}
 PERIOD = "from=2025-12&to=2026-03"
 
 
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch):
-    monkeypatch.setattr(staff_service, "_hasher", QUICK)
-
-
 @pytest.fixture
 async def desk(db):
     clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
@@ -55,10 +46,8 @@ async def desk(db):
         await StaffUser.create(
             username=username, password_hash=_HASH, roles=["reviewer"], language=language
         )
-    clock.set(datetime(2026, 3, 20, 4, 0, tzinfo=UTC))
-    app = create_app(secret_key=SECRET_KEY, clock=clock, zone=ZoneInfo("Asia/Shanghai"))
-    async with TestClient(TestServer(app)) as client:
-        yield Desk(client)
+    async with served(clock) as desk:
+        yield desk
 
 
 @pytest.mark.parametrize("language", ["en", "zh_Hans", "ru"])

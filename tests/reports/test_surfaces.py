@@ -10,6 +10,8 @@ import json
 import os
 import re
 import zipfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,10 +25,9 @@ from domain.clock import FakeClock
 from models import StaffUser
 from returndesk.cli import main
 from returndesk.database import connected, migrate
-from services import staff as staff_service
 from services.policies import rename_reason_code
 from services.reports import STAGES
-from tests.backoffice.conftest import _HASH, QUICK, SECRET_KEY, Desk
+from tests.backoffice.conftest import _HASH, SECRET_KEY, Desk
 from tests.factories import ADMIN
 from tests.reports.dataset import build_history
 
@@ -108,11 +109,6 @@ def db_kind():
     return "sqlite"
 
 
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch):
-    monkeypatch.setattr(staff_service, "_hasher", QUICK)
-
-
 @pytest.fixture
 async def desk(db):
     clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
@@ -127,12 +123,18 @@ async def desk(db):
         await StaffUser.create(
             username=username, password_hash=_HASH, roles=roles, language=language
         )
+    async with served(clock) as desk:
+        desk.history = history
+        yield desk
+
+
+@asynccontextmanager
+async def served(clock: FakeClock) -> AsyncIterator[Desk]:
+    """The back-office on 20 March 2026, the day the known history is read."""
     clock.set(datetime(2026, 3, 20, 4, 0, tzinfo=UTC))
     app = create_app(secret_key=SECRET_KEY, clock=clock, zone=ZoneInfo("Asia/Shanghai"))
     async with TestClient(TestServer(app)) as client:
-        desk = Desk(client)
-        desk.history = history
-        yield desk
+        yield Desk(client)
 
 
 def in_words(rows, language):
