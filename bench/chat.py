@@ -74,12 +74,19 @@ class Spec:
     rate: float
     pause: float = 1.0
     pool: int = 20  # PostgreSQL: connections in Tortoise's pool (``maxsize``)
+    socket: str = ""  # PostgreSQL: the Unix socket's directory ("": TCP to 127.0.0.1)
     db_url: str = ""
+
+    @property
+    def where(self) -> str:
+        """The database, and how PostgreSQL is reached when not over TCP."""
+        over_socket = self.database == "postgres" and self.socket
+        return f"{self.database} (socket)" if over_socket else self.database
 
     @property
     def label(self) -> str:
         limiter = "limiter" if self.limiter else "no limiter"
-        return f"{self.bot}/{self.database}/{self.mode}/{limiter}"
+        return f"{self.bot}/{self.where}/{self.mode}/{limiter}"
 
 
 @dataclass
@@ -397,13 +404,20 @@ def child_main(raw: str) -> None:
 # The parent --------------------------------------------------------------------------------
 
 
+def postgres_url(name: str, spec: Spec) -> str:
+    """The run's database, over TCP or, with ``--socket``, PostgreSQL's Unix socket."""
+    if spec.socket:
+        return f"postgres://postgres@/{name}?host={spec.socket}&maxsize={spec.pool}"
+    return f"{POSTGRES}/{name}?maxsize={spec.pool}"
+
+
 def run_in_child(spec: Spec) -> Result:
     """Run one configuration in a fresh interpreter (a fresh PostgreSQL database too)."""
     name = ""
     if spec.database == "postgres":
         name = f"bench_chat_{uuid.uuid4().hex[:10]}"
         asyncio.run(create_postgres(name))
-        spec = Spec(**(asdict(spec) | {"db_url": f"{POSTGRES}/{name}?maxsize={spec.pool}"}))
+        spec = Spec(**(asdict(spec) | {"db_url": postgres_url(name, spec)}))
     log(f"run {spec.label} ({spec.customers} customers)")
     began = time.monotonic()
     try:
@@ -439,6 +453,7 @@ def plan(args: argparse.Namespace) -> list[Spec]:
         for mode in modes:
             common = {"mode": mode, "limiter": limiter, "customers": args.customers}
             common |= {"rate": args.rate, "pause": args.pause, "pool": args.pool}
+            common |= {"socket": args.socket}
             specs.append(Spec("floor", "-", **common))
             for database in databases:
                 specs.extend(Spec(bot, database, **common) for bot in args.bots)
@@ -479,7 +494,7 @@ def table(results: list[Result]) -> str:
         limiter = "production (30 msg/s)" if s.limiter else "none"
         if r.error:
             lines.append(
-                f"| {s.mode} | {s.bot} | {s.database} | {limiter} | {s.customers} "
+                f"| {s.mode} | {s.bot} | {s.where} | {limiter} | {s.customers} "
                 f"| failed: {r.error} | | | | | | |"
             )
             continue
@@ -489,7 +504,7 @@ def table(results: list[Result]) -> str:
             ratio = f"{r.rate / floor.rate:.2f}"
         lost = f" ({r.lost} lost)" if r.lost else ""
         lines.append(
-            f"| {s.mode} | {s.bot} | {s.database} | {limiter} | {s.customers} "
+            f"| {s.mode} | {s.bot} | {s.where} | {limiter} | {s.customers} "
             f"| {r.updates}{lost} | {r.rate:.1f} | {ratio} "
             f"| {ms(percentile(r.latencies, 50))} | {ms(percentile(r.latencies, 99))} "
             f"| {cpu_per_update(r)} | {r.load:.1f} |"
@@ -507,6 +522,9 @@ def main() -> None:
         "--pause", type=float, default=1.0, help="paced: shortest pause of a customer, s"
     )
     parser.add_argument("--pool", type=int, default=20, help="PostgreSQL: pool size")
+    parser.add_argument(
+        "--socket", default="", help="PostgreSQL: connect over the Unix socket in this directory"
+    )
     parser.add_argument("--limiter", choices=["none", "production", "both"], default="both")
     parser.add_argument(
         "--bots",
