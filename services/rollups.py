@@ -32,7 +32,6 @@ Changing the shop's time zone moves month boundaries: rebuild the rollups afterw
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
@@ -47,8 +46,9 @@ from tortoise.transactions import in_transaction
 
 from domain.ledger import Entry
 from domain.returns import VOID_STATUSES, Status
-from models import Order, ReturnRequest, ReturnRollup
+from models import Order, ReturnRequest
 from services.policies import load_policy_book
+from services.sql import current_connection, dialect, execute_named, fetch_named
 
 __all__ = [
     "TABLES",
@@ -68,7 +68,6 @@ __all__ = [
 T = TypeVar("T")
 Key = tuple[Any, ...]
 Sums = dict[str, dict[Key, tuple[int, ...]]]
-PARAM = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 VOID = ", ".join(f"'{status}'" for status in sorted(VOID_STATUSES))
 SECOND = timedelta(seconds=1)
 
@@ -103,33 +102,6 @@ TABLES = (STAGE, STATUS, LEDGER, SURVEY, RETURN, CUSTOMER)
 # SQL plumbing ---------------------------------------------------------------------------
 
 
-def _db() -> BaseDBAsyncClient:
-    """The current connection: the caller's transaction when there is one."""
-    return ReturnRollup._meta.db
-
-
-def _dialect(db: BaseDBAsyncClient) -> str:
-    return str(db.capabilities.dialect)
-
-
-def _compile(sql: str, params: Mapping[str, Any], dialect: str) -> tuple[str, list[Any]]:
-    """Turn ``:name`` parameters into the driver's ($1 for asyncpg, ? for sqlite)."""
-    values: list[Any] = []
-    numbers: dict[str, int] = {}
-
-    def place(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if dialect != "postgres":
-            values.append(params[name])
-            return "?"
-        if name not in numbers:
-            values.append(params[name])
-            numbers[name] = len(values)
-        return f"${numbers[name]}"
-
-    return PARAM.sub(place, sql), values
-
-
 def _local_month(zone: ZoneInfo, stored: str | None) -> str | None:
     if stored is None:
         return None
@@ -144,7 +116,7 @@ def _seconds(later: str | None, earlier: str | None) -> int | None:
 
 async def _prepare(db: BaseDBAsyncClient, zone: ZoneInfo) -> None:
     """Give SQLite the two functions PostgreSQL has built in (time zones, intervals)."""
-    if _dialect(db) != "sqlite":
+    if db.capabilities.dialect != "sqlite":
         return
     connection = getattr(db, "_connection", None)
     if connection is None:
@@ -168,22 +140,19 @@ def _seconds_sql(later: str, earlier: str, dialect: str) -> str:
 
 async def fetch(sql: str, zone: ZoneInfo | None = None, **params: Any) -> list[dict[str, Any]]:
     """Run one read query with ``:name`` parameters on the current connection."""
-    db = _db()
-    if zone is not None:
-        await _prepare(db, zone)
-        params.setdefault("zone", zone.key)
-    text, values = _compile(sql, params, _dialect(db))
-    _count, rows = await db.execute_query(text, values)
-    return [dict(row) for row in rows]
+    return await fetch_named(sql, **await _with_zone(zone, params))
 
 
 async def _execute(sql: str, zone: ZoneInfo | None = None, **params: Any) -> None:
-    db = _db()
-    if zone is not None:
-        await _prepare(db, zone)
-        params.setdefault("zone", zone.key)
-    text, values = _compile(sql, params, _dialect(db))
-    await db.execute_query(text, values)
+    await execute_named(sql, **await _with_zone(zone, params))
+
+
+async def _with_zone(zone: ZoneInfo | None, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters, with the shop's zone when the statement works in local months."""
+    if zone is None:
+        return params
+    await _prepare(current_connection(), zone)
+    return {"zone": zone.key} | params
 
 
 def as_month(value: date | datetime | str) -> date:
@@ -359,7 +328,7 @@ def _key(table: Table, row: Mapping[str, Any]) -> Key:
 
 
 async def _sums(scope: Scope, tables: Iterable[Table], zone: ZoneInfo) -> Sums:
-    d = _dialect(_db())
+    d = dialect()
     found: Sums = {}
     for table in tables:
         rows = await fetch(_FACTS[table.name](scope, d), zone, **scope.params)
@@ -514,7 +483,7 @@ async def rebuild_rollups() -> None:
     """Recompute every rollup from the base tables, in one transaction (set-based SQL)."""
     zone = await _zone()
     async with in_transaction():
-        d = _dialect(_db())
+        d = dialect()
         for table in TABLES:
             columns = ", ".join(table.keys + table.measures)
             await _execute(f"DELETE FROM {table.name}")
