@@ -12,6 +12,7 @@ from multidict import MultiDictProxy
 
 from backoffice.keys import CLOCK
 from backoffice.messages import N_
+from backoffice.params import form_count, is_digits
 from domain.errors import DomainError, NotFound, ValidationError
 from domain.ledger import RefundMethod
 from domain.money import to_money
@@ -22,26 +23,16 @@ from services.warehouse import Grades, inspect_return, receive_return
 Form = MultiDictProxy[Any]
 
 
-def _digits(raw: str, most: int) -> bool:
-    """ASCII digits only (``"²".isdigit()`` holds, yet ``int("²")`` fails), at most ``most``."""
-    return raw.isascii() and raw.isdigit() and len(raw) <= most
-
-
-def _count(form: Form, name: str) -> int:
-    raw = str(form.get(name, "0")).strip() or "0"
-    if not _digits(raw, 6):
-        raise ValidationError("invalid_quantity", field=name)
-    return int(raw)
-
-
 def _version(form: Form) -> int | None:
     raw = str(form.get("version", ""))
-    return int(raw) if _digits(raw, 9) else None
+    return int(raw) if is_digits(raw, 9) else None
 
 
 def _lines(form: Form, prefix: str) -> list[int]:
     return [
-        int(k[len(prefix) :]) for k in form if k.startswith(prefix) and _digits(k[len(prefix) :], 9)
+        int(k[len(prefix) :])
+        for k in form
+        if k.startswith(prefix) and is_digits(k[len(prefix) :], 9)
     ]
 
 
@@ -84,14 +75,16 @@ async def _cancel(request: web.Request, rid: int, form: Form) -> object:
 
 
 async def _receive(request: web.Request, rid: int, form: Form) -> object:
-    received = {line: _count(form, f"received_{line}") for line in _lines(form, "received_")}
+    received = {line: form_count(form, f"received_{line}") for line in _lines(form, "received_")}
     return await receive_return(rid, received, expected_version=_version(form), **_who(request))
 
 
 async def _inspect(request: web.Request, rid: int, form: Form) -> object:
     grades = {
         line: Grades(
-            _count(form, f"a_{line}"), _count(form, f"b_{line}"), _count(form, f"r_{line}")
+            form_count(form, f"a_{line}"),
+            form_count(form, f"b_{line}"),
+            form_count(form, f"r_{line}"),
         )
         for line in _lines(form, "a_")
     }

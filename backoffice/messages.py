@@ -1,4 +1,4 @@
-"""Words of the back-office that live in code: refusals by code, statuses, actions.
+"""Words of the back-office that live in code: refusals by code, statuses, actions, changes.
 
 ``N_`` only marks a text for extraction into the ``backoffice`` catalog; it is translated
 when a page is rendered.
@@ -69,4 +69,9 @@ EVENTS = {
     "record_payment": N_("payment recorded"),
     "ship_replacement": N_("replacement shipped"),
     "close": N_("closed"),
+}
+
+# Changes made outside a request, as the audit log names them.
+CHANGES = {
+    "scrap_stock": N_("defective units scrapped"),
 }

@@ -1,19 +1,40 @@
-"""Reading ids, dates and cursors from paths and query strings; bad ones are 404 or 400."""
+"""Reading ids, dates, cursors and counts from paths, query strings and forms.
+
+A bad id in a path is a 404, a bad cursor or date in a query string a 400, and a bad count
+in a form a refusal shown on the page.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from aiohttp import web
 from multidict import MultiMapping
 
+from domain.errors import ValidationError
+
 MAX_ID_DIGITS = 10
 MAX_ID = 2**31 - 1  # ids are INTEGER columns (PostgreSQL refuses anything larger)
+MAX_COUNT_DIGITS = 6
+
+
+def is_digits(raw: str, most: int) -> bool:
+    """ASCII digits only (``"²".isdigit()`` holds, yet ``int("²")`` fails), at most ``most``."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= most
 
 
 def is_id(raw: str) -> bool:
-    """ASCII digits of a possible id (``"²".isdigit()`` holds, yet ``int("²")`` fails)."""
-    return raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS and int(raw) <= MAX_ID
+    """ASCII digits of a possible id."""
+    return is_digits(raw, MAX_ID_DIGITS) and int(raw) <= MAX_ID
+
+
+def form_count(form: MultiMapping[Any], name: str) -> int:
+    """A count of units from a form field (empty: 0); anything but digits is refused."""
+    raw = str(form.get(name, "0")).strip() or "0"
+    if not is_digits(raw, MAX_COUNT_DIGITS):
+        raise ValidationError("invalid_quantity", field=name)
+    return int(raw)
 
 
 def path_id(request: web.Request, name: str) -> int:

@@ -27,6 +27,8 @@ REFUSALS: dict[str, str] = {
     "reason_code_taken": N_("That reason code exists already."),
     "unknown_reason": N_("There is no such reason code."),
     "last_reason_code": N_("At least one reason must stay available to customers."),
+    # inventory
+    "scrap_exceeds_defective": N_("There are not that many defective units to scrap."),
     # staff
     "invalid_username": N_("A user name is 3–32 small letters, digits, dots or dashes."),
     "password_too_short": N_("The password is too short."),

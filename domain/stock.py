@@ -1,7 +1,8 @@
 """Stock locations and movements (SPEC §3), as values.
 
 A movement takes units from one location to another; ``None`` is outside the shop (the
-customer, a supplier). A level is the sum of the movements into it minus those out of it.
+customer, a supplier, the scrap bin). A level is the sum of the movements into it minus those
+out of it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class MovementKind(StrEnum):
     WRITE_OFF = "write_off"
     SEND_BACK = "send_back"
     SHIP_REPLACEMENT = "ship_replacement"
+    SCRAP = "scrap"
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,11 @@ def stock_in(product_id: int, quantity: int) -> Movement:
 def stock_out(product_id: int, quantity: int) -> Movement:
     """Take units out of sellable stock (a stock count found fewer)."""
     return Movement(product_id, quantity, MovementKind.STOCK_OUT, Location.SELLABLE, None)
+
+
+def scrap(product_id: int, quantity: int) -> Movement:
+    """Dispose of defective units: they leave the shop for good."""
+    return Movement(product_id, quantity, MovementKind.SCRAP, Location.DEFECTIVE, None)
 
 
 def inspection_movements(

@@ -9,6 +9,7 @@ from models.analytics import (
     StatusRollup,
     SurveyRollup,
 )
+from models.audit import AuditEntry
 from models.catalog import Customer, Order, OrderLine, Product, StockLevel, StockMovement
 from models.desk import (
     ApiToken,
@@ -32,6 +33,7 @@ from models.returns import (
 __all__ = [
     "ApiToken",
     "Attachment",
+    "AuditEntry",
     "ChatState",
     "Customer",
     "CustomerRollup",

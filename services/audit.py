@@ -1,15 +1,26 @@
-"""The audit log: every request's events, and who last changed staff accounts and policy rules."""
+"""The audit log: every request's events, the changes made outside a request (scrapping,
+staff roles), and who last changed staff accounts and policy rules."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from domain.returns import Status
-from models import PolicyRule, ReturnEvent, StaffUser
+from models import AuditEntry, PolicyRule, ReturnEvent, StaffUser
 
 PAGE_SIZE = 50
-__all__ = ["AuditPage", "AuditRow", "Change", "list_audit_events", "recent_changes"]
+__all__ = [
+    "AuditEntryRow",
+    "AuditPage",
+    "AuditRow",
+    "Change",
+    "list_audit_entries",
+    "list_audit_events",
+    "recent_changes",
+]
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,11 @@ class AuditPage:
     next_cursor: int | None
 
 
+def _actor_label(actor: str) -> str:
+    """An actor as the records name them: ``rita`` is the staff member ``staff:rita``."""
+    return actor if ":" in actor else f"staff:{actor}"
+
+
 async def list_audit_events(
     *, actor: str = "", action: str = "", before: int | None = None, size: int = PAGE_SIZE
 ) -> AuditPage:
@@ -40,7 +56,7 @@ async def list_audit_events(
     """
     found = ReturnEvent.all()
     if actor:
-        found = found.filter(actor=actor if ":" in actor else f"staff:{actor}")
+        found = found.filter(actor=_actor_label(actor))
     if action:
         found = found.filter(action=action)
     if before is not None:
@@ -61,6 +77,35 @@ async def list_audit_events(
         for e in events[:size]
     ]
     return AuditPage(rows, rows[-1].id if len(events) > size and rows else None)
+
+
+@dataclass(frozen=True)
+class AuditEntryRow:
+    """A change made outside a request: scrapped stock, a staff member's new roles."""
+
+    id: int
+    created_at: datetime
+    actor: str
+    action: str
+    subject: str
+    details: Mapping[str, Any]
+    note: str
+
+
+async def list_audit_entries(
+    *, actor: str = "", action: str = "", size: int = PAGE_SIZE
+) -> list[AuditEntryRow]:
+    """The latest changes made outside a request, newest first, filtered like the events."""
+    found = AuditEntry.all()
+    if actor:
+        found = found.filter(actor=_actor_label(actor))
+    if action:
+        found = found.filter(action=action)
+    entries = await found.order_by("-id").limit(size)
+    return [
+        AuditEntryRow(e.id, e.created_at, e.actor, e.action, e.subject, e.details, e.note)
+        for e in entries
+    ]
 
 
 @dataclass(frozen=True)

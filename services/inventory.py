@@ -1,4 +1,5 @@
-"""What the warehouse reads: stock levels per product and location, and a product's movements."""
+"""The warehouse's stock: levels per product and location, a product's movements, and
+scrapping defective units."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ from typing import Any
 
 from tortoise.expressions import F, Q
 from tortoise.functions import Sum
+from tortoise.transactions import in_transaction
 
-from domain.errors import NotFound
-from domain.stock import Location
-from models import Product, StockMovement
+from domain.clock import Clock
+from domain.errors import InsufficientStock, NotFound, PermissionDenied, ValidationError
+from domain.returns import Actor, Role
+from domain.stock import Location, scrap
+from models import Product, StockLevel, StockMovement
+from services.effects import apply_movements, record_audit_entry
+from services.review import clean_text
 
 PAGE_SIZE = 50
 __all__ = [
@@ -23,8 +29,10 @@ __all__ = [
     "list_movements",
     "list_stock_levels",
     "product_stock",
+    "scrap_defective",
     "stock_level_rows",
 ]
+SCRAPPERS = frozenset({Role.WAREHOUSE, Role.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -156,3 +164,41 @@ async def list_movements(
         for m in movements[:size]
     ]
     return MovementPage(rows, rows[-1].id if len(movements) > size and rows else None)
+
+
+async def _defective_units(product_id: int) -> int:
+    """The product's defective level, locked until the transaction ends (PostgreSQL)."""
+    level = await StockLevel.select_for_update().get(
+        product_id=product_id, location=Location.DEFECTIVE
+    )
+    return level.quantity
+
+
+async def scrap_defective(
+    product_id: int, quantity: int, note: str, *, actor: Actor, clock: Clock
+) -> StockRow:
+    """Dispose of ``quantity`` defective units of a product, saying why in ``note``.
+
+    The units leave the ``defective`` location for good. Inspection wrote them off at cost
+    when it graded them B, so no journal entry follows: the movement and an audit entry are
+    all that is written, together. Refused, changing nothing, for anyone but warehouse staff
+    and admins, for a quantity under one or over the units held as defective, and for a
+    missing or too long note; NotFound if there is no such product.
+    """
+    if not actor.roles & SCRAPPERS:
+        raise PermissionDenied(action="scrap_stock")
+    if isinstance(quantity, bool) or quantity < 1:
+        raise ValidationError("invalid_quantity", field="quantity")
+    note = clean_text(note)
+    async with in_transaction():
+        product = await Product.get_or_none(id=product_id)
+        if product is None:
+            raise NotFound("product_not_found", product_id=product_id)
+        held = await _defective_units(product_id)
+        if quantity > held:
+            raise InsufficientStock("scrap_exceeds_defective", held=held)
+        now = clock.now()
+        await apply_movements([scrap(product_id, quantity)], actor, now)
+        details = {"product_id": product_id, "quantity": quantity}
+        await record_audit_entry(actor, "scrap_stock", product.sku, now, note=note, details=details)
+    return await product_stock(product_id)

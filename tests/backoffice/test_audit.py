@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from services.audit import list_audit_events
+from services.inventory import scrap_defective
 from services.policies import save_policy_rule
 from services.review import approve_return
 from tests.backoffice.conftest import Desk
-from tests.factories import ADMIN, REVIEWER, Shop, open_return
+from tests.factories import ADMIN, REVIEWER, WAREHOUSE, Shop, open_return
+from tests.services.test_inventory import two_defective_mugs
 
 
 async def test_audit_log_lists_events_and_filters_them(desk: Desk, shop: Shop) -> None:
@@ -24,6 +26,26 @@ async def test_audit_log_lists_events_and_filters_them(desk: Desk, shop: Shop) -
     assert f"/returns/{first.id}" in approvals
     assert second.number not in approvals
     assert "channel:web" in everything  # the last changes to policy rules and accounts
+
+
+async def test_audit_log_lists_changes_outside_requests_and_filters_them(
+    desk: Desk, shop: Shop
+) -> None:
+    mug = await two_defective_mugs(shop)
+    await scrap_defective(mug, 1, "Handle snapped off", actor=WAREHOUSE, clock=shop.clock)
+    await desk.as_("admin")
+
+    _, everything = await desk.get("/audit")
+    _, by_wang = await desk.get("/audit?who=wang&action=scrap_stock")
+    _, by_rita = await desk.get("/audit?who=rita")
+    _, approvals = await desk.get("/audit?action=approve")
+    _, older = await desk.get("/audit?before=999999")
+
+    for page in (everything, by_wang):
+        assert "Changes outside requests" in page
+        assert "Handle snapped off" in page
+    for page in (by_rita, approvals, older):
+        assert "Handle snapped off" not in page
 
 
 async def test_audit_log_is_paged_newest_first(shop: Shop) -> None:

@@ -1,14 +1,22 @@
-"""Inventory: levels per location, low stock first, a product's movements."""
+"""Inventory: levels per location, low stock first, a product's movements, scrapping."""
 
 from __future__ import annotations
 
 import pytest
 
+from domain.stock import Location
+from models import AuditEntry, StaffUser, StockLevel
 from services.imports import upsert_products
 from services.inventory import list_movements, list_stock_levels
 from tests.backoffice.conftest import Desk
 from tests.factories import ADMIN, Shop
-from tests.services.test_returns import received
+from tests.security.conftest import everything
+from tests.services.test_inventory import two_defective_mugs
+from tests.services.test_returns import assert_books_true, received
+
+BOTH_DATABASES = pytest.mark.parametrize(
+    "db_kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 
 
 async def make_cap_low(shop: Shop) -> None:
@@ -33,9 +41,7 @@ async def test_inventory_lists_low_stock_first_with_every_location(desk: Desk, s
     assert not levels["MUG-1"].low
 
 
-@pytest.mark.parametrize(
-    "db_kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@BOTH_DATABASES
 async def test_inventory_search_and_paging(shop: Shop) -> None:
     first = await list_stock_levels(size=2)
     second = await list_stock_levels(offset=first.next_offset or 0, size=2)
@@ -87,3 +93,99 @@ async def test_menu_shows_inventory_to_warehouse_only(desk: Desk) -> None:
     _, page = await desk.get("/")
     assert 'href="/inventory"' in page
     assert 'href="/finance"' not in page
+
+
+# --- scrapping defective units ------------------------------------------------------------
+
+
+async def defective_mugs_left() -> int:
+    level = await StockLevel.get(product__sku="MUG-1", location=Location.DEFECTIVE)
+    return level.quantity
+
+
+@BOTH_DATABASES
+async def test_warehouse_scraps_defective_units_from_the_product_page(
+    desk: Desk, shop: Shop
+) -> None:
+    mug = await two_defective_mugs(shop)
+    page = f"/inventory/{mug}"
+    await desk.as_("wang")
+    assert f'action="{page}/scrap"' in (await desk.get(page))[1]
+
+    status, shown = await desk.post(
+        f"{page}/scrap", {"quantity": "2", "note": "Cracked, cannot be sold"}, page=page
+    )
+
+    assert status == 200
+    assert "Done." in shown
+    assert "<td>scrap</td>" in shown
+    assert f'action="{page}/scrap"' not in shown  # nothing defective is left to scrap
+    assert await defective_mugs_left() == 0
+    entry = await AuditEntry.get()
+    assert (entry.actor, entry.action, entry.subject) == ("staff:wang", "scrap_stock", "MUG-1")
+    await assert_books_true()
+    await desk.as_("admin")
+    _, audit = await desk.get("/audit?who=wang&action=scrap_stock")
+    assert "defective units scrapped" in audit
+    assert f'<a href="{page}">MUG-1</a> × 2' in audit
+    assert "Cracked, cannot be sold" in audit
+
+
+@BOTH_DATABASES
+@pytest.mark.parametrize(
+    ("form", "words"),
+    [
+        ({"quantity": "3", "note": "Broken"}, "There are not that many defective units to scrap."),
+        ({"quantity": "0", "note": "Broken"}, "A quantity is not valid."),
+        ({"quantity": "-1", "note": "Broken"}, "A quantity is not valid."),
+        ({"quantity": "two", "note": "Broken"}, "A quantity is not valid."),
+        ({"quantity": "1", "note": " "}, "Please write a text."),
+    ],
+    ids=["more-than-held", "zero", "negative", "not-a-number", "no-note"],
+)
+async def test_a_bad_scrap_is_refused_on_the_page_and_changes_nothing(
+    desk: Desk, shop: Shop, form: dict[str, str], words: str
+) -> None:
+    mug = await two_defective_mugs(shop)
+    page = f"/inventory/{mug}"
+    await desk.as_("wang")
+    before = await everything()
+
+    status, shown = await desk.post(f"{page}/scrap", form, page=page)
+
+    assert status == 400
+    assert words in shown
+    assert f'value="{form["quantity"]}"' in shown  # the form keeps what was entered
+    assert await everything() == before
+
+
+async def test_the_refusal_is_in_the_staff_members_language(desk: Desk, shop: Shop) -> None:
+    mug = await two_defective_mugs(shop)
+    await StaffUser.filter(username="wang").update(language="ru")
+    page = f"/inventory/{mug}"
+    await desk.as_("wang")
+
+    status, shown = await desk.post(f"{page}/scrap", {"quantity": "5", "note": "x"}, page=page)
+
+    assert status == 400
+    assert "Столько бракованных единиц для утилизации нет." in shown
+    assert "held: 2" in shown
+    assert await defective_mugs_left() == 2
+
+
+@pytest.mark.parametrize("username", ["rita", "fiona"])
+async def test_other_roles_cannot_scrap(desk: Desk, shop: Shop, username: str) -> None:
+    mug = await two_defective_mugs(shop)
+    await desk.as_(username)
+    before = await everything()
+
+    status, _ = await desk.post(f"/inventory/{mug}/scrap", {"quantity": "1", "note": "Broken"})
+
+    assert status == 403
+    assert await everything() == before
+
+
+async def test_scrapping_an_unknown_product_is_not_found(desk: Desk, shop: Shop) -> None:
+    await desk.as_("wang")
+    status, _ = await desk.post("/inventory/987654/scrap", {"quantity": "1", "note": "Broken"})
+    assert status == 404

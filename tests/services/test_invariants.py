@@ -1,8 +1,8 @@
 """Random sequences of actions by random actors keep stock, money and the audit trail true.
 
-A Hypothesis state machine drives submissions, reviews, warehouse work, refunds, exchange
-payments, shipping, closing, expiry and surveys over three orders, by the right and by the
-wrong people, with good and bad input. Its model is written from SPEC §2–§3 (not from the
+A Hypothesis state machine drives submissions, reviews, warehouse work (scrapping defective
+units too), refunds, exchange payments, shipping, closing, expiry and surveys over three
+orders, by the right and by the wrong people, with good and bad input. Its model is written from SPEC §2–§3 (not from the
 domain tables): it predicts whether each action must succeed or be refused, and what the
 request's status and the stock become. After every step the database is checked with real
 queries: the trial balance is zero, every stock level equals its movements and the model,
@@ -63,6 +63,7 @@ from models import (
     Survey,
 )
 from services.followup import add_tracking_number, reply_to_question, submit_survey
+from services.inventory import scrap_defective
 from services.ledger import is_balanced, trial_balance
 from services.policies import save_policy_rule
 from services.refunds import (
@@ -139,6 +140,7 @@ MAY = {
     "record_payment": frozenset({"finance", "admin"}),
     "ship": frozenset({"warehouse", "admin"}),
     "close": STAFF | {"system"},
+    "scrap": frozenset({"warehouse", "admin"}),
 }
 # The role that normally takes the action ("right" in the actor strategy).
 USUAL = {
@@ -154,6 +156,7 @@ USUAL = {
     "record_payment": "finance",
     "ship": "warehouse",
     "close": "finance",
+    "scrap": "warehouse",
 }
 # From which status each action goes where (SPEC §2).
 MOVES = {
@@ -676,7 +679,8 @@ class ReturnDesk(RuleBasedStateMachine):
         variants=st.lists(st.integers(0, 11), min_size=1, max_size=6),
     )
     def progress(self, choice, variants) -> None:
-        """The usual next steps of a request, by the right people with good input."""
+        """The usual next steps of a request, by the right people with good input (the
+        warehouse now and then scraps the defective units one brought back)."""
         self.forced = self.requests[choice % len(self.requests)]
         try:
             for step, variant in enumerate(variants):
@@ -712,8 +716,17 @@ class ReturnDesk(RuleBasedStateMachine):
             "exchanged": lambda: self.close(RIGHT, 0),
             "closed": lambda: self.survey(RIGHT, 0, 1 + variant % 5),
         }
-        if request.status in steps:
+        if variant % 3 == 0 and self._brought_back_defective(request):
+            self.scrap(RIGHT, 0, ("one", "all")[variant % 2], "Cracked")
+        elif request.status in steps:
             steps[request.status]()
+
+    def _brought_back_defective(self, request: RequestModel) -> bool:
+        """Whether units this request brought back are still held as defective."""
+        return any(
+            line.defective and self.expected_stock[(line.product_id, str(DEFECTIVE))] > 0
+            for line in request.lines
+        )
 
     def _settle(self, request: RequestModel, variant: int) -> None:
         """Refund, or pay the difference and ship; now and then a cent too much first."""
@@ -893,6 +906,35 @@ class ReturnDesk(RuleBasedStateMachine):
         else:
             self.reserve(request, -1, lambda line: line.quantity - line.accepted)
             self.moved(request, "inspected")
+
+    @rule(
+        key=actors,
+        choice=picks,
+        how=st.sampled_from(["one", "all", "too_many", "zero", "negative"]),
+        note=st.sampled_from(["Cracked", "Cracked", "", "x" * 2001]),
+    )
+    def scrap(self, key, choice, how, note) -> None:
+        """Scrap defective units of a product, by anyone, of any count, with any note."""
+        key, actor = self.actor(key, "scrap", None)
+        product_id = self.product_to_scrap(choice)
+        held = self.expected_stock.get((product_id, str(DEFECTIVE)), 0)
+        quantity = {"one": 1, "all": held, "too_many": held + 1, "zero": 0, "negative": -1}[how]
+        valid = 0 < quantity <= held and _text_ok(note)
+        call = lambda: scrap_defective(product_id, quantity, note, actor=actor, clock=self.clock)  # noqa: E731
+        if self.attempt(Outcome(key in MAY["scrap"] and valid), call) is not None:
+            self.stock(product_id, DEFECTIVE, -quantity)
+
+    def product_to_scrap(self, choice: int) -> int:
+        """Mostly a product with defective units, sometimes any, sometimes none."""
+        defective = sorted(
+            product_id
+            for (product_id, location), units in self.expected_stock.items()
+            if location == str(DEFECTIVE) and units > 0
+        )
+        if choice < 9 and defective:
+            return defective[choice % len(defective)]
+        every = sorted(self.products.values())
+        return every[choice % len(every)] if choice < 12 else MISSING
 
     # rules: money -------------------------------------------------------------------------
 
