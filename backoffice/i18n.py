@@ -15,6 +15,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
 from backoffice.keys import CATALOGS, CURRENCY, ZONE
+from domain.policy import reason_label
 from locales import BABEL_LOCALES, LANGUAGES
 from services.policies import list_reason_codes
 
@@ -90,8 +91,7 @@ class ReasonNames:
         return list(self.labels)
 
     def name(self, code: str) -> str:
-        own = self.labels.get(code, {})
-        return own.get(self.language) or own.get("en") or code
+        return reason_label(self.labels.get(code, {}), self.language, code)
 
     @property
     def names(self) -> dict[str, str]:

@@ -36,6 +36,12 @@ DEFAULT_REASONS: dict[str, ReasonClass] = {
 }
 
 
+def reason_label(labels: Mapping[str, str], language: str, code: str) -> str:
+    """A reason as one reader sees it: its label in their language, else the English label,
+    else its code (labels are what the shop's admins typed, per language)."""
+    return labels.get(language) or labels.get("en") or code
+
+
 @dataclass(frozen=True)
 class Policy:
     """The effective settings for one channel, category and SKU."""

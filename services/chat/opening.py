@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.errors import DomainError
-from domain.policy import DEFAULT_REASONS, PolicyDecision
+from domain.policy import DEFAULT_REASONS, PolicyDecision, reason_label
 from domain.returns import ReturnType
 from models import Order, OrderLine, ReasonCode
 from services.chat.messages import Button, Reply
@@ -172,13 +172,12 @@ async def set_quantity(turn: Turn, raw: str) -> None:
     await show_items(turn, loaded)
 
 
-def reason_label(reason: ReasonCode, language: str) -> str | None:
+def customer_label(reason: ReasonCode, language: str) -> str | None:
     """What the customer reads for a reason: the admin's label in their language; else, for a
     built-in reason, None (the catalog's ``reason.<code>``); else the English label or code."""
-    label = reason.labels.get(language)
-    if label or reason.code in DEFAULT_REASONS:
-        return label or None
-    return reason.labels.get("en") or reason.code
+    if reason.code in DEFAULT_REASONS and not reason.labels.get(language):
+        return None
+    return reason_label(reason.labels, language, reason.code)
 
 
 def _reason_words(code: str, label: str | None) -> Reply | str:
@@ -189,7 +188,7 @@ async def show_reasons(turn: Turn) -> None:
     reasons = await ReasonCode.filter(active=True).order_by("position")
     language, nonce = turn.state.language, turn.data["nonce"]
     rows = tuple(
-        (Button(f"reason.{r.code}", f"{nonce}:reason:{r.code}", label=reason_label(r, language)),)
+        (Button(f"reason.{r.code}", f"{nonce}:reason:{r.code}", label=customer_label(r, language)),)
         for r in reasons
     )
     turn.ask(Reply("reason.pick", {}, (*rows, turn.nav())))
@@ -200,7 +199,7 @@ async def pick_reason(turn: Turn, code: str) -> None:
     if reason is None:
         turn.notice = "notice.unavailable"
         return
-    label = reason_label(reason, turn.state.language)
+    label = customer_label(reason, turn.state.language)
     draft(turn).update(reason=code, reason_class=reason.policy_class, reason_label=label)
     turn.go("type")
     await show_types(turn)
