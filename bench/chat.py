@@ -28,6 +28,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+# One customer's walk; the floor replies once to every update, so it uses the same actions
+# with one reply each.
+from services.load_shop import REFUND_WALK as FLOW
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "424242:RETURNDESK-BENCH"
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
@@ -35,24 +39,6 @@ PHOTO = b"\x89PNG bench"
 WAIT = 300.0  # seconds a customer waits for one reply before the run counts it as lost
 PROGRESS_STEPS = 10
 LATE = 0.001  # paced: a send this far behind its time counts as late (the reply was slower)
-
-# One customer's walk: (action, argument, replies the desk sends for it).
-# The floor replies once to every update, so it uses the same actions with one reply each.
-FLOW: tuple[tuple[str, str, int], ...] = (
-    ("command", "start", 1),
-    ("contact", "", 2),  # "linked" and the help text
-    ("command", "new", 1),
-    ("press", "order", 1),
-    ("press", "item", 1),  # TEE-1, two units bought: the quantity step follows
-    ("press", "qty:1", 1),
-    ("press", "items_done", 1),
-    ("press", "reason:quality_defect", 1),
-    ("press", "type:refund", 1),
-    ("photo", "", 1),
-    ("press", "photos_done", 1),
-    ("text", "The seam is torn", 1),
-    ("press", "confirm", 1),
-)
 
 
 def log(message: str) -> None:

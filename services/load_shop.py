@@ -13,6 +13,23 @@ from services.policies import ensure_default_reasons
 
 PRODUCTS = (("TEE-1", "apparel", "100.00", "40.00"), ("MUG-1", "home", "80.00", "30.00"))
 ORDER = (("TEE-1", 2, "100.00"), ("MUG-1", 1, "80.00"))
+# One customer's refund through the chat, step by step: (action, argument, replies the desk
+# sends for it). A press names its button by ``verb[:argument]``.
+REFUND_WALK: tuple[tuple[str, str, int], ...] = (
+    ("command", "start", 1),
+    ("contact", "", 2),  # "linked" and the help text
+    ("command", "new", 1),
+    ("press", "order", 1),
+    ("press", "item", 1),  # TEE-1, two units bought: the quantity step follows
+    ("press", "qty:1", 1),
+    ("press", "items_done", 1),
+    ("press", "reason:quality_defect", 1),
+    ("press", "type:refund", 1),
+    ("photo", "", 1),
+    ("press", "photos_done", 1),
+    ("text", "The seam is torn", 1),
+    ("press", "confirm", 1),
+)
 
 
 def shopper_phone(n: int) -> str:

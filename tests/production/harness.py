@@ -48,7 +48,7 @@ from models import (
     ReturnRequest,
     StaffUser,
 )
-from services.load_shop import seed_load_shop
+from services.load_shop import REFUND_WALK, seed_load_shop
 from services.load_shop import shopper_phone as phone
 from services.submission import LineRequest, ReturnDraft, submit_return
 
@@ -63,23 +63,8 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d+)"')
 T = TypeVar("T")
 
-# One customer's refund, step by step: (action, argument, replies the bot sends for it).
-REFUND_FLOW: tuple[tuple[str, str, int], ...] = (
-    ("command", "start", 1),
-    ("contact", "", 2),  # "linked" and the help text
-    ("command", "new", 1),
-    ("press", "order", 1),
-    ("press", "item", 1),  # TEE-1, two units bought: the quantity step follows
-    ("press", "qty:1", 1),
-    ("press", "items_done", 1),
-    ("press", "reason:quality_defect", 1),
-    ("press", "type:refund", 1),
-    ("photo", "", 1),
-    ("press", "photos_done", 1),
-    ("text", "The seam is torn", 1),
-    ("press", "confirm", 1),
-)
-CHAT_REPLIES = sum(step[2] for step in REFUND_FLOW)
+
+CHAT_REPLIES = sum(step[2] for step in REFUND_WALK)
 # What staff do to a refund request, in order, and the event each leaves.
 STAFF_STEPS = ("approve", "receive", "inspect", "refund", "close")
 
@@ -334,7 +319,7 @@ class Shopper:
         assert found, f"customer {self.n} did not end on a request: {self.last.get('text')!r}"
         return found.group(0)
 
-    async def walk(self, steps: Sequence[tuple[str, str, int]] = REFUND_FLOW) -> str:
+    async def walk(self, steps: Sequence[tuple[str, str, int]] = REFUND_WALK) -> str:
         """Take ``steps``; return the RMA number the last reply names."""
         await self.take(steps)
         return self.rma()

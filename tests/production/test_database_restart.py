@@ -36,7 +36,7 @@ from returndesk.database import connected, migrate
 from tests.conftest import REQUIRE_POSTGRES
 from tests.production.harness import (
     CHAT_REPLIES,
-    REFUND_FLOW,
+    REFUND_WALK,
     STAFF_STEPS,
     Instance,
     PrivatePostgres,
@@ -106,7 +106,7 @@ class Outage:
 
     async def before(self, staff: Staff, emulator) -> None:
         """Talkers part-way through; approvals sent slowly; the receive forms at hand."""
-        await asyncio.gather(*(t.take(REFUND_FLOW[:BEFORE]) for t in self.talkers))
+        await asyncio.gather(*(t.take(REFUND_WALK[:BEFORE]) for t in self.talkers))
         for follower in self.followers:
             emulator.inject(
                 "latency", method="sendMessage", chat_id=follower.user_id, delay=SLOW_SEND
@@ -130,7 +130,7 @@ class Outage:
         )
         self.waiting = {t.n: t.replies for t in self.talkers}
         for talker in self.talkers:
-            await talker.send(*REFUND_FLOW[BEFORE][:2])
+            await talker.send(*REFUND_WALK[BEFORE][:2])
         for request_id, form in self.receive.items():
             status = await staff.post(self.next_url(), request_id, "receive", form)
             assert status == 0 or status >= 500, f"receive during the outage: {status}"
@@ -150,9 +150,9 @@ class Outage:
         await eventually(lambda: self.readiness(200), within=60, what="/readyz 200, by itself")
 
         async def finish(talker: Shopper) -> str:
-            for _ in range(REFUND_FLOW[BEFORE][2]):
+            for _ in range(REFUND_WALK[BEFORE][2]):
                 await talker.reply()
-            await talker.take(REFUND_FLOW[BEFORE + 1 :])
+            await talker.take(REFUND_WALK[BEFORE + 1 :])
             return talker.rma()
 
         chatting = asyncio.gather(*(finish(t) for t in self.talkers))

@@ -23,7 +23,7 @@ from models import Customer, Notification
 from returndesk.runtime import SHUTDOWN_SECONDS
 from tests.production.harness import (
     CHAT_REPLIES,
-    REFUND_FLOW,
+    REFUND_WALK,
     STAFF_STEPS,
     Instance,
     Shopper,
@@ -110,10 +110,10 @@ class Load:
             )
 
     async def chat(self) -> list[str]:
-        steps, total = itertools.count(1), len(self.talkers) * len(REFUND_FLOW)
+        steps, total = itertools.count(1), len(self.talkers) * len(REFUND_WALK)
 
         async def walk(talker: Shopper) -> str:
-            for action, argument, replies in REFUND_FLOW:
+            for action, argument, replies in REFUND_WALK:
                 await talker.step(action, argument, replies)
                 if next(steps) >= total // 2:
                     self.halfway.set()

@@ -18,7 +18,7 @@ from pathlib import Path
 from models import Refund, ReturnRequest
 from tests.production.harness import (
     CHAT_REPLIES,
-    REFUND_FLOW,
+    REFUND_WALK,
     STAFF_STEPS,
     Instance,
     Shopper,
@@ -93,7 +93,7 @@ async def test_interleaved_conversations_complete_on_two_instances(
         shoppers = [Shopper(emulator, n) for n in range(CUSTOMERS)]
         numbers = await asyncio.gather(*(shopper.walk() for shopper in shoppers))
 
-        updates = CUSTOMERS * len(REFUND_FLOW)
+        updates = CUSTOMERS * len(REFUND_WALK)
         assert a.webhook_posts() + b.webhook_posts() == updates
         assert min(a.webhook_posts(), b.webhook_posts()) >= updates // 3, "not alternating"
         assert len(set(numbers)) == CUSTOMERS
