@@ -10,6 +10,7 @@ from typing import Any
 
 from backoffice.payloads import MAX_COUNT, MAX_ITEMS, MAX_LINES
 from domain.returns import ReturnType, Status
+from services.imports import PRODUCT_FIELDS
 
 __all__ = ["MAX_BODY_BYTES", "openapi_document"]
 
@@ -53,16 +54,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": "A product, matched by SKU; its sellable stock is set to `stock`.",
         "additionalProperties": False,
-        "required": [
-            "sku",
-            "name",
-            "category",
-            "price",
-            "cost",
-            "stock",
-            "low_stock_threshold",
-            "returnable",
-        ],
+        "required": list(PRODUCT_FIELDS),  # the CSV import's columns, every one required
         "properties": {
             "sku": _text(64),
             "name": _text(200),
