@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from domain.clock import Clock
-from domain.errors import NotFound, ValidationError
+from domain.errors import ValidationError
 from domain.ledger import InspectedLine, inspection_entry
 from domain.policy import PolicyDecision
 from domain.returns import INSPECTION_ALL_REFUSED, Action, Actor
@@ -34,12 +34,13 @@ class Grades:
 
 
 async def _lines(step: Step, keys: Mapping[int, object]) -> list[ReturnLine]:
+    """The request's lines; a line id that is not one of them is bad input, like a bad count."""
     lines = await ReturnLine.filter(request_id=step.request.id).prefetch_related(
         "order_line__product"
     )
     unknown = set(keys) - {line.id for line in lines}
     if unknown:
-        raise NotFound("return_line_not_found", line_id=min(unknown))
+        raise ValidationError("return_line_not_found", line_id=min(unknown))
     return lines
 
 

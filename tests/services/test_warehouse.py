@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from domain.clock import FakeClock
-from domain.errors import NotFound, ValidationError
+from domain.errors import ValidationError
 from domain.ledger import Account
 from domain.returns import ReturnType, Status
 from models import JournalEntry, ReturnLine
@@ -94,8 +94,12 @@ async def test_receipt_of_a_line_of_another_request_is_refused(shop: Shop) -> No
     other = await open_return(shop, {"MUG-1": 1})
     foreign = (await _lines(other.id))["MUG-1"].id
     before = await snapshot(r.id)
-    with pytest.raises(NotFound):
+    with pytest.raises(ValidationError) as caught:
         await receive_return(r.id, {foreign: 1}, actor=WAREHOUSE, clock=shop.clock)
+    assert (caught.value.code, caught.value.params) == (
+        "return_line_not_found",
+        {"line_id": foreign},
+    )
     assert await snapshot(r.id) == before
 
 
@@ -259,4 +263,21 @@ async def test_grades_must_match_units_received(shop: Shop, grades: Grades) -> N
     before = await snapshot(r.id)
     with pytest.raises(ValidationError):
         await inspect_return(r.id, {line.id: grades}, actor=WAREHOUSE, clock=shop.clock)
+    assert await snapshot(r.id) == before
+
+
+async def test_inspection_of_a_line_not_on_the_request_is_refused(shop: Shop) -> None:
+    r = await received(shop, {"TEE-1": 1})
+    line = (await _lines(r.id))["TEE-1"]
+    other = await open_return(shop, {"MUG-1": 1})
+    foreign = (await _lines(other.id))["MUG-1"].id
+    before = await snapshot(r.id)
+    for unknown in (foreign, 987654):
+        grades = {line.id: Grades(resellable=1), unknown: Grades(resellable=1)}
+        with pytest.raises(ValidationError) as caught:
+            await inspect_return(r.id, grades, actor=WAREHOUSE, clock=shop.clock)
+        assert (caught.value.code, caught.value.params) == (
+            "return_line_not_found",
+            {"line_id": unknown},
+        )
     assert await snapshot(r.id) == before
