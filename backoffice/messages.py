@@ -74,4 +74,5 @@ EVENTS = {
 # Changes made outside a request, as the audit log names them.
 CHANGES = {
     "scrap_stock": N_("defective units scrapped"),
+    "change_roles": N_("roles changed"),
 }

@@ -1,4 +1,4 @@
-"""Staff accounts: creating them and checking their passwords (argon2)."""
+"""Staff accounts: creating them, their roles, and checking their passwords (argon2)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.transactions import in_transaction
 
+from domain.clock import Clock
 from domain.errors import NotFound, PermissionDenied, ValidationError
 from domain.returns import STAFF, Actor, Role
 from models import StaffUser
+from services.effects import record_audit_entry
 
 USERNAME = re.compile(r"[a-z][a-z0-9_.-]{2,31}")
 MIN_PASSWORD = 10
@@ -130,8 +132,10 @@ async def create_staff_user(
 
 
 async def _active_admins_besides(staff_id: int) -> int:
-    users = await StaffUser.filter(active=True).exclude(id=staff_id)
-    return sum(1 for u in users if str(Role.ADMIN) in u.roles)
+    """Count the other active admins, locking every active account until the transaction
+    ends (PostgreSQL; in one order, so two admins demoting themselves at once take turns)."""
+    users = await StaffUser.filter(active=True).order_by("id").select_for_update()
+    return sum(1 for u in users if u.id != staff_id and str(Role.ADMIN) in u.roles)
 
 
 async def set_staff_active(staff_id: int, active: bool, *, actor: Actor) -> StaffView:
@@ -165,4 +169,33 @@ async def reset_password(staff_id: int, password: str, *, actor: Actor) -> Staff
         raise NotFound("staff_not_found", staff_id=staff_id)
     user.password_hash, user.updated_by = _hasher.hash(password), actor.label
     await user.save(update_fields=["password_hash", "updated_by", "updated_at"])
+    return _staff_view(user)
+
+
+async def change_staff_roles(
+    staff_id: int, roles: Iterable[str], *, actor: Actor, clock: Clock
+) -> StaffView:
+    """Give an account a new set of roles; its sessions hold them from their next page.
+
+    The change is kept in the audit trail with the roles before and after; the same set
+    again changes nothing. Refused for no roles or an unknown one, and for taking the admin
+    role from the last active admin, so the shop keeps someone who can manage staff.
+    """
+    _admin(actor)
+    chosen = _roles(roles)
+    async with in_transaction():
+        other_admins = await _active_admins_besides(staff_id)  # first: it takes the locks
+        user = await StaffUser.get_or_none(id=staff_id)
+        if user is None:
+            raise NotFound("staff_not_found", staff_id=staff_id)
+        before = sorted(user.roles)
+        if chosen == before:
+            return _staff_view(user)
+        admin = str(Role.ADMIN)
+        if admin in before and admin not in chosen and not other_admins:
+            raise ValidationError("last_admin")
+        user.roles, user.updated_by = chosen, actor.label
+        await user.save(update_fields=["roles", "updated_by", "updated_at"])
+        details = {"staff_id": staff_id, "before": before, "after": chosen}
+        await record_audit_entry(actor, "change_roles", user.username, clock.now(), details=details)
     return _staff_view(user)

@@ -1,4 +1,5 @@
-"""Staff accounts: the list, adding one, deactivating or reactivating, resetting a password."""
+"""Staff accounts: the list, adding one, changing its roles, deactivating or reactivating it,
+resetting its password."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from backoffice.actions import flash
+from backoffice.keys import CLOCK
 from backoffice.params import path_id
 from backoffice.refusals import Refusal, attempt
 from backoffice.security import require_roles
@@ -14,6 +16,7 @@ from domain.returns import STAFF, Role
 from services.staff import (
     LANGUAGES,
     MIN_PASSWORD,
+    change_staff_roles,
     create_staff_user,
     list_staff_users,
     reset_password,
@@ -72,9 +75,24 @@ async def _user_page(request: web.Request, refusal: Refusal | None = None) -> we
 
 @routes.get("/staff/{staff_id}", name="staff_user")
 async def show_staff_user(request: web.Request) -> web.StreamResponse:
-    """Show one account with its activation and password forms."""
+    """Show one account with its roles, activation and password forms."""
     require_roles(request, Role.ADMIN)
     return await _user_page(request)
+
+
+@routes.post("/staff/{staff_id}/roles", name="staff_roles")
+async def post_staff_roles(request: web.Request) -> web.StreamResponse:
+    """Give an account a new set of roles."""
+    actor = require_roles(request, Role.ADMIN)
+    staff_id = path_id(request, "staff_id")
+    roles = [str(r) for r in (await request.post()).getall("roles", [])]
+    work = change_staff_roles(staff_id, roles, actor=actor, clock=request.app[CLOCK])
+    refusal = await attempt(work)
+    if refusal is not None:
+        return await _user_page(request, refusal)
+    await flash(request, "ok", "done")
+    gave_up_admin = staff_id == actor.id and str(Role.ADMIN) not in roles
+    raise web.HTTPSeeOther("/" if gave_up_admin else f"/staff/{staff_id}")
 
 
 @routes.post("/staff/{staff_id}/active", name="staff_active")
