@@ -71,6 +71,29 @@ EVENTS = {
     "close": N_("closed"),
 }
 
+# The stages with an SLA (services.escalations.STAGES), as the dashboard names them.
+SLA_STAGES = {
+    "review": N_("Review"),
+    "inspection": N_("Inspection"),
+    "refund": N_("Refund or replacement"),
+}
+
+# The work waiting for each role (services.work.WORK), as the dashboard and the queue name it.
+WORK_ROLES = {
+    "reviewer": N_("Reviewing"),
+    "warehouse": N_("Warehouse"),
+    "finance": N_("Finance"),
+}
+WORK_NAMES = {
+    "review": N_("Submitted, to review"),
+    "replies": N_("Customers' answers to questions"),
+    "receive": N_("Approved, parcel awaited"),
+    "inspect": N_("Received, to inspect"),
+    "ship": N_("Exchanges to ship"),
+    "refund": N_("Inspected, to refund"),
+    "payment": N_("Exchange payments due"),
+}
+
 # Changes made outside a request, as the audit log names them.
 CHANGES = {
     "scrap_stock": N_("defective units scrapped"),

@@ -23,6 +23,10 @@ class ReturnRequest(Model):
         "models.StaffUser", db_index=True, related_name="assigned", null=True
     )
     version = fields.IntField(default=1)
+    # What the customer still owes for an exchange's replacement (negative: what the shop
+    # owes back): set at inspection, lowered by payments, nothing once it ships. The ledger
+    # says the same (services.refunds.exchange_due); kept here so lists count it in SQL.
+    exchange_due = fields.DecimalField(**MONEY, default=0, db_default=0)
     deadline_at = fields.DatetimeField(null=True)
     status_changed_at = fields.DatetimeField()
     created_at = fields.DatetimeField(db_index=True)
@@ -34,6 +38,9 @@ class ReturnRequest(Model):
 
     class Meta:
         table = "return_request"
+        # The dashboard's work lists (per status and type) and SLA counts (the stage starts
+        # of one status), read from the index alone or from few rows.
+        indexes = (("status", "type", "status_changed_at"),)
 
 
 class ReturnLine(Model):
@@ -91,7 +98,7 @@ class ReturnEvent(Model):
     id = fields.BigIntField(primary_key=True)
     request = fields.ForeignKeyField("models.ReturnRequest", db_index=True, related_name="events")
     actor = fields.CharField(max_length=100)
-    action = fields.CharField(max_length=30)
+    action = fields.CharField(max_length=30, db_index=True)
     from_status = fields.CharEnumField(Status, max_length=20, null=True)
     to_status = fields.CharEnumField(Status, max_length=20)
     note = fields.TextField(default="")

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.expressions import Q
+
 from domain.clock import Clock
 from domain.policy import PolicyBook
 from domain.returns import Status
@@ -20,7 +22,17 @@ from services.deadlines import in_batches
 from services.effects import enqueue
 from services.policies import load_policy_book
 
-__all__ = ["STAGES", "Overdue", "count_overdue", "escalate_overdue_returns", "overdue_returns"]
+__all__ = [
+    "STAGES",
+    "Breaches",
+    "Overdue",
+    "count_overdue",
+    "escalate_overdue_returns",
+    "overdue_filter",
+    "overdue_returns",
+    "sla_breaches",
+    "stage_overdue_filter",
+]
 
 # status → (stage, the policy field with its SLA in hours)
 STAGES = {
@@ -50,9 +62,13 @@ class Overdue:
 LOOKBACK = timedelta(days=2)
 
 
+def _sla_hours(book: PolicyBook, channel: str, field: str) -> int:
+    return int(getattr(book.resolve(channel), field))
+
+
 def _sla_bounds(book: PolicyBook, field: str) -> tuple[int, int]:
     """The shortest and longest SLA (hours) of a stage over the default and every channel."""
-    hours = [int(getattr(book.resolve(channel), field)) for channel in ("", *book.channels)]
+    hours = [_sla_hours(book, channel, field) for channel in ("", *book.channels)]
     return min(hours), max(hours)
 
 
@@ -69,32 +85,59 @@ async def overdue_returns(now: datetime, book: PolicyBook | None = None) -> Asyn
         ).select_related("order")
         async for batch in in_batches(candidates):
             for request in batch:
-                hours = int(getattr(book.resolve(request.order.channel), field))
+                hours = _sla_hours(book, request.order.channel, field)
                 if request.status_changed_at + timedelta(hours=hours) <= now:
                     yield Overdue(request, stage, hours)
 
 
+def overdue_filter(now: datetime, book: PolicyBook) -> Q:
+    """Requests past their stage's SLA at ``now``, each by its channel's SLA (a filter on the
+    indexed status and the time the stage began)."""
+    return Q(*(stage_overdue_filter(status, now, book) for status in STAGES), join_type=Q.OR)
+
+
+def stage_overdue_filter(status: Status, now: datetime, book: PolicyBook) -> Q:
+    """Requests in ``status`` (one of the STAGES) past that stage's SLA at ``now``."""
+    field = STAGES[status][1]
+
+    def late(channel: str) -> Q:
+        return Q(status_changed_at__lte=now - timedelta(hours=_sla_hours(book, channel, field)))
+
+    default = late("")
+    if book.channels:
+        default &= ~Q(order__channel__in=list(book.channels))
+    own = [Q(order__channel=channel) & late(channel) for channel in book.channels]
+    return Q(status=status) & Q(default, *own, join_type=Q.OR)
+
+
+@dataclass(frozen=True)
+class Breaches:
+    """How many open requests are past one stage's SLA; ``hours`` is the shop's default SLA
+    for the stage (a channel's own may differ, and is the one each request is held to)."""
+
+    stage: str
+    status: Status
+    hours: int
+    count: int
+
+
+async def sla_breaches(now: datetime, book: PolicyBook | None = None) -> list[Breaches]:
+    """Per stage, how many open requests are past its SLA right now (counted in SQL)."""
+    book = book or await load_policy_book()
+    return [
+        Breaches(
+            stage,
+            status,
+            _sla_hours(book, "", field),
+            await ReturnRequest.filter(stage_overdue_filter(status, now, book)).count(),
+        )
+        for status, (stage, field) in STAGES.items()
+    ]
+
+
 async def count_overdue(now: datetime, book: PolicyBook) -> int:
     """How many open requests are past their stage's SLA right now (counted in SQL)."""
-    total = 0
-    for status, (_stage, field) in STAGES.items():
-        for channel in book.channels:
-            hours = int(getattr(book.resolve(channel), field))
-            total += await ReturnRequest.filter(
-                status=status,
-                order__channel=channel,
-                status_changed_at__lte=now - timedelta(hours=hours),
-            ).count()
-        hours = int(getattr(book.resolve(""), field))
-        total += (
-            await ReturnRequest.filter(
-                status=status,
-                status_changed_at__lte=now - timedelta(hours=hours),
-            )
-            .exclude(order__channel__in=list(book.channels))
-            .count()
-        )
-    return total
+    return sum(breaches.count for breaches in await sla_breaches(now, book))
 
 
 async def escalate_overdue_returns(clock: Clock) -> int:

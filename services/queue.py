@@ -28,7 +28,10 @@ from models import (
     StatusRollup,
     StockLevel,
 )
+from services.escalations import overdue_filter
+from services.policies import load_policy_book
 from services.refunds import exchange_due, refundable_amount
+from services.work import work_filter
 
 PAGE_SIZE = 50
 RMA_LENGTH = 20  # ReturnRequest.number: RMA-YYYY-NNNNNN fits with room to spare
@@ -47,6 +50,8 @@ class QueueFilter:
     since: date | None = None
     until: date | None = None
     search: str = ""
+    work: str = ""  # a kind of work waiting (a key of services.work.WORK)
+    late_at: datetime | None = None  # past their stage's SLA at this moment
 
 
 @dataclass(frozen=True)
@@ -93,19 +98,42 @@ async def _search(text: str) -> Q:
     return Q(customer_id__in=named) | Q(order_id__in=numbered)
 
 
-async def _filtered(query: QueueFilter, zone: ZoneInfo) -> Any:
-    found = ReturnRequest.all()
-    exact = {"status": query.status, "reason_code": query.reason, "type": query.type}
-    found = found.filter(**{k: v for k, v in exact.items() if v})
-    if query.channel:
-        found = found.filter(order__channel=query.channel)
-    if query.assignee is not None:
-        found = found.filter(assigned_to_id=query.assignee)
+def _exact(query: QueueFilter) -> Q:
+    exact = {
+        "status": query.status,
+        "reason_code": query.reason,
+        "type": query.type,
+        "order__channel": query.channel,
+    }
+    return Q(**{k: v for k, v in exact.items() if v})
+
+
+def _assigned(query: QueueFilter) -> Q:
+    return Q() if query.assignee is None else Q(assigned_to_id=query.assignee)
+
+
+def _opened(query: QueueFilter, zone: ZoneInfo) -> Q:
+    opened = Q()
     if query.since:
-        found = found.filter(created_at__gte=datetime.combine(query.since, time(0), zone))
+        opened &= Q(created_at__gte=datetime.combine(query.since, time(0), zone))
     if query.until:
-        end = datetime.combine(query.until + timedelta(days=1), time(0), zone)
-        found = found.filter(created_at__lt=end)
+        opened &= Q(created_at__lt=datetime.combine(query.until + timedelta(days=1), time(0), zone))
+    return opened
+
+
+async def _derived(query: QueueFilter) -> Q:
+    """The sets other services define: a kind of work waiting, requests past their SLA."""
+    derived = work_filter(query.work) if query.work else Q()
+    if query.late_at is not None:
+        late = overdue_filter(query.late_at, await load_policy_book())
+        derived &= Q(id__in=Subquery(ReturnRequest.filter(late).values("id")))
+    return derived
+
+
+async def _filtered(query: QueueFilter, zone: ZoneInfo) -> Any:
+    found = ReturnRequest.filter(
+        _exact(query), _assigned(query), _opened(query, zone), await _derived(query)
+    )
     if query.search.strip():
         found = found.filter(await _search(query.search))
     return found

@@ -109,6 +109,12 @@ async def exchange_due(return_id: int) -> Decimal:
     return exchange_difference(credit + prepaid, value)
 
 
+async def keep_exchange_due(request: ReturnRequest) -> None:
+    """Keep what the customer now owes for the replacement on the request (see its model)."""
+    request.exchange_due = await exchange_due(request.id)
+    await ReturnRequest.filter(id=request.id).update(exchange_due=request.exchange_due)
+
+
 async def record_exchange_payment(
     return_id: int,
     amount: Decimal,
@@ -143,6 +149,7 @@ async def record_exchange_payment(
         )
         memo = f"Exchange payment for {step.request.number}"
         await post_entry(payment_entry(memo, amount), actor, step.now, step.request)
+        await keep_exchange_due(step.request)
         await notify_customer(step, "payment_recorded", amount=str(amount))
     return ReturnView.of(step.request)
 
@@ -171,7 +178,9 @@ async def ship_replacement(
         due = await exchange_due(step.request.id)
         if due > 0:
             raise PolicyViolation("difference_unpaid", amount=str(due))
-        await advance(step, note=tracking_number, replacement_tracking=tracking_number)
+        await advance(
+            step, note=tracking_number, replacement_tracking=tracking_number, exchange_due=ZERO
+        )
         await _ship(step)
         if due < 0:
             await _record_refund(step, -due, RefundMethod.ORIGINAL, "exchange difference")

@@ -11,11 +11,12 @@ from domain.clock import Clock
 from domain.errors import ValidationError
 from domain.ledger import InspectedLine, inspection_entry
 from domain.policy import PolicyDecision
-from domain.returns import INSPECTION_ALL_REFUSED, Action, Actor
+from domain.returns import INSPECTION_ALL_REFUSED, Action, Actor, ReturnType
 from domain.stock import Movement, inspection_movements, receive, release
 from models import ReturnLine
 from services.effects import apply_movements, post_entry
 from services.lifecycle import Step, advance, begin, notify_customer, release_reservations
+from services.refunds import keep_exchange_due
 from services.rollups import uncount_return
 from services.views import ReturnView
 
@@ -163,6 +164,8 @@ async def _settle_inspection(step: Step, lines: list[ReturnLine]) -> None:
         if line.replacement_product_id and line.quantity > line.resellable + line.defective
     ]
     await apply_movements(unused, step.actor, step.now, step.request)
+    if step.request.type is ReturnType.EXCHANGE:
+        await keep_exchange_due(step.request)
     accepted = sum(line.resellable + line.defective for line in lines)
     refused = sum(line.refused for line in lines)
     await notify_customer(step, "return_inspected", accepted=accepted, refused=refused)

@@ -22,7 +22,7 @@ async def _send(request: web.Request, table: Table, suffix: str) -> web.StreamRe
 
 def _queue(request: web.Request) -> Table:
     require_roles(request, R, W, F)
-    return queue_table(queue_filter(request.query), zone=request.app[ZONE])
+    return queue_table(queue_filter(request), zone=request.app[ZONE])
 
 
 def _stock(request: web.Request) -> Table:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import aiohttp_jinja2
 from aiohttp import web
 from multidict import MultiMapping
@@ -11,23 +9,22 @@ from multidict import MultiMapping
 from backoffice.actions import ACTIONS, run_action
 from backoffice.i18n import reason_names
 from backoffice.keys import CLOCK, ZONE
-from backoffice.params import is_id, path_id
+from backoffice.messages import WORK_NAMES
+from backoffice.params import is_id, path_id, query_date
 from domain.errors import DomainError
 from services.followup import send_message_to_customer
 from services.queue import QueueFilter, list_returns, return_detail
+from services.work import WORK
 
 routes = web.RouteTableDef()
 
 
-def _date(raw: str) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        raise web.HTTPBadRequest(text="dates are YYYY-MM-DD") from None
-
-
-def queue_filter(query: MultiMapping[str]) -> QueueFilter:
+def queue_filter(request: web.Request) -> QueueFilter:
     """The queue's filters from the query string; bad values are refused with 400."""
+    query = request.query
+    work = query.get("work", "")
+    if work and work not in WORK:
+        raise web.HTTPBadRequest(text="not a kind of work")
     assignee = query.get("assignee", "")
     if assignee and not assignee.isdigit():
         raise web.HTTPBadRequest(text="assignee must be a staff id")
@@ -37,9 +34,11 @@ def queue_filter(query: MultiMapping[str]) -> QueueFilter:
         type=query.get("type", ""),
         channel=query.get("channel", ""),
         assignee=int(assignee) if assignee else None,
-        since=_date(query.get("since", "")),
-        until=_date(query.get("until", "")),
+        since=query_date(query, "since"),
+        until=query_date(query, "until"),
         search=query.get("q", "")[:100],
+        work=work,
+        late_at=request.app[CLOCK].now() if query.get("overdue") == "1" else None,
     )
 
 
@@ -55,13 +54,14 @@ def queue_cursor(query: MultiMapping[str]) -> str | None:
 @aiohttp_jinja2.template("queue.html")
 async def show_queue(request: web.Request) -> dict[str, object]:
     """Show one page of the filtered, searched queue."""
-    filters = queue_filter(request.query)
+    filters = queue_filter(request)
     page = await list_returns(filters, zone=request.app[ZONE], cursor=queue_cursor(request.query))
     return {
         "page": page,
         "filters": filters,
         "query": request.query,
         "reason_names": await reason_names(request),
+        "work_names": WORK_NAMES,
     }
 
 

@@ -7,7 +7,8 @@ domain tables): it predicts whether each action must succeed or be refused, and 
 request's status and the stock become. After every step the database is checked with real
 queries: the trial balance is zero, every stock level equals its movements and the model,
 no level is negative, no order line is returned more than bought, no request is refunded
-more than was paid for its accepted units, and the audit trail matches the status changes.
+more than was paid for its accepted units, a waiting exchange keeps what its customer owes as
+the ledger has it, and the audit trail matches the status changes.
 A refused action must change nothing at all.
 
 The database is async and Hypothesis is not, so the machine runs its own event loop in an
@@ -1038,6 +1039,7 @@ class ReturnDesk(RuleBasedStateMachine):
         await self._check_stock()
         await self._check_order_lines()
         await self._check_money()
+        await self._check_exchanges_due()
         await self._check_events()
 
     async def _check_stock(self) -> None:
@@ -1066,6 +1068,12 @@ class ReturnDesk(RuleBasedStateMachine):
             assert request.refunded <= paid, f"{request.id} refunded more than paid"
             assert out.get(request.id, ZERO) <= paid, f"{request.id}: money out exceeds paid"
             assert (request.id in surveys) == request.surveyed
+
+    async def _check_exchanges_due(self) -> None:
+        """What a waiting exchange's customer owes is kept on the request as the ledger has it."""
+        waiting = ReturnRequest.filter(status="inspected", type=ReturnType.EXCHANGE)
+        for request_id, kept in await waiting.values_list("id", "exchange_due"):
+            assert kept == await exchange_due(request_id), f"{request_id}: owes {kept}?"
 
     async def _check_events(self) -> None:
         events = (

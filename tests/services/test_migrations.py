@@ -1,8 +1,9 @@
 """The committed migrations build the same tables and columns as the models describe."""
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -51,6 +52,20 @@ async def migrated_postgres(target: str) -> AsyncIterator[str]:
         await drop_database(url)
 
 
+@asynccontextmanager
+async def upgraded(target: str, rows: Sequence[str]) -> AsyncIterator[asyncpg.Connection]:
+    """A PostgreSQL database at ``target`` holding ``rows``, then migrated to the latest."""
+    async with migrated_postgres(target) as url:
+        connection = await asyncpg.connect(url.replace("postgres://", "postgresql://"))
+        try:
+            for statement in rows:
+                await connection.execute(statement)
+            await migrate(url)
+            yield connection
+        finally:
+            await connection.close()
+
+
 SHOP_BEFORE_0005 = (
     "INSERT INTO customer (name, phone, email, language, unreachable, created_at, updated_at,"
     " updated_by) VALUES ('Анна Li', '+15550000001', '', 'en', false, now(), now(), 't')",
@@ -68,28 +83,21 @@ SHOP_BEFORE_0005 = (
 
 @pytest.mark.postgres
 async def test_upgrading_to_0005_counts_the_requests_already_there_and_indexes_names():
-    async with migrated_postgres("models.0004_foreign_key_indexes") as url:
-        connection = await asyncpg.connect(url.replace("postgres://", "postgresql://"))
-        try:
-            for statement in SHOP_BEFORE_0005:
-                await connection.execute(statement)
-            await migrate(url)
-            counts = await connection.fetch(
-                "SELECT status, channel, requests FROM rollup_status ORDER BY 1, 2"
-            )
-            assert [tuple(row) for row in counts] == [
-                ("approved", "web", 1),
-                ("submitted", "telegram", 1),
-                ("submitted", "web", 2),
-            ]
-            await connection.execute("SET enable_seqscan = off")
-            plan = await connection.fetch(
-                "EXPLAIN SELECT id FROM customer"
-                " WHERE UPPER(CAST(name AS VARCHAR)) LIKE UPPER($1) ESCAPE '\\'",
-                "%анна%",
-            )
-        finally:
-            await connection.close()
+    async with upgraded("models.0004_foreign_key_indexes", SHOP_BEFORE_0005) as connection:
+        counts = await connection.fetch(
+            "SELECT status, channel, requests FROM rollup_status ORDER BY 1, 2"
+        )
+        assert [tuple(row) for row in counts] == [
+            ("approved", "web", 1),
+            ("submitted", "telegram", 1),
+            ("submitted", "web", 2),
+        ]
+        await connection.execute("SET enable_seqscan = off")
+        plan = await connection.fetch(
+            "EXPLAIN SELECT id FROM customer"
+            " WHERE UPPER(CAST(name AS VARCHAR)) LIKE UPPER($1) ESCAPE '\\'",
+            "%анна%",
+        )
     assert "Bitmap Index Scan on customer_name_trgm" in "\n".join(row[0] for row in plan)
 
 
@@ -98,3 +106,39 @@ async def test_the_queue_search_is_the_expression_the_trigram_index_covers(pg_db
     """The index only helps while Tortoise writes `name__icontains` this way."""
     sql = Customer.filter(name__icontains="x").values("id").sql()
     assert 'UPPER(CAST("name" AS VARCHAR)) LIKE UPPER(' in sql
+
+
+# Two inspected requests: an exchange for a 150.00 replacement of a 100.00 item, 20.00 of the
+# difference paid already; and a refund.
+SHOP_BEFORE_0009 = (
+    *SHOP_BEFORE_0005[:2],
+    "INSERT INTO product (sku, name, category, price, cost, returnable, low_stock_threshold,"
+    " active, created_at, updated_at, updated_by) VALUES ('TEE-1', 'Tee', 'c', 100, 40, true,"
+    " 0, true, now(), now(), 't'), ('TEE-2', 'Tee 2', 'c', 150, 60, true, 0, true, now(),"
+    " now(), 't')",
+    "INSERT INTO order_line (quantity, unit_price, order_id, product_id) VALUES (2, 100, 1, 1)",
+    "INSERT INTO return_request (number, type, status, reason_code, description,"
+    " policy_decision, tracking_number, replacement_tracking, version, status_changed_at,"
+    " created_at, updated_at, updated_by, customer_id, order_id) VALUES"
+    " ('RMA-1', 'exchange', 'inspected', 'wrong_item', '', '{}', '', '', 4, now(), now(),"
+    " now(), 't', 1, 1), ('RMA-2', 'refund', 'inspected', 'wrong_item', '', '{}', '', '', 4,"
+    " now(), now(), now(), 't', 1, 1)",
+    "INSERT INTO return_line (quantity, replacement_unit_price, received_quantity, resellable,"
+    " defective, refused, order_line_id, replacement_product_id, request_id) VALUES"
+    " (1, 150, 1, 1, 0, 0, 1, 2, 1), (1, NULL, 1, 1, 0, 0, 1, NULL, 2)",
+    "INSERT INTO journal_entry (memo, actor, created_at, request_id) VALUES"
+    " ('Inspection', 't', now(), 1), ('Payment', 't', now(), 1), ('Inspection', 't', now(), 2)",
+    "INSERT INTO journal_line (account, debit, credit, entry_id) VALUES"
+    " ('sales_returns', 100, 0, 1), ('refunds_payable', 0, 100, 1),"
+    " ('cash', 20, 0, 2), ('customer_prepayments', 0, 20, 2),"
+    " ('sales_returns', 100, 0, 3), ('refunds_payable', 0, 100, 3)",
+)
+
+
+@pytest.mark.postgres
+async def test_upgrading_to_0009_keeps_what_waiting_exchanges_owe_on_them():
+    async with upgraded("models.0008_scrap_and_audit_entries", SHOP_BEFORE_0009) as connection:
+        owed = await connection.fetch(
+            "SELECT number, exchange_due FROM return_request ORDER BY number"
+        )
+    assert [tuple(row) for row in owed] == [("RMA-1", Decimal("30.00")), ("RMA-2", Decimal("0"))]
