@@ -12,10 +12,12 @@ from multidict import MultiDictProxy
 
 from backoffice.keys import CLOCK
 from backoffice.messages import N_
-from backoffice.params import form_count, is_digits
+from backoffice.params import form_count, is_digits, is_id
 from domain.errors import DomainError, NotFound, ValidationError
 from domain.ledger import RefundMethod
 from domain.money import to_money
+from domain.returns import Actor
+from services.assignment import assign_return
 from services.refunds import record_exchange_payment, refund_return, ship_replacement
 from services.review import approve_return, ask_customer, cancel_return, close_return, reject_return
 from services.warehouse import Grades, inspect_return, receive_return
@@ -138,6 +140,22 @@ ACTIONS: dict[str, ActionForm] = {
     "ship_replacement": ActionForm(N_("Ship the replacement"), _ship),
     "close": ActionForm(N_("Close"), _close),
 }
+
+
+def _assignee(form: Form, actor: Actor) -> int | None:
+    """The form's assignee: ``me``, a staff id, or nothing for nobody."""
+    raw = _text(form, "assignee").strip()
+    if raw == "me":
+        return actor.id
+    if raw and not is_id(raw):
+        raise ValidationError("unknown_assignee")
+    return int(raw) if raw else None
+
+
+async def assign(request: web.Request, rid: int, form: Form) -> object:
+    """Assign the request as the assignment form says (not an action: no status changes)."""
+    assignee = _assignee(form, request["actor"])
+    return await assign_return(rid, assignee, expected_version=_version(form), **_who(request))
 
 
 async def flash(

@@ -39,6 +39,7 @@ ERRORS = {
     ),
     "insufficient_stock": N_("There is not enough stock for this."),
     "close_not_due": N_("It is too early to close this request automatically."),
+    "unknown_assignee": N_("Choose an active staff member."),
 }
 
 STATUSES = {
@@ -69,6 +70,8 @@ EVENTS = {
     "record_payment": N_("payment recorded"),
     "ship_replacement": N_("replacement shipped"),
     "close": N_("closed"),
+    "assign": N_("assigned"),
+    "unassign": N_("unassigned"),
 }
 
 # The stages with an SLA (services.escalations.STAGES), as the dashboard names them.

@@ -146,6 +146,26 @@ def can_take(actor: Actor, action: Action) -> bool:
     return bool(actor.roles & ACTION_ROLES[action])
 
 
+# Who may hand a request to someone else or take it from them; anyone on the staff may take
+# a request themselves and let go of their own.
+ASSIGNERS = frozenset({Role.REVIEWER, Role.ADMIN})
+
+
+def can_assign(actor: Actor, current: int | None, assignee: int | None) -> bool:
+    """Tell whether the actor may move a request from ``current`` to ``assignee`` (staff
+    ids; None is nobody)."""
+    if not actor.is_staff:
+        return False
+    if actor.roles & ASSIGNERS:
+        return True
+    return actor.id == (assignee if assignee is not None else current)
+
+
+def is_finished(status: Status) -> bool:
+    """Tell whether nothing more can happen to a request in ``status``."""
+    return all(source != status for source, _action in TRANSITIONS)
+
+
 def next_status(status: Status, action: Action) -> Status:
     """Return the status ``action`` leads to from ``status``, or raise InvalidTransition."""
     try:

@@ -33,7 +33,7 @@ async def _queue_rows(filters: QueueFilter, zone: ZoneInfo) -> AsyncIterator[tup
         for r in page.rows:
             yield (
                 r.number, str(r.status), r.type, r.reason_code, r.customer_name,
-                r.order_number, r.channel, r.created_at, r.status_changed_at,
+                r.order_number, r.channel, r.created_at, r.status_changed_at, r.assignee,
             )  # fmt: skip
         if page.next_cursor is None:
             return
@@ -44,7 +44,7 @@ def queue_table(filters: QueueFilter, *, zone: ZoneInfo) -> Table:
     """The queue with the same filters and search as its page, newest first."""
     header = (
         "rma", "status", "type", "reason", "customer", "order", "channel", "opened_at",
-        "status_changed_at",
+        "status_changed_at", "assignee",
     )  # fmt: skip
     return Table("returns", header, _queue_rows(filters, zone))
 

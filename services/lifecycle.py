@@ -15,11 +15,15 @@ from services.effects import apply_movements, enqueue, record_event
 
 @dataclass
 class Step:
-    """One action under way: the request as loaded, who acts, where it goes, and when."""
+    """One action under way: the request as loaded, who acts, where it goes, and when.
+
+    ``action`` names the event it leaves: an Action, or a change that moves no status
+    (``assign``).
+    """
 
     request: ReturnRequest
     actor: Actor
-    action: Action
+    action: str
     source: Status
     target: Status
     now: datetime

@@ -28,6 +28,7 @@ from models import (
     StatusRollup,
     StockLevel,
 )
+from services.assignment import Assignment, assignment_of
 from services.escalations import overdue_filter
 from services.policies import load_policy_book
 from services.refunds import exchange_due, refundable_amount
@@ -47,6 +48,7 @@ class QueueFilter:
     type: str = ""
     channel: str = ""
     assignee: int | None = None
+    unassigned: bool = False
     since: date | None = None
     until: date | None = None
     search: str = ""
@@ -66,6 +68,7 @@ class QueueRow:
     channel: str
     created_at: datetime
     status_changed_at: datetime
+    assignee: str  # the assigned staff member's user name, or ""
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,8 @@ def _exact(query: QueueFilter) -> Q:
 
 
 def _assigned(query: QueueFilter) -> Q:
+    if query.unassigned:
+        return Q(assigned_to_id__isnull=True)
     return Q() if query.assignee is None else Q(assigned_to_id=query.assignee)
 
 
@@ -160,7 +165,7 @@ async def list_returns(
         .filter(_cursor_filter(cursor))
         .order_by("-created_at", "-id")
         .limit(size + 1)
-        .select_related("customer", "order")
+        .select_related("customer", "order", "assigned_to")
     )
     page = [
         QueueRow(
@@ -174,6 +179,7 @@ async def list_returns(
             r.order.channel,
             r.created_at,
             r.status_changed_at,
+            r.assigned_to.username if r.assigned_to else "",
         )
         for r in rows[:size]
     ]
@@ -211,6 +217,7 @@ class ReturnDetail:
     attachments: list[Attachment]
     refunds: list[Refund]
     refundable: Decimal
+    assignment: Assignment
     actions: list[Action] = field(default_factory=list)
     exchange_due: Decimal | None = None  # an inspected exchange: what the customer still pays
 
@@ -237,6 +244,7 @@ async def return_detail(return_id: int, actor: Actor) -> ReturnDetail:
         attachments=await Attachment.filter(request_id=return_id).order_by("id"),
         refunds=await Refund.filter(request_id=return_id).order_by("id"),
         refundable=refundable,
+        assignment=await assignment_of(request, actor),
         actions=_offered(actor, request, refundable),
         exchange_due=await _exchange_due(request),
     )

@@ -6,17 +6,30 @@ import aiohttp_jinja2
 from aiohttp import web
 from multidict import MultiMapping
 
-from backoffice.actions import ACTIONS, run_action
+from backoffice.actions import ACTIONS, assign, run_action
 from backoffice.i18n import reason_names
 from backoffice.keys import CLOCK, ZONE
 from backoffice.messages import WORK_NAMES
 from backoffice.params import is_id, path_id, query_date
 from domain.errors import DomainError
+from domain.returns import Actor
 from services.followup import send_message_to_customer
 from services.queue import QueueFilter, list_returns, return_detail
+from services.staff import list_staff_users
 from services.work import WORK
 
 routes = web.RouteTableDef()
+
+
+def _assignee_filter(raw: str, actor: Actor) -> tuple[int | None, bool]:
+    """The assignee filter: ``mine``, ``none`` (nobody), a staff id, or empty (anyone)."""
+    if raw == "mine":
+        return actor.id, False
+    if raw == "none":
+        return None, True
+    if raw and not is_id(raw):
+        raise web.HTTPBadRequest(text="assignee must be a staff id, mine or none")
+    return (int(raw) if raw else None), False
 
 
 def queue_filter(request: web.Request) -> QueueFilter:
@@ -25,15 +38,14 @@ def queue_filter(request: web.Request) -> QueueFilter:
     work = query.get("work", "")
     if work and work not in WORK:
         raise web.HTTPBadRequest(text="not a kind of work")
-    assignee = query.get("assignee", "")
-    if assignee and not assignee.isdigit():
-        raise web.HTTPBadRequest(text="assignee must be a staff id")
+    assignee, unassigned = _assignee_filter(query.get("assignee", ""), request["actor"])
     return QueueFilter(
         status=query.get("status", ""),
         reason=query.get("reason", ""),
         type=query.get("type", ""),
         channel=query.get("channel", ""),
-        assignee=int(assignee) if assignee else None,
+        assignee=assignee,
+        unassigned=unassigned,
         since=query_date(query, "since"),
         until=query_date(query, "until"),
         search=query.get("q", "")[:100],
@@ -62,6 +74,7 @@ async def show_queue(request: web.Request) -> dict[str, object]:
         "query": request.query,
         "reason_names": await reason_names(request),
         "work_names": WORK_NAMES,
+        "staff_users": await list_staff_users(),
     }
 
 
@@ -93,6 +106,15 @@ async def post_message(request: web.Request) -> web.StreamResponse:
         ),
     )
     raise web.HTTPSeeOther(f"/returns/{return_id}#thread")
+
+
+@routes.post("/returns/{return_id}/assignment", name="return_assignment")
+async def post_assignment(request: web.Request) -> web.StreamResponse:
+    """Assign the request to oneself, to another staff member or to nobody."""
+    return_id = _return_id(request)
+    form = await request.post()
+    await run_action(request, return_id, assign(request, return_id, form))
+    raise web.HTTPSeeOther(f"/returns/{return_id}#assignment")
 
 
 @routes.post("/returns/{return_id}/{action}", name="return_action")

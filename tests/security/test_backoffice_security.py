@@ -134,6 +134,7 @@ def fill(template: str, values: dict[str, str]) -> str:
 # Every field any form has, so a refusal is never about a missing field.
 ANY_FORM = {"username": "admin", "password": PASSWORD, "text": "hi", "language": "ru"}
 ANY_FORM |= {"next": "/", "question": "?", "reason": "r", "name": "n", "amount": "1.00"}
+ANY_FORM |= {"assignee": "me"}
 
 
 async def csrf_cases(office: Office) -> list[tuple[str, str, dict[str, str], bool]]:

@@ -48,10 +48,12 @@ from models import (
     ReturnEvent,
     ReturnLine,
     ReturnRequest,
+    StaffUser,
     StockLevel,
     StockMovement,
     Survey,
 )
+from services.assignment import assign_return
 from services.followup import submit_survey
 from services.imports import upsert_customers
 from services.ledger import credit_balance, is_balanced, trial_balance
@@ -575,3 +577,33 @@ async def test_a_survey_answered_twice_at_once_is_kept_once(shop: Shop) -> None:
     assert len(wins) == 1
     assert {e.code for e in losses} == {"survey_already_answered"}, losses
     assert await Survey.filter(request_id=r.id).count() == 1
+
+
+# --- Staff taking one request at once -----------------------------------------------------------
+
+
+async def test_staff_taking_one_request_at_once_from_the_same_page_exactly_one_wins(
+    shop: Shop,
+) -> None:
+    """Ten staff press "Assign to me" on the same page: one gets it, nine are told it changed."""
+    takers = [Actor.staff(n, f"taker{n}", {Role.WAREHOUSE}) for n in range(1, 11)]
+    for taker in takers:
+        await StaffUser.create(
+            id=taker.id, username=taker.label.removeprefix("staff:"), password_hash="x"
+        )
+    r = await open_return(shop)
+    calls = [
+        lambda taker=taker: assign_return(
+            r.id, taker.id, actor=taker, clock=shop.clock, expected_version=r.version
+        )
+        for taker in takers
+    ]
+
+    wins, losses = split(await together(calls, hold=lambda: ReturnRequest.filter(id=r.id)))
+
+    assert len(wins) == 1
+    assert {e.code for e in losses} == {"changed_meanwhile"}, losses
+    request = await ReturnRequest.get(id=r.id)
+    [assigned] = await ReturnEvent.filter(request_id=r.id, action="assign")
+    assert assigned.actor == f"staff:taker{request.assigned_to_id}"
+    assert request.version == r.version + 1
