@@ -11,10 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 
 from locales import BABEL_LOCALES, load_catalogs
-from services.chat import Reply
+from services.chat import Percent, Reply
 
 __all__ = ["Renderer", "load_catalogs"]
 
@@ -50,6 +50,7 @@ class Renderer:
         locale = BABEL_LOCALES[language]
         formatters: tuple[tuple[type, Callable[[Any], str]], ...] = (
             (Decimal, lambda v: format_currency(v, self.currency, locale=locale)),
+            (Percent, lambda v: _percent(v, locale)),
             (datetime, lambda v: format_datetime(v.astimezone(self.zone), "short", locale=locale)),
             (date, lambda v: format_date(v, "medium", locale=locale)),
             (bool, str),
@@ -59,3 +60,8 @@ class Renderer:
             if isinstance(value, kind):
                 return render(value)
         return "—" if value is None else html.escape(str(value))
+
+
+def _percent(percent: Percent, locale: str) -> str:
+    """2.5 → "2.5%" (en), "2,5 %" (ru): every decimal the shop set, none it did not."""
+    return format_percent(percent.value / 100, locale=locale, decimal_quantization=False)

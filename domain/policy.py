@@ -159,6 +159,14 @@ class PolicyBook:
                 policy = apply_overrides(policy, layer)
         return policy
 
+    def not_returnable(self, channel: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The categories and the SKUs this channel's customers cannot return, each sorted."""
+        categories = (
+            c for c in self.categories if not self.resolve(channel, category=c).returnable
+        )
+        skus = (s for s in self.skus if not self.resolve(channel, sku=s).returnable)
+        return tuple(sorted(categories)), tuple(sorted(skus))
+
 
 @dataclass(frozen=True)
 class ClaimLine:

@@ -7,7 +7,7 @@ same transaction as any business change, so a restart or another instance carrie
 the same step and a repeated update is processed once.
 """
 
-from services.chat.messages import Button, Incoming, Outcome, Reply
+from services.chat.messages import Button, Incoming, Outcome, Percent, Reply
 from services.chat.router import handle_incoming
 
-__all__ = ["Button", "Incoming", "Outcome", "Reply", "handle_incoming"]
+__all__ = ["Button", "Incoming", "Outcome", "Percent", "Reply", "handle_incoming"]

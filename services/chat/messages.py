@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 
@@ -36,11 +37,19 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Percent:
+    """A percentage (``Percent(Decimal("2.5"))`` is 2.5 %), written the reader's way."""
+
+    value: Decimal
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message to send: a catalog key and its parameters.
 
-    Parameter values may be text (escaped when rendered), numbers, Decimal money, aware
-    datetimes, another ``Reply`` (rendered in place) or a tuple of them (one per line).
+    Parameter values may be text (escaped when rendered), numbers, Decimal money, a
+    ``Percent``, aware datetimes, another ``Reply`` (rendered in place) or a tuple of them
+    (one per line).
     ``count`` picks the plural form.
     """
 

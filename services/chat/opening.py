@@ -4,7 +4,7 @@ handlers for the buttons and messages it accepts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +12,7 @@ from domain.errors import DomainError
 from domain.policy import DEFAULT_REASONS, PolicyDecision, reason_label
 from domain.returns import ReturnType
 from models import Order, OrderLine, ReasonCode
-from services.chat.messages import Button, Reply
+from services.chat.messages import Button, Percent, Reply
 from services.chat.orders import (
     LineChoice,
     customer_order_lines,
@@ -128,7 +128,24 @@ async def show_items(turn: Turn, loaded: LoadedLines | None = None) -> None:
             rows.append((turn.button(key, "item", line.order_line_id, **params),))
     if chosen:
         rows.append((turn.button("button.continue", "items_done"),))
-    turn.ask(Reply("items.pick", {"number": order.number}, (*rows, turn.nav())))
+    turn.ask(_items_question(order.number, lines.values(), (*rows, turn.nav())))
+
+
+def _items_question(
+    number: str, lines: Iterable[LineChoice], rows: tuple[tuple[Button, ...], ...]
+) -> Reply:
+    """Which items, naming those of the order that cannot be chosen and why."""
+    unavailable = tuple(
+        Reply(
+            "items.not_returnable" if not line.returnable else "items.all_returned",
+            {"name": line.name},
+        )
+        for line in lines
+        if not line.returnable or line.available < 1
+    )
+    if not unavailable:
+        return Reply("items.pick", {"number": number}, rows)
+    return Reply("items.pick_except", {"number": number, "unavailable": unavailable}, rows)
 
 
 async def pick_item(turn: Turn, line_id: str) -> None:
@@ -410,7 +427,7 @@ def _decision(decision: PolicyDecision) -> Reply:
         "decision.eligible",
         {
             "shipping": Reply(f"shipping.{decision.shipping_paid_by}"),
-            "fee": format(fee.normalize(), "f"),
+            "fee": Percent(fee),
             "approval": Reply("decision.auto" if decision.auto_approved else "decision.review"),
             "days": decision.ship_back_days,
         },

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from tortoise.expressions import Q
+
 from domain.policy import PolicyBook, ReasonClass, window_days, window_end
 from domain.stock import Location
 from models import Order, OrderLine, Product, StockLevel
@@ -13,6 +15,7 @@ from services.submission import returnable_quantities
 
 RECENT = timedelta(days=120)
 MAX_ORDERS = 8
+SHOWN_PRODUCTS = 10  # products named in the policy's "cannot be returned" line
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,20 @@ async def order_choices(customer_id: int, book: PolicyBook, now: datetime) -> li
         return []
     lines = await lines_by_order(orders, book)
     return [order_choice(order, lines[order.id], book, now) for order in orders]
+
+
+async def not_returnable_names(book: PolicyBook) -> str:
+    """What the policy's text names as not returnable: the categories, then the products
+    (marked so, or by a SKU rule) by name, at most ``SHOWN_PRODUCTS`` of them."""
+    categories, skus = book.not_returnable("")
+    names = await (
+        Product.filter(Q(returnable=False) | Q(sku__in=skus))
+        .order_by("name")
+        .limit(SHOWN_PRODUCTS + 1)
+        .values_list("name", flat=True)
+    )
+    more = ("…",) if len(names) > SHOWN_PRODUCTS else ()
+    return ", ".join((*categories, *map(str, names[:SHOWN_PRODUCTS]), *more))
 
 
 async def replacement_options(line: OrderLine, quantity: int) -> list[Product]:

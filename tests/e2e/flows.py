@@ -37,7 +37,7 @@ from models import (
     ReturnRequest,
     Survey,
 )
-from services.chat import Reply
+from services.chat import Percent, Reply
 from services.refunds import refund_return
 from services.review import approve_return, close_return
 from services.submission import LineRequest, ReturnDraft, submit_return
@@ -235,9 +235,14 @@ class Chat:
         assert button(orders, "order", so1.id)["text"] == self.t("button.order", number="SO-1")
         return orders
 
+    async def expect_items(self) -> dict[str, Any]:
+        """The item step of SO-1, which names its soap as not returnable."""
+        soap = Reply("items.not_returnable", {"name": "Product SOAP-1"})
+        return await self.expect("items.pick_except", number="SO-1", unavailable=(soap,))
+
     async def pick_order(self, orders: Mapping[str, Any]) -> dict[str, Any]:
         await self.press(orders, "order", self.desk.shop.order.id)
-        items = await self.expect("items.pick", number="SO-1")
+        items = await self.expect_items()
         lines = self.desk.shop.lines
         offered = [arg for verb, arg in verbs(items) if verb == "item"]
         assert offered == [str(lines[sku].id) for sku in ("TEE-1", "CAP-1", "MUG-1")]
@@ -257,7 +262,7 @@ class Chat:
             prompt = await self.expect("quantity.pick", name=line.product.name, available=available)
             assert labels(prompt)[:available] == [str(n) for n in range(1, available + 1)]
             await self.press(prompt, "qty", quantity)
-        items = await self.expect("items.pick", number="SO-1")
+        items = await self.expect_items()
         chosen = self.t(
             "button.item_chosen", name=line.product.name, chosen=quantity, available=available
         )
@@ -443,7 +448,7 @@ def summary_params(desk: Desk, draft: Draft) -> dict[str, Any]:
         "decision.eligible",
         {
             "shipping": Reply("shipping.shop" if draft.quality else "shipping.customer"),
-            "fee": "0",
+            "fee": Percent(Decimal(0)),
             "approval": Reply("decision.review"),
             "days": SHIP_BACK_DAYS,
         },

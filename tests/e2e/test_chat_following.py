@@ -7,10 +7,14 @@ SQLite; the tracking flow also runs on PostgreSQL.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from domain.returns import Status
 from models import Attachment, ChatState, Customer, Message, ReturnEvent, ReturnRequest, Survey
+from services.chat import Percent, Reply
+from services.policies import save_policy_rule
 from services.review import ask_customer
 from tests.e2e.flows import (
     Chat,
@@ -23,7 +27,7 @@ from tests.e2e.flows import (
     submitted,
     verbs,
 )
-from tests.factories import REVIEWER
+from tests.factories import ADMIN, REVIEWER
 
 
 @pytest.fixture
@@ -240,3 +244,28 @@ async def test_detail_back_returns_to_the_list(desk) -> None:
     detail = await chat.detail(listed, second)
     assert ("cancel_req", str(second.id)) in verbs(detail)
     assert await ReturnRequest.filter(status=Status.SUBMITTED).count() == 2
+
+
+@by_language
+async def test_policy_shows_the_shops_own_rules_in_the_readers_way(desk, lang: str) -> None:
+    rules = {"restocking_fee_percent": "2.5", "no_reason_days": 10}
+    await save_policy_rule("default", "", rules, actor=ADMIN)
+    await save_policy_rule("category", "beauty", {"returnable": False}, actor=ADMIN)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+
+    await chat.command("policy")
+
+    excluded = "beauty, Product SOAP-1"  # the rule's category, then the product marked so
+    message = await chat.expect(
+        "policy.show",
+        rules=(
+            Reply("policy.no_reason", {"no_reason_days": 10, "fee": Percent(Decimal("2.5"))}),
+            Reply("policy.quality", {"quality_days": 15}),
+            Reply("policy.ship_back", {"ship_back_days": 14}),
+            Reply("policy.not_returnable", {"items": excluded}),
+            Reply("policy.photos", {"max_photos": 5}),
+        ),
+    )
+    assert {"en": "2.5%", "zh_Hans": "2.5%", "ru": "2,5\xa0%"}[lang] in message["text"]
+    assert excluded in message["text"]

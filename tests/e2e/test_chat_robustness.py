@@ -369,7 +369,7 @@ async def test_unknown_phone_is_explained(desk) -> None:
 async def test_a_deep_link_opens_the_own_order_at_its_items(desk) -> None:
     chat = Chat.open(desk, "zh_Hans")
     await chat.link("SO-1")
-    items = await chat.expect("items.pick", number="SO-1")
+    items = await chat.expect_items()
     assert (await ChatState.get(chat_id=chat.user_id)).step == "items"
     await chat.pick_item(items, "MUG-1", 2)
 
@@ -454,7 +454,7 @@ async def test_an_impossible_quantity_is_explained(desk, lang: str) -> None:
     assert await snapshot(chat) == before
 
     await chat.say("３")  # a full-width digit, as a Chinese keyboard types it
-    items = await chat.expect("items.pick", number="SO-1")
+    items = await chat.expect_items()
     chosen = chat.t("button.item_chosen", name="Product MUG-1", chosen=3, available=3)
     assert chosen in labels(items)
 
