@@ -310,6 +310,12 @@ def window_end(delivered_at: datetime, days: int, zone: ZoneInfo) -> datetime:
     return datetime.combine(delivered_on + timedelta(days=days + 1), time(0), tzinfo=zone)
 
 
+def last_day(window_ends_at: datetime) -> date:
+    """The last whole day of a window: the day before it ends at midnight, shop time (the
+    time zone ``window_end`` gives the end)."""
+    return (window_ends_at - timedelta(seconds=1)).date()
+
+
 def window_days(policy: Policy, reason_class: ReasonClass) -> int:
     if reason_class is ReasonClass.QUALITY:
         return policy.quality_days

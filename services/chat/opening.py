@@ -5,11 +5,19 @@ handlers for the buttons and messages it accepts."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from domain.errors import DomainError
-from domain.policy import DEFAULT_REASONS, PolicyDecision, reason_label
+from domain.policy import (
+    DEFAULT_REASONS,
+    LineDecision,
+    PolicyDecision,
+    Refusal,
+    last_day,
+    reason_label,
+)
 from domain.returns import ReturnType
 from models import Order, OrderLine, ReasonCode
 from services.chat.messages import Button, Percent, Reply
@@ -217,9 +225,36 @@ async def pick_reason(turn: Turn, code: str) -> None:
         turn.notice = "notice.unavailable"
         return
     label = customer_label(reason, turn.state.language)
+    closed_on = await _window_closed_on(turn, code)
+    if closed_on is not None:
+        turn.say("reason.window_closed", reason=_reason_words(code, label), until=closed_on)
+        await show_reasons(turn)
+        return
     draft(turn).update(reason=code, reason_class=reason.policy_class, reason_label=label)
     turn.go("type")
     await show_types(turn)
+
+
+async def _window_closed_on(turn: Turn, code: str) -> date | None:
+    """The last day of the return period for this reason, when it is over for every chosen
+    item (the policy's own verdict on the items so far); None while any may still go back."""
+    d = draft(turn)
+    items = ReturnDraft(d["order_id"], ReturnType.REFUND, code, _line_requests(d), (), "")
+    try:
+        decision = (await preview_return(items, actor=turn.actor, clock=turn.clock)).decision
+    except DomainError:  # the summary explains what is wrong with the items themselves
+        return None
+    closed = [_closed_until(line) for line in decision.lines]
+    if not closed or None in closed:
+        return None
+    return max(day for day in closed if day is not None)
+
+
+def _closed_until(line: LineDecision) -> date | None:
+    refused = {refusal.code for refusal in line.refusals}
+    if refused != {"window_closed"} or line.window_ends_at is None:
+        return None
+    return last_day(line.window_ends_at)
 
 
 async def show_types(turn: Turn) -> None:
@@ -362,17 +397,20 @@ async def describe(turn: Turn, text: str) -> None:
 
 def to_draft(turn: Turn) -> ReturnDraft:
     d = draft(turn)
-    lines = tuple(
-        LineRequest(int(line_id), quantity, d["replacements"].get(line_id))
-        for line_id, quantity in d["lines"].items()
-    )
     return ReturnDraft(
         d["order_id"],
         ReturnType(d["type"]),
         d["reason"],
-        lines,
+        _line_requests(d),
         tuple(d["photos"]),
         d.get("description", ""),
+    )
+
+
+def _line_requests(d: dict[str, Any]) -> tuple[LineRequest, ...]:
+    return tuple(
+        LineRequest(int(line_id), quantity, d.get("replacements", {}).get(line_id))
+        for line_id, quantity in d["lines"].items()
     )
 
 
@@ -418,10 +456,7 @@ def _decision(decision: PolicyDecision) -> Reply:
         codes = [r for r in decision.refusals] + [
             r for line in decision.lines for r in line.refusals
         ]
-        return Reply(
-            "decision.refused",
-            {"why": tuple(Reply(f"refusal.{r.code}", dict(r.params)) for r in codes)},
-        )
+        return Reply("decision.refused", {"why": tuple(_refusal(r) for r in codes)})
     fee = max((line.restocking_fee_percent for line in decision.lines), default=Decimal(0))
     return Reply(
         "decision.eligible",
@@ -432,6 +467,14 @@ def _decision(decision: PolicyDecision) -> Reply:
             "days": decision.ship_back_days,
         },
     )
+
+
+def _refusal(refusal: Refusal) -> Reply:
+    """One of the policy's reasons, its window's end as the last day the customer had."""
+    params: dict[str, Any] = dict(refusal.params)
+    if refusal.code == "window_closed":
+        params["until"] = last_day(datetime.fromisoformat(params["until"]))
+    return Reply(f"refusal.{refusal.code}", params)
 
 
 async def confirm(turn: Turn) -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from tortoise.expressions import Q
 
-from domain.policy import PolicyBook, ReasonClass, window_days, window_end
+from domain.policy import PolicyBook, ReasonClass, last_day, window_days, window_end
 from domain.stock import Location
 from models import Order, OrderLine, Product, StockLevel
 from services.submission import returnable_quantities
@@ -115,9 +115,9 @@ def order_choice(
     policy = book.resolve(order.channel)
     days = window_days(policy, ReasonClass.QUALITY)
     until = window_end(order.delivered_at, days, policy.zone) if order.delivered_at else None
-    last_day = (until - timedelta(seconds=1)).astimezone(policy.zone).date() if until else None
+    last = last_day(until) if until else None
     refusal = _refusal(order, lines, until, now)
-    return OrderChoice(order.id, order.number, order.ordered_at, last_day, refusal)
+    return OrderChoice(order.id, order.number, order.ordered_at, last, refusal)
 
 
 async def order_choices(customer_id: int, book: PolicyBook, now: datetime) -> list[OrderChoice]:

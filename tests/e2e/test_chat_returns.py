@@ -349,3 +349,48 @@ async def test_reasons_the_shop_added_or_renamed_read_as_the_shop_wrote_them(
     summary = await chat.next()
     assert "Arrived &lt;late&gt;" in summary["text"]  # HTML: the label is escaped
     assert "reason.late_delivery" not in summary["text"]
+
+
+@by_language
+async def test_a_reason_whose_period_is_over_is_refused_at_once_with_its_last_day(
+    desk, lang: str
+) -> None:
+    """SO-1 was delivered on 8 March; on 18 March the 7-day no-reason period (9–15 March)
+    is over and the 15-day quality one is not: "size does not fit" is refused right at the
+    reason step, not after photos and words, and a quality reason goes on."""
+    desk.shop.clock.advance(timedelta(days=8))
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    items = await chat.pick_order(await chat.new_request())
+    reasons = await chat.items_done(await chat.pick_item(items, "MUG-1", 1))
+
+    await chat.press(reasons, "reason", "size_fit")
+
+    await chat.expect(
+        "reason.window_closed", reason=Reply("reason.size_fit"), until=date(2026, 3, 15)
+    )
+    reasons = await chat.expect("reason.pick")
+    assert not await ReturnRequest.exists()
+    await chat.pick_reason(reasons, "quality_defect")
+
+
+@by_language
+async def test_an_item_past_its_own_period_is_refused_in_the_summary_with_its_last_day(
+    desk, lang: str
+) -> None:
+    """Apparel may go back within one day of delivery (a category rule): on 10 March the
+    T-shirt's period (9 March) is over while the mug's is not, so the reason is accepted and
+    the summary says which period ended, and when, with no Confirm button."""
+    await save_policy_rule("category", "apparel", {"no_reason_days": 1}, actor=ADMIN)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    draft = Draft(
+        items=(("TEE-1", 1), ("MUG-1", 1)), reason="changed_mind", photos=0, description=""
+    )
+    prompt = await chat.open_until("description", draft)
+
+    await chat.press(prompt, "describe")
+
+    summary = await chat.next()
+    assert chat.t("refusal.window_closed", until=date(2026, 3, 9)) in summary["text"]
+    assert ("confirm", "") not in verbs(summary)
