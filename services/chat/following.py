@@ -92,6 +92,23 @@ def _actions(turn: Turn, request: ReturnRequest) -> tuple:
     return tuple(rows)
 
 
+async def ask_cancel(turn: Turn, request_id: str) -> None:
+    """Cancelling cannot be undone: ask once more, with Back to keep the request."""
+    request = await _mine(turn, request_id)
+    if request is None or request.id != turn.data.get("request_id"):
+        turn.notice = "notice.unavailable"
+        return
+    turn.go("cancel_confirm", request_id=request.id)
+    await show_cancel_confirm(turn)
+
+
+async def show_cancel_confirm(turn: Turn) -> None:
+    request = await ReturnRequest.get(id=turn.data["request_id"])
+    sure = (turn.button("button.cancel_confirm", "cancel_yes", request.id),)
+    keep = (turn.button("button.cancel_keep", "back"),)
+    turn.ask(Reply("cancel.confirm", {"number": request.number}, (sure, keep)))
+
+
 async def cancel_request(turn: Turn, request_id: str) -> None:
     request = await _mine(turn, request_id)
     if request is None or request.id != turn.data.get("request_id"):

@@ -196,8 +196,9 @@ STEP_BUTTONS: dict[str, dict[str, Handler]] = {
     "detail": {
         "reply": follow.ask_reply,
         "tracking": follow.ask_tracking,
-        "cancel_req": follow.cancel_request,
+        "cancel_req": follow.ask_cancel,
     },
+    "cancel_confirm": {"cancel_yes": follow.cancel_request},
     "reply": {"send_reply": lambda t, _a: follow.send_reply(t)},
     "survey_comment": {},
 }
@@ -308,6 +309,7 @@ SHOW: dict[str, Callable[[Turn], Awaitable[None]]] = {
     "summary": open_.show_summary,
     "list": follow.show_list,
     "detail": lambda t: follow.show_detail(t, t.data.get("request_id")),
+    "cancel_confirm": follow.show_cancel_confirm,
     "tracking": follow.show_tracking,
     "reply": follow.show_reply,
     "survey_comment": follow.show_survey_comment,

@@ -49,6 +49,11 @@ async def test_cancel_from_the_detail_cancels_the_request_and_writes_the_event(
     assert button(detail, "cancel_req", request.id)["text"] == chat.t("button.cancel_request")
     assert ("tracking", str(request.id)) not in verbs(detail)
     await chat.press(detail, "cancel_req", request.id)
+    sure = await chat.expect("cancel.confirm", number=request.number)
+    assert labels(sure) == [chat.t("button.cancel_confirm"), chat.t("button.cancel_keep")]
+    await request.refresh_from_db()
+    assert request.status is Status.SUBMITTED  # nothing happens until the customer is sure
+    await chat.press(sure, "cancel_yes", request.id)
     await chat.expect("cancel.done", number=request.number)
 
     await request.refresh_from_db()
@@ -201,6 +206,25 @@ async def test_survey_comment_can_be_skipped(desk, lang: str) -> None:
     await chat.expect("flow.cancelled")
     survey = await Survey.get(request_id=request.id)
     assert (survey.score, survey.comment) == (1, "")
+
+
+@by_language
+async def test_keeping_the_request_at_the_cancel_question_changes_nothing(desk, lang: str) -> None:
+    request = await submitted(desk)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    detail = await chat.detail(await chat.my(request), request)
+    await chat.press(detail, "cancel_req", request.id)
+    sure = await chat.expect("cancel.confirm", number=request.number)
+
+    await chat.press(sure, "back")
+
+    detail = await chat.next()
+    assert ("cancel_req", str(request.id)) in verbs(detail)  # the detail again
+    await chat.press(sure, "cancel_yes", request.id)  # the old question's button: stale now
+    await request.refresh_from_db()
+    assert request.status is Status.SUBMITTED
+    assert not await ReturnEvent.filter(request_id=request.id, action="cancel").exists()
 
 
 @by_language
