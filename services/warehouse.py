@@ -169,3 +169,5 @@ async def _settle_inspection(step: Step, lines: list[ReturnLine]) -> None:
     accepted = sum(line.resellable + line.defective for line in lines)
     refused = sum(line.refused for line in lines)
     await notify_customer(step, "return_inspected", accepted=accepted, refused=refused)
+    if step.request.exchange_due > 0:  # a dearer replacement: it ships once this is paid
+        await notify_customer(step, "exchange_payment_due", amount=str(step.request.exchange_due))

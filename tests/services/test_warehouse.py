@@ -281,3 +281,23 @@ async def test_inspection_of_a_line_not_on_the_request_is_refused(shop: Shop) ->
             {"line_id": unknown},
         )
     assert await snapshot(r.id) == before
+
+
+async def test_inspecting_a_dearer_exchange_tells_the_customer_what_to_pay(shop: Shop) -> None:
+    """TEE-1 (paid 100.00) for TEE-2 (150.00): once the T-shirt is accepted, 50.00 is due."""
+    r = await received(shop, {"TEE-1": 1}, kind=ReturnType.EXCHANGE, replacement="TEE-2")
+    line = (await _lines(r.id))["TEE-1"]
+
+    await inspect_return(r.id, {line.id: Grades(resellable=1)}, actor=WAREHOUSE, clock=shop.clock)
+
+    [due] = await notes("exchange_payment_due")
+    assert due.params == {"number": r.number, "amount": "50.00"}
+
+
+async def test_inspecting_a_cheaper_exchange_asks_no_payment(shop: Shop) -> None:
+    r = await received(shop, {"TEE-1": 1}, kind=ReturnType.EXCHANGE, replacement="CAP-1")
+    line = (await _lines(r.id))["TEE-1"]
+
+    await inspect_return(r.id, {line.id: Grades(resellable=1)}, actor=WAREHOUSE, clock=shop.clock)
+
+    assert await notes("exchange_payment_due") == []
