@@ -100,5 +100,18 @@ WORK_NAMES = {
 # Changes made outside a request, as the audit log names them.
 CHANGES = {
     "scrap_stock": N_("defective units scrapped"),
+    "create_staff": N_("staff account added"),
     "change_roles": N_("roles changed"),
+    "deactivate_staff": N_("staff account deactivated"),
+    "reactivate_staff": N_("staff account reactivated"),
+    "reset_password": N_("password reset"),
+    "save_policy_rule": N_("policy rule saved"),
+    "delete_policy_rule": N_("policy rule removed"),
+    "add_reason": N_("reason added"),
+    "rename_reason": N_("reason renamed"),
+    "retire_reason": N_("reason retired"),
+    "restore_reason": N_("reason brought back"),
+    "create_token": N_("API token made"),
+    "revoke_token": N_("API token revoked"),
+    "import_csv": N_("CSV file imported"),
 }

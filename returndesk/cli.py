@@ -23,13 +23,7 @@ from returndesk.logs import configure_logging
 from returndesk.runtime import PARTS, Plan, run
 from returndesk.settings import Settings, SettingsError, load_settings
 from services.demo import DEMO_CUSTOMER_PHONE, seed_demo, shop_is_empty
-from services.imports import (
-    ImportRejected,
-    read_csv,
-    upsert_customers,
-    upsert_orders,
-    upsert_products,
-)
+from services.imports import FIELDS, ImportRejected, ImportResult, import_file, read_csv
 from services.report_files import to_csv, to_json, to_table
 from services.reports import REPORTS, Period, ReportFilter, build_report
 from services.rollups import rebuild_rollups
@@ -37,11 +31,6 @@ from services.staff import add_staff_user
 
 T = TypeVar("T")
 MIN_SECRET_KEY = 32
-IMPORTERS: dict[str, Callable[..., Awaitable[Any]]] = {
-    "products": upsert_products,
-    "customers": upsert_customers,
-    "orders": upsert_orders,
-}
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -82,7 +71,7 @@ def migrate_command(ctx: click.Context) -> None:
 
 
 @main.command("import")
-@click.argument("kind", type=click.Choice(sorted(IMPORTERS)))
+@click.argument("kind", type=click.Choice(sorted(FIELDS)))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
 def import_command(ctx: click.Context, kind: str, path: Path) -> None:
@@ -90,10 +79,12 @@ def import_command(ctx: click.Context, kind: str, path: Path) -> None:
     rows = read_csv_or_fail(path, kind)
     actor = Actor.system(f"import:{path.name}")
 
-    async def work() -> Any:
+    async def work() -> ImportResult:
         with _progress(len(rows), "row") as tick:
-            extra = {"clock": SystemClock()} if kind == "products" else {}
-            return await IMPORTERS[kind](rows, actor=actor, progress=tick, **extra)
+            clock = SystemClock()
+            return await import_file(
+                kind, rows, source=path.name, actor=actor, clock=clock, progress=tick
+            )
 
     try:
         result = _run(_settings(ctx), work)

@@ -1,5 +1,6 @@
 """The audit log: every request's events, the changes made outside a request (scrapping,
-staff roles), and who last changed staff accounts and policy rules."""
+staff accounts, policy rules and reasons, API tokens, imports) and who last changed staff
+accounts and policy rules; and writing those changes to it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.returns import Status
+from domain.returns import Actor, Status
 from models import AuditEntry, PolicyRule, ReturnEvent, StaffUser
 
 PAGE_SIZE = 50
@@ -20,7 +21,35 @@ __all__ = [
     "list_audit_entries",
     "list_audit_events",
     "recent_changes",
+    "record_audit_entry",
+    "rule_name",
 ]
+
+
+async def record_audit_entry(
+    actor: Actor,
+    action: str,
+    subject: str,
+    now: datetime,
+    *,
+    note: str = "",
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Append one change made outside a request to the audit trail (in the caller's
+    transaction, so the change and its entry land together)."""
+    await AuditEntry.create(
+        actor=actor.label,
+        action=action,
+        subject=subject,
+        details=dict(details or {}),
+        note=note,
+        created_at=now,
+    )
+
+
+def rule_name(scope: str, key: str) -> str:
+    """A policy rule as the audit log names it: ``default``, ``channel:web``."""
+    return f"{scope}:{key}" if key else scope
 
 
 @dataclass(frozen=True)
@@ -125,9 +154,6 @@ async def recent_changes(limit: int = 20) -> list[Change]:
     rules = await PolicyRule.all().order_by("-updated_at").limit(limit)
     changes = [Change("staff_user", s.username, s.updated_by, s.updated_at) for s in staff]
     changes += [
-        Change(
-            "policy_rule", f"{r.scope}:{r.key}" if r.key else r.scope, r.updated_by, r.updated_at
-        )
-        for r in rules
+        Change("policy_rule", rule_name(r.scope, r.key), r.updated_by, r.updated_at) for r in rules
     ]
     return sorted(changes, key=lambda c: c.updated_at, reverse=True)[:limit]

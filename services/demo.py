@@ -82,7 +82,7 @@ async def seed_demo(now: datetime, *, seed: int = 7, progress: Progress | None =
     clock = FakeClock(now - timedelta(days=60))
     system = Actor.system("demo")
     await ensure_default_reasons()
-    await save_policy_rule("category", "beauty", {"returnable": False}, actor=_admin())
+    await save_policy_rule("category", "beauty", {"returnable": False}, actor=_admin(), clock=clock)
     products, customers = _products(rng), _customers(rng)
     await upsert_products(products, actor=system, clock=clock)
     await upsert_customers(customers, actor=system)

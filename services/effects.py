@@ -1,5 +1,4 @@
-"""Writing the effects of an action: events, audit entries, stock movements, journal entries,
-notifications.
+"""Writing the effects of an action: events, stock movements, journal entries, notifications.
 
 Every function here runs inside the caller's transaction; none opens its own.
 """
@@ -17,7 +16,6 @@ from domain.ledger import Entry
 from domain.returns import Actor, Status
 from domain.stock import Location, Movement, crosses_low_stock
 from models import (
-    AuditEntry,
     JournalEntry,
     JournalLine,
     Notification,
@@ -48,26 +46,6 @@ async def record_event(
         action=action,
         from_status=source,
         to_status=target,
-        note=note,
-        created_at=now,
-    )
-
-
-async def record_audit_entry(
-    actor: Actor,
-    action: str,
-    subject: str,
-    now: datetime,
-    *,
-    note: str = "",
-    details: Mapping[str, Any] | None = None,
-) -> None:
-    """Append one change made outside a request to the audit trail."""
-    await AuditEntry.create(
-        actor=actor.label,
-        action=action,
-        subject=subject,
-        details=dict(details or {}),
         note=note,
         created_at=now,
     )

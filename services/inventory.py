@@ -17,7 +17,8 @@ from domain.errors import InsufficientStock, NotFound, PermissionDenied, Validat
 from domain.returns import Actor, Role
 from domain.stock import Location, scrap
 from models import Product, StockLevel, StockMovement
-from services.effects import apply_movements, record_audit_entry
+from services.audit import record_audit_entry
+from services.effects import apply_movements
 from services.review import clean_text
 
 PAGE_SIZE = 50

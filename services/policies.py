@@ -12,10 +12,12 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from domain.clock import Clock, SystemClock
 from domain.errors import NotFound, PermissionDenied, ValidationError
 from domain.policy import DEFAULT_REASONS, Policy, PolicyBook, ReasonClass, apply_overrides
 from domain.returns import Actor, Role
 from models import PolicyRule, ReasonCode
+from services.audit import record_audit_entry, rule_name
 
 SCOPES = ("default", "channel", "category", "sku")
 # the book read inside a ``policy_book_once`` block (None: outside any block, read every time)
@@ -61,9 +63,16 @@ async def _read_policy_book() -> PolicyBook:
 
 
 async def save_policy_rule(
-    scope: str, key: str, settings: Mapping[str, Any], *, actor: Actor
+    scope: str,
+    key: str,
+    settings: Mapping[str, Any],
+    *,
+    actor: Actor,
+    clock: Clock | None = None,
 ) -> None:
-    """Create or replace the settings of one scope; refuse unknown fields or bad values."""
+    """Create or replace the settings of one scope; refuse unknown fields or bad values.
+
+    The audit trail keeps who saved which settings, in the same transaction."""
     if Role.ADMIN not in actor.roles:
         raise PermissionDenied(action="edit_policy")
     if scope not in SCOPES or (scope == "default") != (key == ""):
@@ -73,6 +82,15 @@ async def save_policy_rule(
         await PolicyRule.update_or_create(
             scope=scope, key=key, defaults={"settings": dict(settings), "updated_by": actor.label}
         )
+        details = {"scope": scope, "key": key, "settings": dict(settings)}
+        await _audit(actor, clock, "save_policy_rule", rule_name(scope, key), details)
+
+
+async def _audit(
+    actor: Actor, clock: Clock | None, action: str, subject: str, details: Mapping[str, Any]
+) -> None:
+    now = (clock or SystemClock()).now()
+    await record_audit_entry(actor, action, subject, now, details=details)
 
 
 async def ensure_default_reasons() -> None:
@@ -125,14 +143,19 @@ async def policy_rule(scope: str, key: str) -> RuleView | None:
     return _rule_view(rule) if rule else None
 
 
-async def delete_policy_rule(scope: str, key: str, *, actor: Actor) -> None:
+async def delete_policy_rule(
+    scope: str, key: str, *, actor: Actor, clock: Clock | None = None
+) -> None:
     """Remove a channel, category or SKU override (the default cannot be removed)."""
     if Role.ADMIN not in actor.roles:
         raise PermissionDenied(action="edit_policy")
     if scope not in SCOPES[1:]:
         raise ValidationError("invalid_policy_scope", scope=scope)
-    if not await PolicyRule.filter(scope=scope, key=key).delete():
-        raise NotFound("policy_rule_not_found", scope=scope, key=key)
+    async with in_transaction():
+        if not await PolicyRule.filter(scope=scope, key=key).delete():
+            raise NotFound("policy_rule_not_found", scope=scope, key=key)
+        details = {"scope": scope, "key": key}
+        await _audit(actor, clock, "delete_policy_rule", rule_name(scope, key), details)
 
 
 @dataclass(frozen=True)
@@ -172,7 +195,12 @@ async def _reason(code: str) -> ReasonCode:
 
 
 async def add_reason_code(
-    code: str, policy_class: str, *, labels: Mapping[str, str] | None = None, actor: Actor
+    code: str,
+    policy_class: str,
+    *,
+    labels: Mapping[str, str] | None = None,
+    actor: Actor,
+    clock: Clock | None = None,
 ) -> ReasonView:
     """Create a reason code tied to a policy class, shown last; refuse bad or taken codes."""
     _admin(actor)
@@ -191,6 +219,8 @@ async def add_reason_code(
             labels=clean,
             position=(last.position + 1) if last else 0,
         )
+        details = {"policy_class": policy_class, "labels": clean}
+        await _audit(actor, clock, "add_reason", code, details)
     return _reason_view(reason)
 
 
@@ -203,25 +233,40 @@ def _reason_label(language: str, label: str) -> str:
     return label
 
 
-async def rename_reason_code(code: str, labels: Mapping[str, str], *, actor: Actor) -> ReasonView:
+async def rename_reason_code(
+    code: str, labels: Mapping[str, str], *, actor: Actor, clock: Clock | None = None
+) -> ReasonView:
     """Set the reason's label in the given languages; an empty label removes that language's
-    own label (the chat then falls back to its catalog's wording)."""
+    own label (the chat then falls back to its catalog's wording). A change is audited;
+    the same labels again change nothing."""
     _admin(actor)
     clean = {language: _reason_label(language, text) for language, text in labels.items()}
     async with in_transaction():
         reason = await _reason(code)
-        kept = {k: v for k, v in dict(reason.labels).items() if k not in clean}
+        before = dict(reason.labels)
+        kept = {k: v for k, v in before.items() if k not in clean}
         reason.labels = {**kept, **{k: v for k, v in clean.items() if v}}
-        await reason.save(update_fields=["labels"])
+        if reason.labels != before:
+            await reason.save(update_fields=["labels"])
+            details = {"before": before, "after": reason.labels}
+            await _audit(actor, clock, "rename_reason", code, details)
     return _reason_view(reason)
 
 
-async def set_reason_active(code: str, active: bool, *, actor: Actor) -> ReasonView:
-    """Retire a reason (customers no longer see it; old requests keep it) or bring it back."""
+async def set_reason_active(
+    code: str, active: bool, *, actor: Actor, clock: Clock | None = None
+) -> ReasonView:
+    """Retire a reason (customers no longer see it; old requests keep it) or bring it back;
+    a change is audited."""
     _admin(actor)
-    reason = await _reason(code)
-    if active is False and await ReasonCode.filter(active=True).exclude(code=code).count() == 0:
-        raise ValidationError("last_reason_code", field="code", value=code)
-    reason.active = active
-    await reason.save(update_fields=["active"])
+    async with in_transaction():
+        reason = await _reason(code)
+        others = ReasonCode.filter(active=True).exclude(code=code)
+        if active is False and await others.count() == 0:
+            raise ValidationError("last_reason_code", field="code", value=code)
+        if reason.active != active:
+            reason.active = active
+            await reason.save(update_fields=["active"])
+            action = "restore_reason" if active else "retire_reason"
+            await _audit(actor, clock, action, code, {})
     return _reason_view(reason)

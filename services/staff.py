@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,7 +16,7 @@ from domain.clock import Clock
 from domain.errors import NotFound, PermissionDenied, ValidationError
 from domain.returns import STAFF, Actor, Role
 from models import StaffUser
-from services.effects import record_audit_entry
+from services.audit import record_audit_entry
 
 USERNAME = re.compile(r"[a-z][a-z0-9_.-]{2,31}")
 MIN_PASSWORD = 10
@@ -120,15 +121,28 @@ async def staff_user(staff_id: int) -> StaffView:
 
 
 async def create_staff_user(
-    username: str, password: str, roles: Iterable[str], *, language: str, actor: Actor
+    username: str,
+    password: str,
+    roles: Iterable[str],
+    *,
+    language: str,
+    actor: Actor,
+    clock: Clock,
 ) -> StaffView:
-    """``add_staff_user`` on an admin's behalf: the same checks, and who did it is kept."""
+    """``add_staff_user`` on an admin's behalf: the same checks, and who did it is kept (on
+    the account and in the audit trail)."""
     _admin(actor)
     async with in_transaction():
         user = await add_staff_user(username, password, roles, language=language)
         user.updated_by = actor.label
         await user.save(update_fields=["updated_by", "updated_at"])
+        await _audit(actor, clock, "create_staff", user, roles=sorted(user.roles))
     return _staff_view(user)
+
+
+async def _audit(actor: Actor, clock: Clock, action: str, user: StaffUser, **details: Any) -> None:
+    details = {"staff_id": user.id, **details}
+    await record_audit_entry(actor, action, user.username, clock.now(), details=details)
 
 
 async def _active_admins_besides(staff_id: int) -> int:
@@ -138,8 +152,9 @@ async def _active_admins_besides(staff_id: int) -> int:
     return sum(1 for u in users if u.id != staff_id and str(Role.ADMIN) in u.roles)
 
 
-async def set_staff_active(staff_id: int, active: bool, *, actor: Actor) -> StaffView:
-    """Deactivate an account (its sessions end at the next page) or reactivate it.
+async def set_staff_active(staff_id: int, active: bool, *, actor: Actor, clock: Clock) -> StaffView:
+    """Deactivate an account (its sessions end at the next page) or reactivate it; the
+    change is audited, the same state again changes nothing.
 
     Refused for one's own account and for the last active admin, so nobody locks the
     shop out of its back-office.
@@ -154,21 +169,26 @@ async def set_staff_active(staff_id: int, active: bool, *, actor: Actor) -> Staf
         admin = str(Role.ADMIN) in user.roles
         if not active and admin and await _active_admins_besides(staff_id) == 0:
             raise ValidationError("last_admin")
-        user.active, user.updated_by = active, actor.label
-        await user.save(update_fields=["active", "updated_by", "updated_at"])
+        if user.active != active:
+            user.active, user.updated_by = active, actor.label
+            await user.save(update_fields=["active", "updated_by", "updated_at"])
+            await _audit(actor, clock, "reactivate_staff" if active else "deactivate_staff", user)
     return _staff_view(user)
 
 
-async def reset_password(staff_id: int, password: str, *, actor: Actor) -> StaffView:
-    """Give an account a new password (kept only as an argon2 hash)."""
+async def reset_password(staff_id: int, password: str, *, actor: Actor, clock: Clock) -> StaffView:
+    """Give an account a new password (kept only as an argon2 hash); the reset is audited."""
     _admin(actor)
     if len(password) < MIN_PASSWORD:
         raise ValidationError("password_too_short", field="password", minimum=MIN_PASSWORD)
-    user = await StaffUser.get_or_none(id=staff_id)
-    if user is None:
-        raise NotFound("staff_not_found", staff_id=staff_id)
-    user.password_hash, user.updated_by = _hasher.hash(password), actor.label
-    await user.save(update_fields=["password_hash", "updated_by", "updated_at"])
+    password_hash = _hasher.hash(password)  # slow on purpose: not while holding a transaction
+    async with in_transaction():
+        user = await StaffUser.get_or_none(id=staff_id)
+        if user is None:
+            raise NotFound("staff_not_found", staff_id=staff_id)
+        user.password_hash, user.updated_by = password_hash, actor.label
+        await user.save(update_fields=["password_hash", "updated_by", "updated_at"])
+        await _audit(actor, clock, "reset_password", user)
     return _staff_view(user)
 
 
@@ -196,6 +216,5 @@ async def change_staff_roles(
             raise ValidationError("last_admin")
         user.roles, user.updated_by = chosen, actor.label
         await user.save(update_fields=["roles", "updated_by", "updated_at"])
-        details = {"staff_id": staff_id, "before": before, "after": chosen}
-        await record_audit_entry(actor, "change_roles", user.username, clock.now(), details=details)
+        await _audit(actor, clock, "change_roles", user, before=before, after=chosen)
     return _staff_view(user)

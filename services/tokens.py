@@ -18,10 +18,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from tortoise.transactions import in_transaction
+
 from domain.clock import Clock, SystemClock
 from domain.errors import NotFound, PermissionDenied, ValidationError
 from domain.returns import Actor, Role
 from models import ApiToken
+from services.audit import record_audit_entry
 
 __all__ = [
     "ApiTokenView",
@@ -60,21 +63,27 @@ def _require_admin(actor: Actor, action: str) -> None:
         raise PermissionDenied(action=action)
 
 
-async def create_api_token(name: str, *, actor: Actor) -> str:
+async def create_api_token(name: str, *, actor: Actor, clock: Clock | None = None) -> str:
     """Make a token called ``name`` and return it in plain text: the only time it is seen.
 
     Only admins may. The name is what the token's calls are recorded under
-    (``api:<name>``); it need not be unique, revoked and live tokens may share one.
-    Raises ``PermissionDenied`` for anyone else and ``ValidationError`` for an empty or
-    over-long name.
+    (``api:<name>``); it need not be unique, revoked and live tokens may share one. The
+    audit trail keeps who made it. Raises ``PermissionDenied`` for anyone else and
+    ``ValidationError`` for an empty or over-long name.
     """
     _require_admin(actor, "create_api_token")
     name = name.strip()
     if not name or len(name) > NAME_LIMIT:
         raise ValidationError("invalid_token_name", max=NAME_LIMIT)
     plain = secrets.token_urlsafe(32)
-    await ApiToken.create(name=name, token_hash=_digest(plain), created_by=actor.label)
+    async with in_transaction():
+        token = await ApiToken.create(name=name, token_hash=_digest(plain), created_by=actor.label)
+        await _audit(actor, (clock or SystemClock()).now(), "create_token", token)
     return plain
+
+
+async def _audit(actor: Actor, now: datetime, action: str, token: ApiToken) -> None:
+    await record_audit_entry(actor, action, token.name, now, details={"token_id": token.id})
 
 
 async def revoke_api_token(
@@ -82,15 +91,18 @@ async def revoke_api_token(
 ) -> ApiTokenView:
     """Refuse the token from now on; revoking a revoked token keeps its first revocation time.
 
-    Only admins may (``PermissionDenied``); an unknown id raises ``NotFound``.
+    Only admins may (``PermissionDenied``); an unknown id raises ``NotFound``. The audit
+    trail keeps who revoked it (once).
     """
     _require_admin(actor, "revoke_api_token")
-    token = await ApiToken.get_or_none(id=token_id)
-    if token is None:
-        raise NotFound("token_not_found", token_id=token_id)
-    if token.revoked_at is None:
-        token.revoked_at = (clock or SystemClock()).now()
-        await token.save(update_fields=["revoked_at"])
+    async with in_transaction():
+        token = await ApiToken.get_or_none(id=token_id)
+        if token is None:
+            raise NotFound("token_not_found", token_id=token_id)
+        if token.revoked_at is None:
+            token.revoked_at = (clock or SystemClock()).now()
+            await token.save(update_fields=["revoked_at"])
+            await _audit(actor, token.revoked_at, "revoke_token", token)
     return _view(token)
 
 

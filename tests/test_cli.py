@@ -98,6 +98,9 @@ def test_import_lands_a_valid_file(sqlite_env, tmp_path):
     result = run("import", "products", str(good))
     assert result.exit_code == 0, result.output
     assert "1 created, 0 updated" in result.output
+    with sqlite3.connect(sqlite_env) as conn:
+        entries = conn.execute("select actor, action, subject from audit_entry").fetchall()
+    assert entries == [("import:products.csv", "import_csv", "products.csv")]
 
 
 def test_user_add_reads_the_password_from_stdin_and_stores_only_a_hash(sqlite_env):

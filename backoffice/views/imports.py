@@ -12,39 +12,35 @@ from backoffice.keys import CLOCK
 from backoffice.refusals import refusal_of
 from backoffice.security import require_roles
 from domain.errors import DomainError, ValidationError
-from domain.returns import Actor, Role
-from services.imports import (
-    FIELDS,
-    ImportRejected,
-    ImportResult,
-    read_csv,
-    upsert_customers,
-    upsert_orders,
-    upsert_products,
-)
+from domain.returns import Role
+from services.imports import FIELDS, ImportRejected, ImportResult, import_file, read_csv
 
 routes = web.RouteTableDef()
 
 
-def _file_text(form: MultiDictProxy[Any]) -> str:
+def _upload(form: MultiDictProxy[Any]) -> web.FileField:
     upload = form.get("file")
     if not isinstance(upload, web.FileField):
         raise ValidationError("no_file")
+    return upload
+
+
+def _file_text(upload: web.FileField) -> str:
     try:
         return upload.file.read().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError("file_not_utf8") from None
 
 
-async def _import(request: web.Request, kind: str, text: str, actor: Actor) -> ImportResult:
+async def _import(request: web.Request, kind: str, form: MultiDictProxy[Any]) -> ImportResult:
     """Read the file and land it all, or raise with the bad rows (nothing lands then)."""
+    upload = _upload(form)
+    text = _file_text(upload)
     if kind not in FIELDS:
         raise ValidationError("unknown_import_kind")
     rows = read_csv(text, kind)
-    if kind == "products":
-        return await upsert_products(rows, actor=actor, clock=request.app[CLOCK])
-    upsert = upsert_customers if kind == "customers" else upsert_orders
-    return await upsert(rows, actor=actor)
+    actor, clock = request["actor"], request.app[CLOCK]
+    return await import_file(kind, rows, source=upload.filename, actor=actor, clock=clock)
 
 
 @routes.get("/imports", name="imports")
@@ -58,12 +54,12 @@ async def show_imports(request: web.Request) -> dict[str, object]:
 @routes.post("/imports", name="imports_upload")
 async def post_import(request: web.Request) -> web.StreamResponse:
     """Import an uploaded CSV file and show what landed, or why nothing did."""
-    actor = require_roles(request, Role.ADMIN)
+    require_roles(request, Role.ADMIN)
     form = await request.post()
     kind = str(form.get("kind", ""))
     context: dict[str, object] = {"fields": FIELDS, "kind": kind, "result": None, "bad_rows": []}
     try:
-        context["result"] = await _import(request, kind, _file_text(form), actor)
+        context["result"] = await _import(request, kind, form)
         context["refusal"] = None
     except ImportRejected as rejected:
         context["refusal"] = refusal_of(rejected.code)

@@ -9,9 +9,11 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from backoffice.actions import flash
+from backoffice.keys import CLOCK
 from backoffice.policy_form import SETTINGS, settings_from_form, shown_settings
 from backoffice.refusals import REFUSALS, Refusal, attempt
 from backoffice.security import require_roles
+from domain.clock import Clock
 from domain.policy import ReasonClass
 from domain.returns import Actor, Role
 from services.policies import (
@@ -100,9 +102,10 @@ async def edit_policy_rule(request: web.Request) -> web.StreamResponse:
     return _rule_page(request, scope, key, values, None, stored=rule is not None)
 
 
-async def _save_rule(form: Form, actor: Actor) -> None:
+async def _save_rule(form: Form, actor: Actor, clock: Clock) -> None:
     settings = settings_from_form(form)
-    await save_policy_rule(_text(form, "scope"), _text(form, "key"), settings, actor=actor)
+    scope, key = _text(form, "scope"), _text(form, "key")
+    await save_policy_rule(scope, key, settings, actor=actor, clock=clock)
 
 
 @routes.post("/policies/rule", name="policy_rule_save")
@@ -110,7 +113,7 @@ async def post_policy_rule(request: web.Request) -> web.StreamResponse:
     """Save one scope's settings; a refused value is shown with its field."""
     actor = require_roles(request, Role.ADMIN)
     form = await request.post()
-    refusal = await attempt(_save_rule(form, actor))
+    refusal = await attempt(_save_rule(form, actor, request.app[CLOCK]))
     if refusal is not None:
         values = {s.name: _text(form, s.name, 500) for s in SETTINGS}
         return _rule_page(request, _text(form, "scope"), _text(form, "key"), values, refusal)
@@ -123,7 +126,8 @@ async def post_delete_rule(request: web.Request) -> web.StreamResponse:
     """Remove a channel, category or SKU override."""
     actor = require_roles(request, Role.ADMIN)
     form = await request.post()
-    work = delete_policy_rule(_text(form, "scope"), _text(form, "key"), actor=actor)
+    scope, key = _text(form, "scope"), _text(form, "key")
+    work = delete_policy_rule(scope, key, actor=actor, clock=request.app[CLOCK])
     return await _done(request, await attempt(work), "/policies")
 
 
@@ -133,7 +137,8 @@ async def post_reason(request: web.Request) -> web.StreamResponse:
     actor = require_roles(request, Role.ADMIN)
     form = await request.post()
     code, policy_class = _text(form, "code", 60), _text(form, "policy_class")
-    work = add_reason_code(code, policy_class, labels=_labels(form), actor=actor)
+    labels, clock = _labels(form), request.app[CLOCK]
+    work = add_reason_code(code, policy_class, labels=labels, actor=actor, clock=clock)
     return await _done(request, await attempt(work), "/policies#reasons")
 
 
@@ -142,7 +147,8 @@ async def post_reason_labels(request: web.Request) -> web.StreamResponse:
     """Rename a reason in each language."""
     actor = require_roles(request, Role.ADMIN)
     form = await request.post()
-    work = rename_reason_code(request.match_info["code"], _labels(form), actor=actor)
+    code, clock = request.match_info["code"], request.app[CLOCK]
+    work = rename_reason_code(code, _labels(form), actor=actor, clock=clock)
     return await _done(request, await attempt(work), "/policies#reasons")
 
 
@@ -151,5 +157,6 @@ async def post_reason_active(request: web.Request) -> web.StreamResponse:
     """Retire a reason, or bring it back."""
     actor = require_roles(request, Role.ADMIN)
     active = (await request.post()).get("active") == "1"
-    work = set_reason_active(request.match_info["code"], active, actor=actor)
+    code, clock = request.match_info["code"], request.app[CLOCK]
+    work = set_reason_active(code, active, actor=actor, clock=clock)
     return await _done(request, await attempt(work), "/policies#reasons")

@@ -56,6 +56,7 @@ async def post_staff(request: web.Request) -> web.StreamResponse:
         [str(r) for r in form.getall("roles", [])],
         language=str(form.get("language", "en")),
         actor=actor,
+        clock=request.app[CLOCK],
     )
     refusal = await attempt(work)
     if refusal is not None:
@@ -101,7 +102,9 @@ async def post_staff_active(request: web.Request) -> web.StreamResponse:
     actor = require_roles(request, Role.ADMIN)
     staff_id = path_id(request, "staff_id")
     active = (await request.post()).get("active") == "1"
-    refusal = await attempt(set_staff_active(staff_id, active, actor=actor))
+    refusal = await attempt(
+        set_staff_active(staff_id, active, actor=actor, clock=request.app[CLOCK])
+    )
     if refusal is not None:
         return await _user_page(request, refusal)
     await flash(request, "ok", "done")
@@ -114,7 +117,9 @@ async def post_staff_password(request: web.Request) -> web.StreamResponse:
     actor = require_roles(request, Role.ADMIN)
     staff_id = path_id(request, "staff_id")
     password = str((await request.post()).get("password", ""))
-    refusal = await attempt(reset_password(staff_id, password, actor=actor))
+    refusal = await attempt(
+        reset_password(staff_id, password, actor=actor, clock=request.app[CLOCK])
+    )
     if refusal is not None:
         return await _user_page(request, refusal)
     await flash(request, "ok", "done")

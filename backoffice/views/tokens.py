@@ -37,7 +37,8 @@ async def create_token(request: web.Request) -> web.StreamResponse:
     actor = require_roles(request)
     form = await request.post()
     try:
-        plain = await create_api_token(str(form.get("name", "")), actor=actor)
+        name = str(form.get("name", ""))
+        plain = await create_api_token(name, actor=actor, clock=request.app[CLOCK])
     except DomainError:
         response = await _page(request, failed=True)
         response.set_status(422)

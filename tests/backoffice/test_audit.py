@@ -7,6 +7,7 @@ from services.inventory import scrap_defective
 from services.policies import save_policy_rule
 from services.review import approve_return
 from tests.backoffice.conftest import Desk
+from tests.backoffice.test_imports import HEADER, upload
 from tests.factories import ADMIN, REVIEWER, WAREHOUSE, Shop, open_return
 from tests.services.test_inventory import two_defective_mugs
 
@@ -62,3 +63,32 @@ async def test_audit_log_is_for_admins_only(desk: Desk, shop: Shop) -> None:
     for username in ("rita", "wang", "fiona"):
         await desk.as_(username)
         assert (await desk.get("/audit"))[0] == 403
+
+
+async def test_admin_changes_made_on_the_pages_are_listed_with_their_admin(
+    desk: Desk, shop: Shop
+) -> None:
+    await desk.as_("admin")
+    rule = {"scope": "channel", "key": "web", "quality_days": "20"}
+    await desk.post("/policies/rule", rule, page="/policies/rule?scope=channel&key=web")
+    await desk.post("/tokens", {"name": "erp"}, page="/tokens")
+    account = {"username": "wuming", "password": "a long first password", "roles": "finance"}
+    await desk.post("/staff", account | {"language": "en"}, page="/staff")
+    status, _ = await upload(desk, "products", HEADER + "HAT-1,Hat,apparel,30,10,5,1,true\n")
+    assert status == 200
+
+    _, page = await desk.get("/audit")
+    _, imports = await desk.get("/audit?who=admin&action=import_csv")
+
+    changes = page[page.index("Changes outside requests") : page.index("Last changes to")]
+    for words in (
+        "policy rule saved:",
+        "quality_days=20",
+        "API token made:",
+        "staff account added:",
+        "CSV file imported:",
+    ):
+        assert words in changes, words
+    assert changes.count("<td>staff:admin</td>") == 4
+    assert "file.csv (products) · Imported: 1 new, 0 updated." in imports
+    assert "policy rule saved" not in imports[imports.index("Changes outside requests") :]
