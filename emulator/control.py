@@ -28,7 +28,7 @@ ACTIONS: dict[str, Action] = {
     "command": lambda d, uid, b: d.send_command(uid, b["command"], b.get("args", "")),
     "contact": lambda d, uid, b: d.share_contact(
         uid,
-        b["phone_number"],
+        b.get("phone_number"),
         first_name=b.get("first_name"),
         contact_user_id=b.get("contact_user_id"),
     ),
@@ -68,7 +68,8 @@ async def list_users(request: web.Request) -> web.Response:
 
 async def create_user(request: web.Request) -> web.Response:
     body = await _body(request)
-    options = {k: body[k] for k in ("username", "last_name", "language_code") if k in body}
+    named = ("username", "last_name", "language_code", "phone_number")
+    options = {k: body[k] for k in named if k in body}
     options["user_id"] = int(body["id"]) if body.get("id") else None
     driver = _driver(request)
     return web.json_response(driver.create_user(body.get("first_name") or "User", **options))
@@ -103,7 +104,8 @@ async def chat_state(request: web.Request) -> web.Response:
         await hub.wait_until(chat, lambda: chat.version > after, wait)
     messages = _driver(request).messages(chat.id, include_user=True)
     state = {"version": chat.version, "keyboard": chat.keyboard, "messages": messages}
-    return web.json_response(state | {"user": chat.user, "last_action": chat.last_action})
+    about = {"user": chat.user, "last_action": chat.last_action, "notice": chat.notice}
+    return web.json_response(state | about)
 
 
 async def next_message(request: web.Request) -> web.Response:

@@ -22,23 +22,30 @@ class Driver:
         username: str | None = None,
         last_name: str | None = None,
         language_code: str | None = "en",
+        phone_number: str | None = None,
     ) -> dict[str, Any]:
-        """Create (or replace) a user and the private chat with the bot."""
+        """Create (or replace) a user and the private chat with the bot; ``phone_number`` is
+        the user's own, which "share my contact" sends (Telegram knows it; the bot does not)."""
         user: dict[str, Any] = {"id": user_id or next(self.hub.user_ids), "is_bot": False}
         optional = {"last_name": last_name, "username": username, "language_code": language_code}
         user |= {"first_name": first_name} | {k: v for k, v in optional.items() if v}
         chat = self.hub.chats.get(user["id"])
         if chat is None:
-            self.hub.chats[user["id"]] = Chat(user)
+            chat = self.hub.chats[user["id"]] = Chat(user)
         else:
             chat.user = user
+        chat.phone = phone_number
         return user
 
     def user(self, user_id: int) -> dict[str, Any]:
         return self.hub.user_chat(user_id).user
 
     def users(self) -> list[dict[str, Any]]:
-        return [chat.user for chat in self.hub.chats.values()]
+        """Every user (a Bot API ``User``), with the phone number of those that have one."""
+        return [
+            chat.user | ({"phone_number": chat.phone} if chat.phone else {})
+            for chat in self.hub.chats.values()
+        ]
 
     async def _message(self, user_id: int, body: dict[str, Any]) -> dict[str, Any]:
         chat = self.hub.user_chat(user_id)
@@ -60,13 +67,17 @@ class Driver:
     async def share_contact(
         self,
         user_id: int,
-        phone_number: str,
+        phone_number: str | None = None,
         *,
         first_name: str | None = None,
         contact_user_id: int | None = None,
     ) -> dict[str, Any]:
-        """Share a contact; by default the sender's own, else pass ``contact_user_id``."""
+        """Share a contact; by default the sender's own (with their own phone number, if they
+        have one), else pass ``contact_user_id``."""
         sender = self.user(user_id)
+        phone_number = phone_number or self.hub.user_chat(user_id).phone
+        if not phone_number:
+            raise ValueError(f"user {user_id} has no phone number: pass phone_number")
         contact = {
             "phone_number": phone_number,
             "first_name": first_name or sender["first_name"],

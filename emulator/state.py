@@ -51,6 +51,8 @@ class Chat:
     version: int = 0
     keyboard: dict[str, Any] | None = None
     last_action: str | None = None
+    notice: dict[str, Any] | None = None  # the bot's last callback answer with words in it
+    phone: str | None = None  # the user's own number, for "share my contact"
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 

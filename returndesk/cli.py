@@ -184,7 +184,8 @@ def demo_command(ctx: click.Context) -> None:
     else:
         click.echo("Demo data is already there (delete the database file to start afresh).")
     click.echo(
-        f"Play a customer: share a contact with phone {DEMO_CUSTOMER_PHONE} in the chat page."
+        "Play a customer in the chat page: the user Demo customer has the phone number "
+        f"{DEMO_CUSTOMER_PHONE}; press Share my contact to link the chat to their orders."
     )
     asyncio.run(run(settings, Plan(demo=True)))
 

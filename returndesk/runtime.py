@@ -28,6 +28,7 @@ from jobs.scheduler import build_cluster_scheduler, build_scheduler
 from returndesk.database import connected, migrate
 from returndesk.health import add_health
 from returndesk.settings import Settings
+from services.demo import DEMO_CUSTOMER_PHONE
 from services.policies import load_policy_book
 
 log = logging.getLogger("returndesk")
@@ -175,6 +176,7 @@ async def _bot_endpoint(
     emulator = Emulator(token=DEMO_TOKEN)
     await emulator.start(settings.http_host, settings.http_port + 1)
     stack.push_async_callback(emulator.stop)
+    emulator.create_user("Demo customer", phone_number=DEMO_CUSTOMER_PHONE)
     print(f"Customer chat (Telegram emulator): {emulator.url}/_emulator/chat")
     return DEMO_TOKEN, emulator.base_url
 

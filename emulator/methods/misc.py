@@ -33,7 +33,8 @@ async def get_file(hub: Hub, params: Params) -> dict[str, Any]:
 
 
 async def answer_callback_query(hub: Hub, params: Params) -> bool:
-    query = hub.callbacks.get(params.text("callback_query_id") or "")
+    query_id = params.text("callback_query_id") or ""
+    query = hub.callbacks.get(query_id)
     if query is None or query["answer"] is not None:
         raise bad_request(QUERY_INVALID)
     answer = {
@@ -43,7 +44,10 @@ async def answer_callback_query(hub: Hub, params: Params) -> bool:
         "cache_time": params.integer("cache_time"),
     }
     query["answer"] = {key: value for key, value in answer.items() if value is not None}
-    await hub.touch(hub.chat(query["chat_id"]))
+    chat = hub.chat(query["chat_id"])
+    if answer["text"]:  # Telegram shows it over the chat (a toast, or an alert)
+        chat.notice = {"id": query_id, "text": answer["text"], "alert": bool(answer["show_alert"])}
+    await hub.touch(chat)
     return True
 
 

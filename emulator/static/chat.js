@@ -5,6 +5,8 @@ const ALLOWED = new Set(["B", "STRONG", "I", "EM", "U", "INS", "S", "STRIKE", "D
 const $ = (id) => document.getElementById(id);
 let userId = null;
 let poller = null;
+let people = new Map(); // user id -> the user, with their own phone number if they have one
+let shownNotice; // the id of the last answer shown (undefined: none read yet)
 
 async function api(path, options = {}) {
   const response = await fetch(`/_emulator${path}`, options);
@@ -106,10 +108,23 @@ function renderKeyboard(keyboard) {
   }));
 }
 
+/* The bot's answer to a button press, shown over the chat as Telegram does (a toast or an alert). */
+function renderNotice(notice) {
+  const id = notice ? notice.id : null;
+  if (shownNotice === undefined) { shownNotice = id; return; } // from before this user was chosen
+  if (!notice || id === shownNotice) return;
+  shownNotice = id;
+  if (notice.alert) { alert(notice.text); return; }
+  $("notice").textContent = notice.text;
+  clearTimeout(renderNotice.timer);
+  renderNotice.timer = setTimeout(() => { $("notice").textContent = ""; }, 4000);
+}
+
 function render(state) {
   $("messages").replaceChildren(...state.messages.map(renderMessage));
   $("messages").scrollTop = $("messages").scrollHeight;
   renderKeyboard(state.keyboard);
+  renderNotice(state.notice);
 }
 
 async function watch(chatId) {
@@ -131,6 +146,7 @@ async function watch(chatId) {
 
 async function loadUsers(selected) {
   const users = await api("/users");
+  people = new Map(users.map((user) => [user.id, user]));
   $("users").replaceChildren(...users.map((user) => new Option(`${user.first_name} (${user.id})`, user.id)));
   if (selected) $("users").value = selected;
   if (users.length) choose(Number($("users").value));
@@ -138,11 +154,14 @@ async function loadUsers(selected) {
 
 function choose(id) {
   userId = id;
+  shownNotice = undefined;
   watch(id);
 }
 
+/* Telegram shares the user's own number; a user made here without one is asked for it. */
 function shareContact() {
-  const phone = prompt("Phone number", "+10000000000");
+  const own = people.get(userId)?.phone_number;
+  const phone = own || prompt("Your phone number (as the shop knows it)", "+86");
   if (phone) act("contact", { phone_number: phone });
 }
 

@@ -117,3 +117,26 @@ async def test_chat_page_is_served(emu: Emulator, control: aiohttp.ClientSession
     async with control.get("_emulator/static/chat.js") as script:
         assert script.status == 200
         assert "cleanNodes" in await script.text()
+
+
+async def test_a_user_shares_their_own_number_and_a_button_answer_is_kept(
+    emu: Emulator, bot: Bot, control: aiohttp.ClientSession
+):
+    ann = {"first_name": "Ann", "id": 78, "phone_number": "+8613800000078"}
+    _, user = await send(control, "POST", "users", json=ann)
+    assert "phone_number" not in user  # a Bot API User has none
+    assert (await send(control, "GET", "users"))[1] == [
+        user | {"phone_number": ann["phone_number"]}
+    ]
+    _, update = await send(control, "POST", "users/78/contact", json={})
+    assert update["message"]["contact"]["phone_number"] == ann["phone_number"]
+    await send(control, "POST", "users", json={"first_name": "Bo", "id": 79})
+    assert (await send(control, "POST", "users/79/contact", json={}))[0] == 400
+
+    await bot.send_message(
+        78, "pick", reply_markup={"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
+    )
+    _, press = await send(control, "POST", "users/78/callback", json={"message_id": 2, "data": "a"})
+    await bot.answer_callback_query(press["callback_query"]["id"], "Gone", show_alert=True)
+    _, chat = await send(control, "GET", "chats/78")
+    assert chat["notice"] == {"id": press["callback_query"]["id"], "text": "Gone", "alert": True}
