@@ -228,6 +228,7 @@ async def return_detail(return_id: int, actor: Actor) -> ReturnDetail:
     if request is None or not actor.is_staff:
         raise NotFound("return_not_found", return_id=return_id)
     refundable = await refundable_amount(return_id)
+    due = await _exchange_due(request)
     lines = await ReturnLine.filter(request_id=return_id).prefetch_related(
         "order_line__product", "replacement_product"
     )
@@ -245,8 +246,8 @@ async def return_detail(return_id: int, actor: Actor) -> ReturnDetail:
         refunds=await Refund.filter(request_id=return_id).order_by("id"),
         refundable=refundable,
         assignment=await assignment_of(request, actor),
-        actions=_offered(actor, request, refundable),
-        exchange_due=await _exchange_due(request),
+        actions=_offered(actor, request, refundable, due),
+        exchange_due=due,
     )
 
 
@@ -256,12 +257,19 @@ async def _exchange_due(request: ReturnRequest) -> Decimal | None:
     return await exchange_due(request.id)
 
 
-def _offered(actor: Actor, request: ReturnRequest, refundable: Decimal) -> list[Action]:
-    """The actions to offer: a refunded request is refunded again only while money is owed."""
+def _offered(
+    actor: Actor, request: ReturnRequest, refundable: Decimal, due: Decimal | None
+) -> list[Action]:
+    """The actions to offer, of those the rules allow: a refunded request is refunded again
+    only while money is owed; an inspected exchange takes the customer's payment only while
+    they owe some, and ships only once they owe nothing."""
     actions = allowed_actions(actor, Status(request.status), ReturnType(request.type))
+    hidden = set()
     if request.status == Status.REFUNDED and not refundable:
-        return [action for action in actions if action != Action.REFUND]
-    return actions
+        hidden.add(Action.REFUND)
+    if due is not None:
+        hidden.add(Action.SHIP_REPLACEMENT if due > 0 else Action.RECORD_PAYMENT)
+    return [action for action in actions if action not in hidden]
 
 
 def _line_view(line: ReturnLine) -> LineView:
