@@ -43,9 +43,7 @@ async def test_a_dearer_exchange_waits_for_the_payment_before_it_ships(
     assert PAYMENT_FORM not in finance
 
 
-async def test_a_cheaper_exchange_ships_at_once_and_asks_no_payment(
-    desk: Desk, shop: Shop
-) -> None:
+async def test_a_cheaper_exchange_ships_at_once_and_asks_no_payment(desk: Desk, shop: Shop) -> None:
     r = await inspected(shop, {"MUG-1": 1}, kind=ReturnType.EXCHANGE, replacement="CAP-1")
 
     await desk.as_("wang")
