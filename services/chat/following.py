@@ -10,6 +10,10 @@ from services.chat.state import Turn
 from services.followup import add_tracking_number, comment_survey, reply_to_question, submit_survey
 from services.review import cancel_return
 
+# What the customer's timeline shows: the request's own life, not staff's bookkeeping (who
+# has the request: assignment events)
+TIMELINE = ("submit", *(str(action) for action in Action))
+
 MAX_LISTED = 10
 MAX_REPLY_PHOTOS = 5
 
@@ -61,7 +65,7 @@ async def show_detail(turn: Turn, request_id: object) -> None:
         return
     turn.go("detail", request_id=request.id)
     lines = await ReturnLine.filter(request_id=request.id).prefetch_related("order_line__product")
-    events = await ReturnEvent.filter(request_id=request.id).order_by("id")
+    events = await ReturnEvent.filter(request_id=request.id, action__in=TIMELINE).order_by("id")
     params = {
         "number": request.number,
         "status": Reply(f"status.{request.status}"),

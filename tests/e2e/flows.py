@@ -38,6 +38,7 @@ from models import (
     Survey,
 )
 from services.chat import Percent, Reply
+from services.chat.following import TIMELINE
 from services.refunds import refund_return
 from services.review import approve_return, close_return
 from services.submission import LineRequest, ReturnDraft, submit_return
@@ -460,7 +461,7 @@ async def detail_params(request: ReturnRequest) -> dict[str, Any]:
     """What the detail of ``request`` should say, from the database."""
     await request.refresh_from_db()
     lines = await ReturnLine.filter(request_id=request.id).prefetch_related("order_line__product")
-    events = await ReturnEvent.filter(request_id=request.id).order_by("id")
+    events = await ReturnEvent.filter(request_id=request.id, action__in=TIMELINE).order_by("id")
     return {
         "number": request.number,
         "status": Reply(f"status.{request.status}"),

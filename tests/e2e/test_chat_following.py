@@ -11,11 +11,13 @@ from decimal import Decimal
 
 import pytest
 
-from domain.returns import Status
+from domain.returns import Actor, Role, Status
 from models import Attachment, ChatState, Customer, Message, ReturnEvent, ReturnRequest, Survey
+from services.assignment import assign_return
 from services.chat import Percent, Reply
 from services.policies import save_policy_rule
 from services.review import ask_customer
+from services.staff import create_staff_user
 from tests.e2e.flows import (
     Chat,
     approved,
@@ -293,3 +295,22 @@ async def test_policy_shows_the_shops_own_rules_in_the_readers_way(desk, lang: s
     )
     assert {"en": "2.5%", "zh_Hans": "2.5%", "ru": "2,5\xa0%"}[lang] in message["text"]
     assert excluded in message["text"]
+
+
+async def test_who_has_the_request_stays_out_of_the_customers_timeline(desk) -> None:
+    request = await submitted(desk)
+    staff = await create_staff_user(
+        "mei", "a long password", ["reviewer"], language="en", actor=ADMIN, clock=desk.shop.clock
+    )
+    mei = Actor.staff(staff.id, "mei", {Role.REVIEWER})
+    await assign_return(request.id, staff.id, actor=mei, clock=desk.shop.clock)
+    chat = Chat.open(desk, "en")
+    await chat.link()
+
+    detail = await chat.detail(await chat.my(request), request)
+
+    assert await ReturnEvent.filter(request_id=request.id, action="assign").exists()
+    submit = await ReturnEvent.get(request_id=request.id, action="submit")
+    shown = chat.t("event.submit", when=submit.created_at, note=submit.note)
+    assert shown in detail["text"]
+    assert "assign" not in detail["text"]
