@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
@@ -40,6 +41,14 @@ def _lines(form: Form, prefix: str) -> list[int]:
 
 def _text(form: Form, name: str) -> str:
     return str(form.get(name, ""))
+
+
+def _amount(form: Form) -> Decimal:
+    """The form's amount: required (the page fills in what is due), read exactly."""
+    raw = _text(form, "amount").strip()
+    if not raw:
+        raise ValidationError("amount_required")
+    return to_money(raw)
 
 
 def _who(request: web.Request) -> dict[str, Any]:
@@ -97,11 +106,10 @@ async def _refund(request: web.Request, rid: int, form: Form) -> object:
     method = _text(form, "method") or RefundMethod.ORIGINAL
     if method not in set(RefundMethod):
         raise ValidationError("invalid_refund_method")
-    amount = _text(form, "amount").strip()
     return await refund_return(
         rid,
         method=RefundMethod(method),
-        amount=to_money(amount) if amount else None,
+        amount=_amount(form),
         reference=_text(form, "reference"),
         expected_version=_version(form),
         **_who(request),
@@ -111,7 +119,7 @@ async def _refund(request: web.Request, rid: int, form: Form) -> object:
 async def _pay(request: web.Request, rid: int, form: Form) -> object:
     return await record_exchange_payment(
         rid,
-        to_money(_text(form, "amount")),
+        _amount(form),
         reference=_text(form, "reference"),
         expected_version=_version(form),
         **_who(request),  # type: ignore[arg-type]

@@ -103,7 +103,7 @@ def create_app(
     )
     app[CLOCK], app[ZONE], app[CURRENCY] = clock, zone, currency
     app[CATALOGS] = load_catalogs(domain="backoffice")
-    app[THROTTLE] = security.LoginThrottle()
+    app[THROTTLE] = security.LoginThrottle(clock)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),

@@ -13,6 +13,7 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from domain.errors import ValidationError
+from services.keyset import read_cursor
 
 MAX_ID_DIGITS = 10
 MAX_ID = 2**31 - 1  # ids are INTEGER columns (PostgreSQL refuses anything larger)
@@ -53,6 +54,38 @@ def query_int(query: MultiMapping[str], name: str) -> int | None:
     if not is_id(raw):
         raise web.HTTPBadRequest(text=f"{name} must be a whole number")
     return int(raw)
+
+
+def query_cursor(query: MultiMapping[str], name: str) -> str | None:
+    """A keyset cursor (``<created_at>_<id>``) from the query string (absent: None)."""
+    raw = query.get(name, "")
+    if not raw:
+        return None
+    where = read_cursor(raw)
+    if where is None or not is_id(str(where[1])):
+        raise web.HTTPBadRequest(text=f"{name} is not a cursor of this list")
+    return raw
+
+
+def typed_day(query: MultiMapping[str], name: str) -> date | None:
+    """A YYYY-MM-DD day typed into a filter form (blank: None); refused with words."""
+    raw = query.get(name, "").strip()
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise ValidationError("invalid_day", field=name, value=raw[:20]) from None
+
+
+def typed_days(
+    query: MultiMapping[str], since: date | None = None, until: date | None = None
+) -> tuple[date | None, date | None]:
+    """The ``since`` and ``until`` days of a filter form (blank: the defaults given);
+    a malformed day, or a period that ends before it starts, is refused with words."""
+    since = typed_day(query, "since") or since
+    until = typed_day(query, "until") or until
+    if since is not None and until is not None and until < since:
+        raise ValidationError("period_reversed", field="until")
+    return since, until
 
 
 def query_date(query: MultiMapping[str], name: str) -> date | None:

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.money import to_money
+from domain.money import round_money
 from services.api import ReturnRecord
 from services.imports import RowError
 from services.queue import QueuePage, QueueRow
@@ -273,7 +273,7 @@ def row_errors_json(errors: Sequence[RowError]) -> list[dict[str, Any]]:
 
 
 def money(amount: Decimal | None) -> str | None:
-    return None if amount is None else str(to_money(amount))
+    return None if amount is None else str(round_money(amount))
 
 
 def moment(value: datetime | None) -> str | None:

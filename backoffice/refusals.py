@@ -17,6 +17,16 @@ from domain.errors import DomainError, NotFound
 
 REFUSALS: dict[str, str] = {
     **ERRORS,
+    # dates of filter and report forms
+    "invalid_day": N_("Enter a day as YYYY-MM-DD, for example 2026-11-05."),
+    "period_reversed": N_(
+        "The period ends before it starts: choose a last day on or after the first."
+    ),
+    "invalid_month": N_("Enter a month as YYYY-MM, for example 2026-11."),
+    "invalid_period": N_(
+        "The period ends before it starts: choose a last month on or after the first."
+    ),
+    "period_too_long": N_("The period is too long: at most 60 months."),
     # policies and reasons
     "invalid_policy_value": N_("This value is not allowed for this setting."),
     "unknown_policy_field": N_("There is no such policy setting."),

@@ -44,16 +44,20 @@ def describe(
     return gettext(FINDINGS[finding.key]).format(**params)
 
 
-def report_query(name: str, filters: ReportFilter, **extra: str) -> str:
-    """The query string that opens report ``name`` with these filters."""
-    fields: Mapping[str, str] = {
+def typed_report(name: str, filters: ReportFilter) -> dict[str, str]:
+    """The report form's fields as they open report ``name`` with these filters."""
+    return {
         "report": name,
         "from": f"{filters.period.first:%Y-%m}",
         "to": f"{filters.period.last:%Y-%m}",
         "channel": filters.channel,
         "category": filters.category,
-        **extra,
     }
+
+
+def report_query(name: str, filters: ReportFilter, **extra: str) -> str:
+    """The query string that opens report ``name`` with these filters."""
+    fields: Mapping[str, str] = {**typed_report(name, filters), **extra}
     return urlencode({k: v for k, v in fields.items() if v})
 
 

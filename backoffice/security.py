@@ -5,9 +5,10 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from urllib.parse import quote
 
@@ -15,6 +16,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session, new_session
 
+from domain.clock import Clock
 from domain.returns import Actor, Role
 from models import StaffUser
 
@@ -38,31 +40,71 @@ CSP = (
 )
 
 
+@dataclass(frozen=True)
+class Blocked:
+    """A sign-in refused unchecked: whether the whole address is held, and for how long."""
+
+    address: bool
+    wait: timedelta
+
+    @property
+    def minutes(self) -> int:
+        """The wait in whole minutes, rounded up (never "0 minutes")."""
+        return max(1, -(-int(self.wait.total_seconds()) // 60))
+
+
 class LoginThrottle:
-    """At most ``attempts`` failed sign-ins per username and per address in ``window`` seconds."""
+    """Failed sign-ins within ``window``, per user name at one address and per address.
 
-    def __init__(self, attempts: int = 5, window: float = 900.0) -> None:
-        self.attempts, self.window = attempts, window
-        self._failures: dict[str, deque[float]] = {}
+    ``attempts`` failures for one name from one address hold that name there (colleagues
+    signing in from the same shop address are not held up); ``address_attempts`` failures
+    from one address in all (someone trying name after name) hold every name there. A
+    refused attempt is not checked, so it is not counted either: the wait it is told stays
+    true. Time comes from ``clock``.
+    """
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        attempts: int = 5,
+        address_attempts: int = 50,
+        window: timedelta = timedelta(minutes=15),
+    ) -> None:
+        self.clock, self.window = clock, window
+        self.attempts, self.address_attempts = attempts, address_attempts
+        self._failures: dict[tuple[str, ...], deque[datetime]] = {}
+
+    @staticmethod
+    def _keys(username: str, address: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return (address, username), (address,)
+
+    def _wait(self, key: tuple[str, ...], limit: int, now: datetime) -> timedelta | None:
+        failures = self._failures.get(key, deque())
         while failures and failures[0] <= now - self.window:
             failures.popleft()
-        return failures
-
-    def blocked(self, *keys: str) -> bool:
-        now = time.monotonic()
-        return any(len(self._recent(key, now)) >= self.attempts for key in keys)
-
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        for key in keys:
-            self._recent(key, now).append(now)
-
-    def succeeded(self, *keys: str) -> None:
-        for key in keys:
+        if not failures:
             self._failures.pop(key, None)
+        return failures[-limit] + self.window - now if len(failures) >= limit else None
+
+    def blocked(self, username: str, address: str) -> Blocked | None:
+        """Whether ``username`` may not try from ``address`` now, and for how long."""
+        now = self.clock.now()
+        user_key, address_key = self._keys(username, address)
+        held = self._wait(address_key, self.address_attempts, now)
+        if held is not None:
+            return Blocked(True, held)
+        held = self._wait(user_key, self.attempts, now)
+        return None if held is None else Blocked(False, held)
+
+    def failed(self, username: str, address: str) -> None:
+        now = self.clock.now()
+        for key in self._keys(username, address):
+            self._failures.setdefault(key, deque()).append(now)
+
+    def succeeded(self, username: str, address: str) -> None:
+        """Forget the name's failures at this address (the address's stay counted)."""
+        self._failures.pop(self._keys(username, address)[0], None)
 
 
 async def csrf_token(request: web.Request) -> str:

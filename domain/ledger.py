@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from domain.money import ZERO, percent_of, to_money
+from domain.money import ZERO, percent_of, round_money
 
 
 class Account(StrEnum):
@@ -95,7 +95,7 @@ class InspectedLine:
 
     @property
     def value(self) -> Decimal:
-        return to_money(self.unit_price * self.accepted)
+        return round_money(self.unit_price * self.accepted)
 
     @property
     def fee(self) -> Decimal:
@@ -106,8 +106,8 @@ def inspection_entry(memo: str, lines: Iterable[InspectedLine]) -> Entry:
     """Reverse the sale of accepted units, return their cost, write off the defective ones."""
     legs: list[tuple[Account, Decimal]] = []
     for line in lines:
-        cost_back = to_money(line.unit_cost * line.accepted)
-        written_off = to_money(line.unit_cost * line.defective)
+        cost_back = round_money(line.unit_cost * line.accepted)
+        written_off = round_money(line.unit_cost * line.defective)
         legs += [
             (Account.SALES_RETURNS, line.value),
             (Account.REFUNDS_PAYABLE, -(line.value - line.fee)),
@@ -132,7 +132,7 @@ def payment_entry(memo: str, amount: Decimal) -> Entry:
 
 def exchange_difference(credit: Decimal, replacement_value: Decimal) -> Decimal:
     """What the customer still owes for the replacement (negative: what the shop owes back)."""
-    return to_money(replacement_value - credit)
+    return round_money(replacement_value - credit)
 
 
 def exchange_entry(

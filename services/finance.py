@@ -13,9 +13,10 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
 
 from domain.ledger import Account
-from domain.money import ZERO, to_money
+from domain.money import ZERO, round_money
 from domain.returns import ReturnType
 from models import JournalLine, Payment, Refund, ReturnRequest
+from services.keyset import NEWEST_FIRST, cursor_of, older_than
 from services.ledger import is_balanced, trial_balance
 
 PAGE_SIZE = 50
@@ -57,7 +58,7 @@ class RefundRow:
 @dataclass(frozen=True)
 class RefundPage:
     rows: list[RefundRow]
-    next_cursor: int | None
+    next_cursor: str | None
 
 
 async def list_refunds(
@@ -65,14 +66,15 @@ async def list_refunds(
     until: date | None,
     *,
     zone: ZoneInfo,
-    before: int | None = None,
+    before: str | None = None,
     size: int = PAGE_SIZE,
 ) -> RefundPage:
-    """Refunds made between two days (inclusive), newest first, paged by id (keyset)."""
-    found = Refund.filter(_span(since, until, zone))
-    if before is not None:
-        found = found.filter(id__lt=before)
-    refunds = await found.order_by("-id").limit(size + 1).select_related("request__customer")
+    """Refunds made between two days (inclusive), newest first (by time, then id), paged
+    by keyset: ``before`` is the cursor the previous page ended with."""
+    found = Refund.filter(_span(since, until, zone), older_than(before))
+    refunds = (
+        await found.order_by(*NEWEST_FIRST).limit(size + 1).select_related("request__customer")
+    )
     rows = [
         RefundRow(
             id=r.id,
@@ -87,14 +89,15 @@ async def list_refunds(
         )
         for r in refunds[:size]
     ]
-    return RefundPage(rows, rows[-1].id if len(refunds) > size and rows else None)
+    more = len(refunds) > size and rows
+    return RefundPage(rows, cursor_of(rows[-1].created_at, rows[-1].id) if more else None)
 
 
 async def refund_rows(
     since: date | None, until: date | None, *, zone: ZoneInfo, batch: int = 500
 ) -> AsyncIterator[RefundRow]:
     """Every refund between two days, newest first, fetched ``batch`` at a time."""
-    before: int | None = None
+    before: str | None = None
     while True:
         page = await list_refunds(since, until, zone=zone, before=before, size=batch)
         for row in page.rows:
@@ -140,7 +143,7 @@ class PeriodReport:
 
 
 def _money(value: Any) -> Decimal:
-    return to_money(Decimal(str(value or 0)))
+    return round_money(Decimal(str(value or 0)))
 
 
 async def _journal_net(account: Account, start: datetime, end: datetime) -> Decimal:

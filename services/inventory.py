@@ -19,6 +19,7 @@ from domain.stock import Location, scrap
 from models import Product, StockLevel, StockMovement
 from services.audit import record_audit_entry
 from services.effects import apply_movements
+from services.keyset import NEWEST_FIRST, cursor_of, older_than
 from services.review import clean_text
 
 PAGE_SIZE = 50
@@ -139,17 +140,16 @@ class MovementRow:
 @dataclass(frozen=True)
 class MovementPage:
     rows: list[MovementRow]
-    next_cursor: int | None
+    next_cursor: str | None
 
 
 async def list_movements(
-    product_id: int, *, before: int | None = None, size: int = PAGE_SIZE
+    product_id: int, *, before: str | None = None, size: int = PAGE_SIZE
 ) -> MovementPage:
-    """A product's movements, newest first, paged by id (keyset)."""
-    found = StockMovement.filter(product_id=product_id)
-    if before is not None:
-        found = found.filter(id__lt=before)
-    movements = await found.order_by("-id").limit(size + 1).select_related("return_request")
+    """A product's movements, newest first (by time, then id), paged by keyset: ``before``
+    is the cursor the previous page ended with."""
+    found = StockMovement.filter(older_than(before), product_id=product_id)
+    movements = await found.order_by(*NEWEST_FIRST).limit(size + 1).select_related("return_request")
     rows = [
         MovementRow(
             id=m.id,
@@ -164,7 +164,8 @@ async def list_movements(
         )
         for m in movements[:size]
     ]
-    return MovementPage(rows, rows[-1].id if len(movements) > size and rows else None)
+    more = len(movements) > size and rows
+    return MovementPage(rows, cursor_of(rows[-1].created_at, rows[-1].id) if more else None)
 
 
 async def _defective_units(product_id: int) -> int:

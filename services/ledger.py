@@ -7,7 +7,7 @@ from decimal import Decimal
 from tortoise.functions import Sum
 
 from domain.ledger import Account
-from domain.money import ZERO, to_money
+from domain.money import ZERO, round_money
 from models import JournalLine
 
 
@@ -25,7 +25,7 @@ async def credit_balance(account: Account, request_id: int | None = None) -> Dec
     )
     if not rows:
         return ZERO
-    return to_money(Decimal(rows[0]["cr"] or 0) - Decimal(rows[0]["dr"] or 0))
+    return round_money(Decimal(rows[0]["cr"] or 0) - Decimal(rows[0]["dr"] or 0))
 
 
 async def trial_balance() -> dict[Account, Decimal]:
@@ -37,7 +37,7 @@ async def trial_balance() -> dict[Account, Decimal]:
         .values("account", "dr", "cr")
     )
     return {
-        Account(row["account"]): to_money(Decimal(row["dr"] or 0) - Decimal(row["cr"] or 0))
+        Account(row["account"]): round_money(Decimal(row["dr"] or 0) - Decimal(row["cr"] or 0))
         for row in rows
     }
 

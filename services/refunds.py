@@ -16,7 +16,7 @@ from domain.ledger import (
     payment_entry,
     refund_entry,
 )
-from domain.money import ZERO, to_money
+from domain.money import ZERO, round_money, to_money
 from domain.returns import Action, Actor, ReturnType
 from domain.stock import ship_replacement as ship_out
 from models import Payment, Refund, ReturnLine, ReturnRequest
@@ -34,6 +34,14 @@ def _reference(text: str) -> str:
     if len(text) > MAX_REFERENCE:
         raise ValidationError("text_too_long", max=MAX_REFERENCE)
     return text
+
+
+def _positive(amount: Decimal) -> Decimal:
+    """An amount given to pay: exactly to the cent, and more than nothing."""
+    amount = to_money(amount)
+    if amount <= ZERO:
+        raise ValidationError("amount_not_positive", value=str(amount))
+    return amount
 
 
 async def refundable_amount(return_id: int) -> Decimal:
@@ -69,7 +77,12 @@ async def refund_return(
     reference: str = "",
     expected_version: int | None = None,
 ) -> ReturnView:
-    """Pay the customer back for the accepted units, never more than is owed."""
+    """Pay the customer back for the accepted units, never more than is owed.
+
+    ``amount`` must be above zero, exact to the cent and at most what is still owed;
+    left out (None), it is all that is still owed. Refused with ``amount_not_positive``,
+    ``refund_exceeds_refundable`` or a ``to_money`` refusal, changing nothing.
+    """
     reference = _reference(reference)
     try:
         method = RefundMethod(method)
@@ -81,8 +94,8 @@ async def refund_return(
         )
         _require_type(step.request, ReturnType.REFUND)
         owed = await refundable_amount(step.request.id)
-        amount = owed if amount is None else to_money(amount)
-        if not ZERO < amount <= owed:
+        amount = owed if amount is None else _positive(amount)
+        if amount > owed:
             raise ValidationError("refund_exceeds_refundable", maximum=str(owed))
         await advance(step, note=f"{amount} {method}")
         await _record_refund(step, amount, RefundMethod(method), reference)
@@ -96,8 +109,8 @@ async def _replacement_totals(request_id: int) -> tuple[Decimal, Decimal]:
     for line in lines:
         units = line.resellable + line.defective
         if line.replacement_product is not None and line.replacement_unit_price and units:
-            value += to_money(line.replacement_unit_price * units)
-            cost += to_money(line.replacement_product.cost * units)
+            value += round_money(line.replacement_unit_price * units)
+            cost += round_money(line.replacement_product.cost * units)
     return value, cost
 
 
@@ -126,7 +139,7 @@ async def record_exchange_payment(
 ) -> ReturnView:
     """Record the customer's payment of a dearer replacement's difference."""
     reference = _reference(reference)
-    amount = to_money(amount)
+    amount = _positive(amount)
     async with in_transaction():
         step = await begin(
             return_id,
@@ -137,7 +150,7 @@ async def record_exchange_payment(
         )
         _require_type(step.request, ReturnType.EXCHANGE)
         due = await exchange_due(step.request.id)
-        if not ZERO < amount <= due:
+        if amount > due:
             raise ValidationError("payment_exceeds_due", maximum=str(max(due, ZERO)))
         await advance(step, note=str(amount))
         await Payment.create(

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from domain.clock import Clock
 from domain.errors import NotFound, PermissionDenied, PolicyViolation, ValidationError
-from domain.money import percent_of, to_money
+from domain.money import percent_of, round_money
 from domain.policy import Claim, ClaimLine, CustomerHistory, PolicyDecision, evaluate_policy
 from domain.returns import VOID_STATUSES, Action, Actor, ReturnType, Status
 from models import (
@@ -78,9 +78,9 @@ class PreviewLine:
         their price less the returned units' credit, which the restocking fee reduces, as
         the ledger does at inspection."""
         assert self.replacement_price is not None
-        credit = to_money(self.unit_price * self.quantity)
+        credit = round_money(self.unit_price * self.quantity)
         credit -= percent_of(credit, self.restocking_fee_percent)
-        return to_money(self.replacement_price * self.quantity) - credit
+        return round_money(self.replacement_price * self.quantity) - credit
 
 
 @dataclass(frozen=True)

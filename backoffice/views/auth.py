@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
+from multidict import MultiDictProxy
 
 from backoffice.i18n import LANGUAGE_COOKIE
 from backoffice.keys import THROTTLE
-from backoffice.security import start_session
+from backoffice.security import Blocked, start_session
 from locales import LANGUAGES
 from services.staff import authenticate, set_language
 
@@ -30,7 +33,7 @@ def _safe_next(target: str) -> str:
 @aiohttp_jinja2.template("login.html")
 async def login_form(request: web.Request) -> dict[str, object]:
     """Show the sign-in form."""
-    return {"next": _safe_next(request.query.get("next", "/")), "failed": False}
+    return {"next": _safe_next(request.query.get("next", "/")), "failed": False, "blocked": None}
 
 
 @routes.post("/login")
@@ -38,20 +41,27 @@ async def login(request: web.Request) -> web.StreamResponse:
     """Check the password (throttled per name and address) and start a fresh session."""
     form = await request.post()
     username = str(form.get("username", "")).strip().lower()[:64]
-    throttle = request.app[THROTTLE]
-    keys = (f"user:{username}", f"addr:{request.remote}")
-    blocked = throttle.blocked(*keys)
-    actor = None if blocked else await authenticate(username, str(form.get("password", "")))
+    throttle, address = request.app[THROTTLE], str(request.remote)
+    blocked = throttle.blocked(username, address)
+    if blocked is not None:
+        return _refused(request, form, blocked=blocked)
+    actor = await authenticate(username, str(form.get("password", "")))
     if actor is None:
-        throttle.failed(*keys)
-        context = {"next": _safe_next(str(form.get("next", "/"))), "failed": True}
-        response = aiohttp_jinja2.render_template("login.html", request, context)
-        # 429 for an attempt refused unchecked (after 5 failures), 401 for a wrong password
-        response.set_status(429 if blocked else 401)
-        return response
-    throttle.succeeded(*keys)
+        throttle.failed(username, address)
+        return _refused(request, form)
+    throttle.succeeded(username, address)
     await start_session(request, actor.id or 0)
     raise web.HTTPSeeOther(_safe_next(str(form.get("next", "/"))))
+
+
+def _refused(
+    request: web.Request, form: MultiDictProxy[Any], *, blocked: Blocked | None = None
+) -> web.StreamResponse:
+    """The sign-in form again: 401 for a wrong password, 429 (saying how long) if held."""
+    context = {"next": _safe_next(str(form.get("next", "/"))), "failed": True, "blocked": blocked}
+    response = aiohttp_jinja2.render_template("login.html", request, context)
+    response.set_status(401 if blocked is None else 429)
+    return response
 
 
 @routes.post("/logout", name="logout")

@@ -8,23 +8,41 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from backoffice.keys import CLOCK, ZONE
-from backoffice.params import query_date, query_int
+from backoffice.params import query_cursor, typed_days
+from backoffice.refusals import refusal_of
 from backoffice.security import require_roles
+from domain.errors import DomainError
 from domain.returns import Role
 from services.finance import ledger_report, list_refunds, period_report
 
 routes = web.RouteTableDef()
 
 
+def _typed(request: web.Request) -> dict[str, str]:
+    return {name: request.query.get(name, "")[:20] for name in ("since", "until")}
+
+
+def _refused(request: web.Request, template: str, error: DomainError) -> web.StreamResponse:
+    """The page's date form again as it was typed, with why it was refused (400)."""
+    context = {"typed": _typed(request), "refusal": refusal_of(error.code, error.params)}
+    context |= {"page": None, "report": None}
+    response = aiohttp_jinja2.render_template(template, request, context)
+    response.set_status(400)
+    return response
+
+
 @routes.get("/finance", name="finance")
-@aiohttp_jinja2.template("finance.html")
-async def show_refunds(request: web.Request) -> dict[str, object]:
+async def show_refunds(request: web.Request) -> web.StreamResponse:
     """Show the refunds between two days, newest first."""
     require_roles(request, Role.FINANCE)
-    since, until = query_date(request.query, "since"), query_date(request.query, "until")
-    before = query_int(request.query, "before")
+    try:
+        since, until = typed_days(request.query)
+    except DomainError as error:
+        return _refused(request, "finance.html", error)
+    before = query_cursor(request.query, "before")
     page = await list_refunds(since, until, zone=request.app[ZONE], before=before)
-    return {"page": page, "since": since, "until": until}
+    context = {"page": page, "typed": _typed(request), "refusal": None}
+    return aiohttp_jinja2.render_template("finance.html", request, context)
 
 
 @routes.get("/finance/ledger", name="finance_ledger")
@@ -41,13 +59,15 @@ def _this_month(request: web.Request) -> tuple[date, date]:
 
 
 @routes.get("/finance/report", name="finance_report")
-@aiohttp_jinja2.template("finance_report.html")
-async def show_period_report(request: web.Request) -> dict[str, object]:
+async def show_period_report(request: web.Request) -> web.StreamResponse:
     """Show refunds, fees, write-offs and exchange differences between two days."""
     require_roles(request, Role.FINANCE)
     first, today = _this_month(request)
-    since = query_date(request.query, "since") or first
-    until = query_date(request.query, "until") or today
-    if until < since:
-        raise web.HTTPBadRequest(text="the period ends before it starts")
-    return {"report": await period_report(since, until, zone=request.app[ZONE])}
+    try:
+        since, until = typed_days(request.query, first, today)
+    except DomainError as error:
+        return _refused(request, "finance_report.html", error)
+    report = await period_report(since or first, until or today, zone=request.app[ZONE])
+    typed = {"since": str(report.since), "until": str(report.until)}
+    context = {"report": report, "typed": typed, "refusal": None}
+    return aiohttp_jinja2.render_template("finance_report.html", request, context)

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from backoffice.actions import flash
 from backoffice.keys import CLOCK
-from backoffice.params import form_count, path_id, query_int
+from backoffice.params import form_count, path_id, query_cursor, query_int
 from backoffice.refusals import Refusal, attempt
 from backoffice.security import require_roles
 from domain.errors import NotFound
@@ -45,7 +45,7 @@ async def _product_page(
         stock = await product_stock(product_id)
     except NotFound:
         raise web.HTTPNotFound() from None
-    movements = await list_movements(product_id, before=query_int(request.query, "before"))
+    movements = await list_movements(product_id, before=query_cursor(request.query, "before"))
     context = {"stock": stock, "movements": movements, "refusal": refusal, "entered": entered or {}}
     response = aiohttp_jinja2.render_template("inventory_product.html", request, context)
     response.set_status(400 if refusal else 200)

@@ -11,9 +11,10 @@ from multidict import MultiMapping
 from backoffice.charts import chart_for
 from backoffice.i18n import reason_names, words_for
 from backoffice.keys import CLOCK, ZONE
-from backoffice.report_words import describe, finding_link, report_query
+from backoffice.refusals import refusal_of
+from backoffice.report_words import describe, finding_link, report_query, typed_report
 from backoffice.security import require_roles
-from domain.errors import DomainError
+from domain.errors import DomainError, ValidationError
 from domain.returns import Role
 from services.findings import dashboard_findings, find_findings
 from services.report_files import to_csv, to_xlsx
@@ -24,26 +25,23 @@ ROLES = (Role.REVIEWER, Role.FINANCE)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _month(raw: str) -> date | None:
+def _month(query: MultiMapping[str], name: str) -> date | None:
+    raw = query.get(name, "").strip()
     try:
         return date.fromisoformat(raw if len(raw) > 7 else f"{raw}-01") if raw else None
     except ValueError:
-        raise web.HTTPBadRequest(text="months are YYYY-MM (or a date)") from None
+        raise ValidationError("invalid_month", field=name, value=raw[:20]) from None
 
 
 def report_request(query: MultiMapping[str], today: date) -> tuple[str, ReportFilter]:
-    """The report's name and filters from the query string; bad ones are 404 or 400."""
+    """The report's name and filters from the query string: an unknown report is a 404, a
+    bad month or period a ``ValidationError`` (its field and value in the params)."""
     name = query.get("report", "rate-by-month")
     if name not in REPORTS:
         raise web.HTTPNotFound()
     default = Period.ending(today, DEFAULT_MONTHS)
-    try:
-        period = Period.between(
-            _month(query.get("from", "")) or default.first,
-            _month(query.get("to", "")) or default.last,
-        )
-    except DomainError:
-        raise web.HTTPBadRequest(text="the period is not valid") from None
+    first, last = _month(query, "from") or default.first, _month(query, "to") or default.last
+    period = Period.between(first, last)
     channel, category = query.get("channel", "")[:32], query.get("category", "")[:100]
     return name, ReportFilter(period, channel.strip(), category.strip())
 
@@ -52,32 +50,51 @@ def _today(request: web.Request) -> date:
     return request.app[CLOCK].now().astimezone(request.app[ZONE]).date()
 
 
+def _refused_form(request: web.Request, error: DomainError) -> web.StreamResponse:
+    """The report's form again as it was typed, with why it was refused (400)."""
+    typed = {k: request.query.get(k, "")[:100] for k in ("report", "from", "to", "channel")}
+    typed["category"] = request.query.get("category", "")[:100]
+    refusal = refusal_of(error.code, error.params)
+    context = {"titles": TITLES, "typed": typed, "refusal": refusal, "report": None}
+    response = aiohttp_jinja2.render_template("reports.html", request, context)
+    response.set_status(400)
+    return response
+
+
 @routes.get("/reports", name="reports")
-@aiohttp_jinja2.template("reports.html")
-async def show_reports(request: web.Request) -> dict[str, object]:
+async def show_reports(request: web.Request) -> web.StreamResponse:
     """Show one report as a chart over its table, with the period's findings."""
     require_roles(request, *ROLES)
-    name, filters = report_request(request.query, _today(request))
+    try:
+        name, filters = report_request(request.query, _today(request))
+    except DomainError as error:
+        return _refused_form(request, error)
     reasons = await reason_names(request)
     report = (await build_report(name, filters)).named(reasons.names)
     gettext = words_for(request).gettext
-    return {
+    context = {
         "report": report,
         "chart": chart_for(report, gettext(report.title), gettext),
         "findings": await find_findings(filters),
         "titles": TITLES,
+        "typed": typed_report(name, filters),
+        "refusal": None,
         "query": lambda **extra: report_query(name, filters, **extra),
         "describe": describe,
         "finding_link": finding_link,
         "reason_names": reasons,
     }
+    return aiohttp_jinja2.render_template("reports.html", request, context)
 
 
 @routes.get("/reports/export", name="reports_export")
 async def export_report(request: web.Request) -> web.StreamResponse:
     """Send the report as CSV or XLSX, the same figures and words as the page."""
     require_roles(request, *ROLES)
-    name, filters = report_request(request.query, _today(request))
+    try:
+        name, filters = report_request(request.query, _today(request))
+    except DomainError:
+        raise web.HTTPBadRequest(text="the period is not valid") from None
     report = (await build_report(name, filters)).named((await reason_names(request)).names)
     gettext = words_for(request).gettext
     stem = f"{name}-{filters.period.first:%Y-%m}-{filters.period.last:%Y-%m}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 from decimal import Decimal
 
@@ -18,6 +20,9 @@ from tests.factories import ADMIN, FINANCE, WAREHOUSE, Shop
 from tests.services.test_returns import inspected, only_line, received
 
 D = Decimal
+BOTH_DATABASES = pytest.mark.parametrize(
+    "db_kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 
 
 async def refunded(
@@ -56,6 +61,51 @@ async def test_refunds_are_paged_newest_first(shop: Shop) -> None:
 
     assert [r.amount for r in first.rows + rest.rows] == [D("80.00"), D("100.00")]
     assert rest.next_cursor is None
+
+
+async def refunds_booked_out_of_order(shop: Shop) -> list[str]:
+    """Part refunds whose ids do not follow their times (two share a moment); their
+    references newest first, the later id first among equal times."""
+    r = await inspected(shop, {"TEE-1": 2})
+    start = shop.clock.now()
+    days = {"PAY-A": 1, "PAY-B": -10, "PAY-C": 5, "PAY-D": -10, "PAY-E": 2}
+    for reference, offset in days.items():
+        shop.clock.set(start + timedelta(days=offset))
+        await refund_return(
+            r.id, actor=FINANCE, clock=shop.clock, amount=D("1.00"), reference=reference
+        )
+    shop.clock.set(start)
+    return ["PAY-C", "PAY-E", "PAY-A", "PAY-D", "PAY-B"]
+
+
+@BOTH_DATABASES
+async def test_refunds_are_listed_and_paged_newest_first_by_time_not_by_id(shop: Shop) -> None:
+    newest_first = await refunds_booked_out_of_order(shop)
+    seen, cursor = [], None
+    for _ in range(3):
+        page = await list_refunds(None, None, zone=ZONE, before=cursor, size=2)
+        seen += [r.reference for r in page.rows]
+        cursor = page.next_cursor
+    assert seen == newest_first
+    assert cursor is None
+
+
+@BOTH_DATABASES
+async def test_refunds_page_and_export_are_newest_first(desk: Desk, shop: Shop) -> None:
+    newest_first = await refunds_booked_out_of_order(shop)
+    await desk.as_("fiona")
+
+    _, page = await desk.get("/finance")
+    text = await (await desk.client.get("/finance/refunds/export.csv")).text()
+
+    assert sorted(newest_first, key=page.index) == newest_first
+    assert [row[5] for row in csv.reader(io.StringIO(text[1:]))][1:] == newest_first
+
+
+@pytest.mark.parametrize("cursor", ["12", "yesterday_3", "2026-01-01T00:00:00_3", "x_99999999999"])
+async def test_a_cursor_that_is_not_one_is_a_bad_request(desk: Desk, cursor: str) -> None:
+    await desk.as_("fiona")
+    assert (await desk.get(f"/finance?before={cursor}"))[0] == 400
 
 
 async def test_ledger_page_shows_trial_balance_that_sums_to_zero(desk: Desk, shop: Shop) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+from urllib.parse import quote
+
 import pytest
 
 from domain.stock import Location
@@ -64,7 +68,7 @@ async def test_product_page_shows_its_movements_newest_first(desk: Desk, shop: S
     assert r.number in page
 
 
-async def test_movements_are_paged_by_id(shop: Shop) -> None:
+async def test_movements_of_one_moment_are_paged_newest_id_first(shop: Shop) -> None:
     await make_cap_low(shop)
     cap = shop.products["CAP-1"].id
     first = await list_movements(cap, size=1)
@@ -73,6 +77,48 @@ async def test_movements_are_paged_by_id(shop: Shop) -> None:
     assert [m.kind for m in first.rows] == ["stock_out"]
     assert [m.kind for m in rest.rows] == ["stock_in"]
     assert rest.next_cursor is None
+
+
+async def movements_out_of_order(shop: Shop) -> list[int]:
+    """CAP-1's stock set at times that do not follow the movements' ids (two share a
+    moment); the movements' quantities newest first, the later id first among equal times."""
+    start = shop.clock.now()
+    for offset, stock in ((1, 10), (-10, 5), (5, 12), (-10, 9), (2, 11)):
+        shop.clock.set(start + timedelta(days=offset))
+        row = {"sku": "CAP-1", "name": "Cap", "category": "apparel", "price": "60", "cost": "20"}
+        row |= {"stock": str(stock), "low_stock_threshold": "3", "returnable": "true"}
+        await upsert_products([(2, row)], actor=ADMIN, clock=shop.clock)
+    shop.clock.set(start)
+    return [7, 2, 6, 4, 3, 5]  # +5 d, +2 d, +1 d, the shop's stock at start, -10 d twice
+
+
+@BOTH_DATABASES
+async def test_movements_are_listed_and_paged_newest_first_by_time_not_by_id(shop: Shop) -> None:
+    newest_first = await movements_out_of_order(shop)
+    cap = shop.products["CAP-1"].id
+    seen, cursor = [], None
+    for _ in range(3):
+        page = await list_movements(cap, before=cursor, size=2)
+        seen += [m.quantity for m in page.rows]
+        cursor = page.next_cursor
+    assert seen == newest_first
+    assert cursor is None
+
+
+async def test_the_product_page_walks_its_movements_through_older_pages(
+    desk: Desk, shop: Shop
+) -> None:
+    await movements_out_of_order(shop)
+    cap = shop.products["CAP-1"].id
+    await desk.as_("wang")
+    first = await list_movements(cap, size=2)
+
+    status, page = await desk.get(f"/inventory/{cap}?before={quote(first.next_cursor or '')}")
+
+    assert status == 200
+    assert (await desk.get(f"/inventory/{cap}?before=7"))[0] == 400
+    shown = re.findall(r"<tr><td>[^<]*</td><td>\w+</td><td>(\d+)</td>", page)
+    assert shown[:2] == ["6", "4"]
 
 
 @pytest.mark.parametrize("path", ["/inventory/999999", "/inventory/abc"])

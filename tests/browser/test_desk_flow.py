@@ -315,7 +315,7 @@ async def test_exchange_replacement_ships_after_the_difference_is_paid(stack: St
     await fiona.shot("exchange-inspected")
     # An amount that is not money is refused with a message and records nothing.
     assert await fiona.act("record_payment", amount="fifty", reference="PAY-7") == "error"
-    assert "not a valid sum of money" in await fiona.flash_text()
+    assert "Write the amount in plain digits" in await fiona.flash_text()
     assert await fiona.status_key() == Status.INSPECTED
     assert not await Payment.filter(request_id=request.id).exists()
     assert await fiona.act("record_payment", amount="50.00", reference="PAY-7") == "ok"

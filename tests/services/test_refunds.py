@@ -94,15 +94,38 @@ async def test_refund_is_the_price_paid_not_the_list_price(shop: Shop) -> None:
     assert (await Refund.get(request_id=r.id)).amount == D("55.00")
 
 
-@pytest.mark.parametrize("amount", ["100.01", "0", "-5"])
-async def test_refund_never_exceeds_paid_amount(shop: Shop, amount: str) -> None:
+async def test_refund_never_exceeds_paid_amount(shop: Shop) -> None:
     r = await inspected(shop, {"TEE-1": 1})
     before = await snapshot(r.id)
     with pytest.raises(ValidationError) as caught:
-        await refund_return(r.id, actor=FINANCE, clock=shop.clock, amount=D(amount))
+        await refund_return(r.id, actor=FINANCE, clock=shop.clock, amount=D("100.01"))
     assert caught.value.code == "refund_exceeds_refundable"
     assert caught.value.params["maximum"] == "100.00"
     assert await snapshot(r.id) == before
+
+
+@pytest.mark.parametrize(
+    ("amount", "code"),
+    [
+        ("0", "amount_not_positive"),
+        ("-5", "amount_not_positive"),
+        ("-0.01", "amount_not_positive"),
+        ("1.234", "amount_too_precise"),
+        ("1E+30", "amount_too_large"),
+    ],
+)
+async def test_a_refund_or_payment_that_is_not_a_positive_exact_amount_changes_nothing(
+    shop: Shop, amount: str, code: str
+) -> None:
+    refund = await inspected(shop, {"TEE-1": 1})
+    exchange = await inspected(shop, {"TEE-1": 1}, kind=ReturnType.EXCHANGE, replacement="TEE-2")
+    before = (await snapshot(refund.id), await snapshot(exchange.id))
+    with pytest.raises(ValidationError) as refused:
+        await refund_return(refund.id, actor=FINANCE, clock=shop.clock, amount=D(amount))
+    with pytest.raises(ValidationError) as unpaid:
+        await record_exchange_payment(exchange.id, D(amount), actor=FINANCE, clock=shop.clock)
+    assert (refused.value.code, unpaid.value.code) == (code, code)
+    assert (await snapshot(refund.id), await snapshot(exchange.id)) == before
 
 
 async def test_refund_never_exceeds_accepted_units(shop: Shop) -> None:
