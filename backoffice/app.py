@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp_session import get_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
-from backoffice import security
+from backoffice import names, security
 from backoffice.i18n import words_for
 from backoffice.keys import CATALOGS, CLOCK, CURRENCY, THROTTLE, ZONE
 from backoffice.messages import ERRORS, EVENTS, STATUSES
@@ -70,6 +70,7 @@ async def page_context(request: web.Request) -> dict[str, Any]:
         "flash": session.pop("flash", None),
         "errors": ERRORS,
         "statuses": STATUSES,
+        "codes": names,
         "events": EVENTS,
         "_": words.gettext,
         "ngettext": words.ngettext,

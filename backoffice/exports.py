@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -13,13 +14,39 @@ from zoneinfo import ZoneInfo
 import xlsxwriter
 from aiohttp import web
 
+from backoffice.i18n import ReasonNames, Words
 from backoffice.keys import ZONE
+from backoffice.names import CODED_COLUMNS, EXPORT_COLUMNS
 from services.exports import Table
 
 # A cell starting with one of these is a formula to a spreadsheet: customer text must not be.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FLUSH_ROWS = 200
+
+
+def _namer(column: str, words: Words, reasons: ReasonNames) -> Callable[[Any], Any]:
+    if column == "reason":
+        return reasons.name
+    names = CODED_COLUMNS.get(column)
+    if names is None:
+        return lambda value: value
+    return lambda code: None if code is None else words.called(names, code)
+
+
+async def _worded_rows(
+    rows: AsyncIterator[tuple[Any, ...]], namers: list[Callable[[Any], Any]]
+) -> AsyncIterator[tuple[Any, ...]]:
+    async for row in rows:
+        yield tuple(name(value) for name, value in zip(namers, row, strict=True))
+
+
+def worded(table: Table, words: Words, reasons: ReasonNames) -> Table:
+    """The table as a staff member reads it: its columns and coded values (status, type,
+    reason, refund method) named in their language."""
+    header = tuple(words.called(EXPORT_COLUMNS, column) for column in table.header)
+    namers = [_namer(column, words, reasons) for column in table.header]
+    return Table(table.name, header, _worded_rows(table.rows, namers))
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> datetime:

@@ -3,7 +3,7 @@ and the shop's reasons by their labels."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +15,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
 from backoffice.keys import CATALOGS, CURRENCY, ZONE
+from backoffice.names import REASONS, actor_name
 from domain.policy import reason_label
 from locales import BABEL_LOCALES, LANGUAGES
 from services.policies import list_reason_codes
@@ -71,6 +72,19 @@ class Words:
     def number(self, value: int | Decimal) -> str:
         return format_decimal(value, locale=self.locale)
 
+    def called(self, names: Mapping[str, str], code: object) -> str:
+        """A code by its name in ``names`` (backoffice.names), translated; else the code."""
+        text = str(code)
+        return self.gettext(names[text]) if text in names else text
+
+    def called_all(self, names: Mapping[str, str], codes: Iterable[object]) -> str:
+        """Several codes by their names, separated by commas."""
+        return ", ".join(self.called(names, code) for code in codes)
+
+    def actor(self, actor: str, customer: str = "") -> str:
+        """Who did something, as a word or a name (backoffice.names.actor_name)."""
+        return actor_name(actor, self.gettext, customer)
+
 
 def words_for(request: web.Request) -> Words:
     language = request_language(request)
@@ -80,18 +94,27 @@ def words_for(request: web.Request) -> Words:
 
 @dataclass(frozen=True)
 class ReasonNames:
-    """The shop's reasons as one staff member reads them: by the label in their language, else
-    the English label, else the code. Labels are staff-entered text, escaped like any other."""
+    """The shop's reasons as one staff member reads them: by the label in their language; else,
+    for a built-in reason, its name in the catalog; else the English label, else the code.
+    Labels are staff-entered text, escaped like any other."""
 
     labels: Mapping[str, Mapping[str, str]]  # code -> language -> label, in the shop's order
     language: str
+    gettext: Callable[[str], str]
 
     @property
     def codes(self) -> list[str]:
         return list(self.labels)
 
     def name(self, code: str) -> str:
-        return reason_label(self.labels.get(code, {}), self.language, code)
+        labels = self.labels.get(code, {})
+        if code in REASONS and not labels.get(self.language):
+            return self.gettext(REASONS[code])
+        return reason_label(labels, self.language, code)
+
+    def built_in(self, code: str) -> str:
+        """The catalog's name of a built-in reason (what shows without a label), else ""."""
+        return self.gettext(REASONS[code]) if code in REASONS else ""
 
     @property
     def names(self) -> dict[str, str]:
@@ -102,4 +125,5 @@ class ReasonNames:
 async def reason_names(request: web.Request) -> ReasonNames:
     """Every reason, retired ones too (old requests keep them), read in one query."""
     reasons = await list_reason_codes()
-    return ReasonNames({r.code: r.labels for r in reasons}, request_language(request))
+    labels = {r.code: r.labels for r in reasons}
+    return ReasonNames(labels, request_language(request), words_for(request).gettext)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from backoffice.exports import stream_csv, xlsx_response
+from backoffice.exports import stream_csv, worded, xlsx_response
+from backoffice.i18n import reason_names, words_for
 from backoffice.keys import ZONE
 from backoffice.params import query_date
 from backoffice.security import require_roles
@@ -17,7 +18,8 @@ R, W, F = Role.REVIEWER, Role.WAREHOUSE, Role.FINANCE
 
 
 async def _send(request: web.Request, table: Table, suffix: str) -> web.StreamResponse:
-    return await (stream_csv if suffix == "csv" else xlsx_response)(request, table)
+    shown = worded(table, words_for(request), await reason_names(request))
+    return await (stream_csv if suffix == "csv" else xlsx_response)(request, shown)
 
 
 def _queue(request: web.Request) -> Table:

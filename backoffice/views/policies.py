@@ -9,7 +9,8 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from backoffice.actions import flash
-from backoffice.keys import CLOCK
+from backoffice.i18n import ReasonNames
+from backoffice.keys import CATALOGS, CLOCK
 from backoffice.policy_form import SETTINGS, settings_from_form, shown_settings
 from backoffice.refusals import REFUSALS, Refusal, attempt
 from backoffice.security import require_roles
@@ -19,6 +20,7 @@ from domain.returns import Actor, Role
 from services.policies import (
     REASON_LANGUAGES,
     SCOPES,
+    ReasonView,
     add_reason_code,
     delete_policy_rule,
     list_policy_rules,
@@ -41,12 +43,22 @@ def _labels(form: Form) -> dict[str, str]:
     return {lang: _text(form, f"label_{lang}", 200) for lang in REASON_LANGUAGES}
 
 
+def _shown_labels(request: web.Request, reasons: list[ReasonView]) -> dict[str, dict[str, str]]:
+    """What each language's readers see now for each reason: the label inputs' placeholders."""
+    labels = {r.code: r.labels for r in reasons}
+    catalogs = request.app[CATALOGS]
+    named = {lang: ReasonNames(labels, lang, catalogs[lang].gettext) for lang in REASON_LANGUAGES}
+    return {code: {lang: named[lang].name(code) for lang in REASON_LANGUAGES} for code in labels}
+
+
 async def _policies_page(
     request: web.Request, refusal: Refusal | None = None
 ) -> web.StreamResponse:
+    reasons = await list_reason_codes()
     context = {
         "rules": await list_policy_rules(),
-        "reasons": await list_reason_codes(),
+        "reasons": reasons,
+        "shown_labels": _shown_labels(request, reasons),
         "scopes": SCOPES,
         "classes": list(ReasonClass),
         "languages": REASON_LANGUAGES,
@@ -73,7 +85,15 @@ async def show_policies(request: web.Request) -> web.StreamResponse:
     return await _policies_page(request)
 
 
-def _rule_page(
+async def _inherited(scope: str) -> dict[str, str]:
+    """What each setting is when this scope leaves it blank: the built-in value, or for a
+    channel, category or SKU the default rule's (a nearer rule may still override it)."""
+    built_in = {s.name: s.default for s in SETTINGS}
+    rule = None if scope == "default" else await policy_rule("default", "")
+    return built_in | shown_settings(rule.settings if rule else {})
+
+
+async def _rule_page(
     request: web.Request,
     scope: str,
     key: str,
@@ -84,6 +104,7 @@ def _rule_page(
 ) -> web.StreamResponse:
     context: dict[str, object] = {"scope": scope, "key": key, "values": values}
     context["settings"] = SETTINGS
+    context["inherited"] = await _inherited(scope)
     context |= {"refusal": refusal, "refusals": REFUSALS, "stored": stored}
     response = aiohttp_jinja2.render_template("policy_rule.html", request, context)
     response.set_status(400 if refusal else 200)
@@ -99,7 +120,7 @@ async def edit_policy_rule(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     rule = await policy_rule(scope, "" if scope == "default" else key)
     values = shown_settings(rule.settings if rule else {})
-    return _rule_page(request, scope, key, values, None, stored=rule is not None)
+    return await _rule_page(request, scope, key, values, None, stored=rule is not None)
 
 
 async def _save_rule(form: Form, actor: Actor, clock: Clock) -> None:
@@ -116,7 +137,7 @@ async def post_policy_rule(request: web.Request) -> web.StreamResponse:
     refusal = await attempt(_save_rule(form, actor, request.app[CLOCK]))
     if refusal is not None:
         values = {s.name: _text(form, s.name, 500) for s in SETTINGS}
-        return _rule_page(request, _text(form, "scope"), _text(form, "key"), values, refusal)
+        return await _rule_page(request, _text(form, "scope"), _text(form, "key"), values, refusal)
     await flash(request, "ok", "done")
     raise web.HTTPSeeOther("/policies")
 

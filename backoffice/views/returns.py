@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import aiohttp_jinja2
 from aiohttp import web
 from multidict import MultiMapping
@@ -12,13 +14,15 @@ from backoffice.keys import CLOCK, ZONE
 from backoffice.messages import WORK_NAMES
 from backoffice.params import is_id, path_id, query_date
 from domain.errors import DomainError
-from domain.returns import Actor
+from domain.returns import Action, Actor
 from services.followup import send_message_to_customer
 from services.queue import QueueFilter, list_returns, return_detail
 from services.staff import list_staff_users
 from services.work import WORK
 
 routes = web.RouteTableDef()
+# Actions that end a request without serving it: offered after the stage's main action.
+DESTRUCTIVE = frozenset({Action.CANCEL, Action.REJECT})
 
 
 def _assignee_filter(raw: str, actor: Actor) -> tuple[int | None, bool]:
@@ -90,7 +94,12 @@ async def show_return(request: web.Request) -> dict[str, object]:
         detail = await return_detail(_return_id(request), request["actor"])
     except DomainError:
         raise web.HTTPNotFound() from None
-    return {"detail": detail, "forms": ACTIONS, "reason_names": await reason_names(request)}
+    actions = sorted(detail.actions, key=lambda action: action in DESTRUCTIVE)
+    return {
+        "detail": replace(detail, actions=actions),
+        "forms": ACTIONS,
+        "reason_names": await reason_names(request),
+    }
 
 
 @routes.post("/returns/{return_id}/message", name="return_message")

@@ -47,11 +47,11 @@ async def test_a_warehouse_clerk_takes_a_request_and_lets_it_go(desk: Desk, shop
 
     assert flash(page) == "ok: Done."
     assert assigned_to(page) == "wang"
-    assert "assigned · staff:wang · <q>wang</q>" in page
+    assert "assigned · wang · <q>wang</q>" in page
     assert 'name="assignee" value="">Unassign' in page
     page = await assign(desk, r.id, "")
     assert assigned_to(page) == "nobody"
-    assert "unassigned · staff:wang · <q>wang</q>" in page
+    assert "unassigned · wang · <q>wang</q>" in page
 
 
 async def test_a_reviewer_hands_a_request_to_an_active_colleague(desk: Desk, shop: Shop) -> None:
@@ -93,7 +93,7 @@ async def test_the_queue_shows_assignees_and_filters_by_them(desk: Desk, shop: S
 
     _, page = await desk.get("/returns")
     assert f'<option value="{wang}">wang</option>' in page
-    assert re.search(rf"{mine.number}</a>.*?<td>rita</td>", page, re.DOTALL)
+    assert re.search(rf"{mine.number}</a>.*?<td[^>]*>rita</td>", page, re.DOTALL)
     assert numbers((await desk.get("/returns?assignee=mine"))[1]) == {mine.number}
     assert numbers((await desk.get(f"/returns?assignee={wang}"))[1]) == {theirs.number}
     _, unassigned = await desk.get("/returns?assignee=none")

@@ -36,7 +36,8 @@ async def test_queue_csv_has_a_header_and_the_filtered_rows(desk: Desk, shop: Sh
     assert response.status == 200
     assert response.headers["Content-Type"].startswith("text/csv")
     assert 'filename="returns.csv"' in response.headers["Content-Disposition"]
-    assert table[0][:3] == ["rma", "status", "type"]
+    assert table[0][:4] == ["RMA", "Status", "Type", "Reason"]
+    assert table[1][1:4] == ["Submitted", "Refund", "Quality defect"]
     assert [r[0] for r in table[1:]] == [submitted.number]
     assert refunded.number not in await response.text()
 
@@ -81,7 +82,7 @@ async def test_inventory_exports_every_product(desk: Desk, shop: Shop) -> None:
     xlsx = await (await desk.client.get("/inventory/export.xlsx")).read()
 
     table = rows(text)
-    assert table[0][:4] == ["sku", "name", "category", "sellable"]
+    assert table[0][:4] == ["SKU", "Name", "Category", "Sellable"]
     assert {r[0] for r in table[1:]} == {"TEE-1", "TEE-2", "CAP-1", "MUG-1", "SOAP-1"}
     assert "SOAP-1" in sheet(xlsx)
 
@@ -95,7 +96,7 @@ async def test_refunds_export_respects_the_dates(desk: Desk, shop: Shop) -> None
     later = await (await desk.client.get("/finance/refunds/export.csv?since=2030-01-01")).text()
     xlsx = await (await desk.client.get("/finance/refunds/export.xlsx")).read()
 
-    assert rows(text)[1][1:5] == [r.number, "Li Lei", "100.00", "original"]
+    assert rows(text)[1][1:5] == [r.number, "Li Lei", "100.00", "Original payment method"]
     assert len(rows(later)) == 1
     assert "<v>100.00</v>" in sheet(xlsx)
 

@@ -1,5 +1,6 @@
-"""Reasons on the back-office pages: by their label in the staff member's language, else the
-English label, else the code; a label is text, never markup. And the queue's reason filter."""
+"""Reasons on the back-office pages: by their label in the staff member's language; else, for a
+built-in reason, its name in the back-office catalog; else the English label, else the code; a
+label is text, never markup. And the queue's reason filter."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from markupsafe import escape
 
 from models import StaffUser
-from services.policies import rename_reason_code, set_reason_active
+from services.policies import add_reason_code, rename_reason_code, set_reason_active
 from tests.backoffice.conftest import Desk
 from tests.factories import ADMIN, Shop, open_return
 
@@ -17,10 +18,11 @@ LABELS = {
     "quality_defect": {"en": "Faulty item", "zh_Hans": "质量问题", "ru": "Брак"},
     "wrong_item": {"en": "Wrong item sent"},
 }
+LANGUAGE_WRONG_ITEM = {"zh_Hans": "发错商品", "ru": "Прислан не тот товар"}
 HOSTILE = "<script>alert('label')</script>"
 # Where each page names a request's reason (the request's RMA number, order SO-1, channel web).
 PLACES = {
-    "queue": r'/returns/{id}">[^<]*</a></td>\s*(?:<td>.*?</td>\s*){{2}}<td>(.*?)</td>',
+    "queue": r'/returns/{id}">[^<]*</a></td>\s*(?:<td[^>]*>.*?</td>\s*){{2}}<td[^>]*>(.*?)</td>',
     "request": r"\(web\) · [^·\n]* · ([^\n]*)\n",
     "slip": r"SO-1 · [^·\n]* · ([^\n]*)</p>",
     "customer": r'/returns/{id}">[^<]*</a></td>(?:<td>.*?</td>){{3}}<td>(.*?)</td>',
@@ -73,17 +75,52 @@ async def test_pages_name_a_reason_by_its_label_in_the_staff_members_language(
     assert set(shown.values()) == {LABELS["quality_defect"][language]}
 
 
-async def test_a_missing_label_falls_back_to_the_english_one_then_to_the_code(
+async def test_a_shop_reason_without_a_label_in_the_language_falls_back_to_english_then_code(
+    desk: Desk, shop: Shop
+) -> None:
+    await add_reason_code("late", "quality", labels={"en": "Came too late"}, actor=ADMIN)
+    await add_reason_code("gift", "no_reason", actor=ADMIN)
+    english_only = await open_return(shop, {"TEE-1": 1}, reason="late")
+    unlabelled = await open_return(shop, {"MUG-1": 1}, reason="gift")
+    await set_reason_active("late", False, actor=ADMIN)  # old requests keep it
+    await sign_in_speaking(desk, "ru")
+
+    assert set((await shown_reasons(desk, shop, english_only.id)).values()) == {"Came too late"}
+    assert set((await shown_reasons(desk, shop, unlabelled.id)).values()) == {"gift"}
+
+
+@pytest.mark.parametrize(
+    ("language", "word"),
+    [("en", "Size or fit"), ("zh_Hans", "尺码不合适"), ("ru", "Не подошёл размер")],
+)
+async def test_a_built_in_reason_without_a_label_is_named_by_the_catalog_not_its_code(
+    desk: Desk, shop: Shop, language: str, word: str
+) -> None:
+    await label_reasons(LABELS)  # wrong_item has an English label only
+    unlabelled = await open_return(shop, {"MUG-1": 1}, reason="size_fit")
+    english_only = await open_return(shop, {"TEE-1": 1}, reason="wrong_item")
+    await sign_in_speaking(desk, language)
+
+    assert set((await shown_reasons(desk, shop, unlabelled.id)).values()) == {word}
+    shown = set((await shown_reasons(desk, shop, english_only.id)).values())
+    assert shown == {"Wrong item sent" if language == "en" else LANGUAGE_WRONG_ITEM[language]}
+    _, queue = await desk.get("/returns")
+    assert "size_fit" not in queue.split('<select name="reason">', 1)[1].split("<tbody>", 1)[1]
+
+
+async def test_the_policies_page_shows_what_each_language_reads_now_as_the_placeholder(
     desk: Desk, shop: Shop
 ) -> None:
     await label_reasons(LABELS)
-    english_only = await open_return(shop, {"TEE-1": 1}, reason="wrong_item")
-    unlabelled = await open_return(shop, {"MUG-1": 1}, reason="size_fit")
-    await set_reason_active("wrong_item", False, actor=ADMIN)  # old requests keep it
-    await sign_in_speaking(desk, "ru")
+    await desk.as_("admin")
 
-    assert set((await shown_reasons(desk, shop, english_only.id)).values()) == {"Wrong item sent"}
-    assert set((await shown_reasons(desk, shop, unlabelled.id)).values()) == {"size_fit"}
+    _, page = await desk.get("/policies")
+
+    form = page.split('action="/policies/reasons/size_fit/labels"', 1)[1].split("</form>", 1)[0]
+    assert 'name="label_zh_Hans" value="" placeholder="尺码不合适"' in form
+    assert 'name="label_ru" value="" placeholder="Не подошёл размер"' in form
+    labelled = page.split('action="/policies/reasons/quality_defect/labels"', 1)[1]
+    assert 'name="label_en" value="Faulty item" placeholder="Faulty item"' in labelled
 
 
 async def test_a_label_is_shown_as_text_never_as_markup(desk: Desk, shop: Shop) -> None:
@@ -123,7 +160,7 @@ async def test_the_queue_filters_by_a_reason_chosen_by_its_label(desk: Desk, sho
     assert options(every)[:3] == [
         ("", False, "全部"),
         ("quality_defect", False, "质量问题"),
-        ("not_as_described", False, "not_as_described"),
+        ("not_as_described", False, "与描述不符"),
     ]
     assert [value for value, selected, _label in options(chosen) if selected] == ["wrong_item"]
-    assert ("wrong_item", True, "Wrong item sent") in options(chosen)
+    assert ("wrong_item", True, "发错商品") in options(chosen)

@@ -120,7 +120,7 @@ async def test_admin_changes_roles_which_hold_from_the_next_page(desk: Desk, sho
     entry = await AuditEntry.get()
     assert (entry.actor, entry.action, entry.subject) == ("staff:admin", "change_roles", "rita")
     _, audit = await desk.get("/audit?action=change_roles")
-    assert f'<a href="{page}">rita</a> reviewer → reviewer, warehouse' in audit
+    assert f'<a href="{page}">rita</a> Reviewer → Reviewer, Warehouse' in audit
     await desk.as_("rita")
     assert (await desk.get("/inventory"))[0] == 200
 
