@@ -119,10 +119,11 @@ SCHEMAS: dict[str, Any] = {
     "UpsertResult": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["created", "updated"],
+        "required": ["created", "updated", "unchanged"],
         "properties": {
             "created": {"type": "integer", "minimum": 0},
             "updated": {"type": "integer", "minimum": 0},
+            "unchanged": {"type": "integer", "minimum": 0},
         },
     },
     "Error": {

@@ -1,18 +1,17 @@
 """The policy editor's form: one input per setting, text in, typed settings out.
 
 A blank input means "not set here" (the scope inherits it). What cannot be read as its
-type is passed on as text, so the service refuses it naming the field.
+type (and every amount) is passed on as text, so the domain refuses it naming the field
+and the form the setting takes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from multidict import MultiDictProxy
 
-from domain.errors import ValidationError
 from domain.policy import Policy, policy_to_dict
 
 
@@ -48,14 +47,6 @@ def _read(setting: Setting, raw: str) -> Any:
         return {"true": True, "false": False}.get(raw, raw)
     if setting.kind == "int":
         return int(raw) if raw.isdigit() and len(raw) < 10 else raw
-    if setting.kind == "Decimal":
-        try:
-            finite = Decimal(raw).is_finite()
-        except InvalidOperation:
-            finite = False
-        if not finite:
-            raise ValidationError("invalid_policy_value", field=setting.name, value=raw)
-        return raw
     if setting.kind.startswith("tuple"):
         items = [item.strip() for item in raw.split(",") if item.strip()]
         whole = "int" in setting.kind

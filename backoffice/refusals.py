@@ -28,7 +28,27 @@ REFUSALS: dict[str, str] = {
     ),
     "period_too_long": N_("The period is too long: at most 60 months."),
     # policies and reasons
-    "invalid_policy_value": N_("This value is not allowed for this setting."),
+    "policy_bool": N_("Choose true or false."),
+    "policy_days": N_("Enter a whole number of days from 0 to 365."),
+    "policy_hours": N_("Enter a whole number of hours from 1 to 720."),
+    "policy_photos": N_("Enter a whole number of photos from 0 to 10."),
+    "policy_day_list": N_(
+        "Enter whole numbers of days from 0 to 365, separated by commas (like 3, 10)."
+    ),
+    "policy_amount": N_(
+        "Enter an amount of 0 or more with at most 2 decimals (like 300 or 299.99)."
+    ),
+    "policy_percent": N_(
+        "Enter a percentage from 0 to 100 with at most 2 decimals (like 5 or 7.5)."
+    ),
+    "policy_rate": N_("Enter a share from 0 to 1 with at most 2 decimals (like 0.30)."),
+    "policy_reason_list": N_(
+        "Enter reason codes of this shop, separated by commas (the allowed codes are listed)."
+    ),
+    "policy_timezone": N_("Enter a time zone name such as Asia/Shanghai or Europe/Moscow."),
+    "policy_rule_empty": N_(
+        "Every setting is blank, so nothing was saved: fill in at least one setting."
+    ),
     "unknown_policy_field": N_("There is no such policy setting."),
     "invalid_policy_scope": N_("Choose a scope; every scope but the default needs a key."),
     "policy_rule_not_found": N_("There is no such policy rule."),

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import ValidationError
-from domain.money import to_money
+from domain.money import LARGEST, to_money
 
 
 class ReasonClass(StrEnum):
@@ -72,10 +72,33 @@ class Policy:
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Policy)}
+DAYS = ("no_reason_days", "quality_days", "ship_back_days", "survey_delay_days", "auto_close_days")
+HOURS = ("sla_review_hours", "sla_inspection_hours", "sla_refund_hours")
+# What a number setting may be, and the refusal (its code names the form and range) if not.
+WHOLE_RANGES: dict[str, tuple[str, int, int]] = {
+    **dict.fromkeys(DAYS, ("policy_days", 0, 365)),
+    **dict.fromkeys(HOURS, ("policy_hours", 1, 720)),
+    "max_photos": ("policy_photos", 0, 10),
+    "reminder_days": ("policy_day_list", 0, 365),
+}
+AMOUNT_RANGES: dict[str, tuple[str, Decimal, Decimal]] = {
+    "auto_approve_max_value": ("policy_amount", Decimal(0), LARGEST),
+    # a fee over 100 % would leave the customer owing the shop for their own return
+    "restocking_fee_percent": ("policy_percent", Decimal(0), Decimal(100)),
+    "auto_approve_max_return_rate": ("policy_rate", Decimal(0), Decimal(1)),
+}
+KIND_REFUSALS = {
+    "bool": "policy_bool",
+    "str": "policy_timezone",
+    "tuple[str, ...]": "policy_reason_list",
+}
 
 
 def _refuse(name: str, value: Any) -> ValidationError:
-    return ValidationError("invalid_policy_value", field=name, value=str(value))
+    """The refusal of ``value`` for setting ``name``: its code says what the setting takes."""
+    known = WHOLE_RANGES.get(name) or AMOUNT_RANGES.get(name)
+    code = known[0] if known else KIND_REFUSALS[str(_FIELD_TYPES[name])]
+    return ValidationError(code, field=name, value=str(value)[:100])
 
 
 def _as_bool(name: str, value: Any) -> bool:
@@ -85,15 +108,19 @@ def _as_bool(name: str, value: Any) -> bool:
 
 
 def _as_count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    _code, low, high = WHOLE_RANGES[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise _refuse(name, value)
     return value
 
 
 def _as_amount(name: str, value: Any) -> Decimal:
-    amount = to_money(str(value))
-    # a fee over 100 % would leave the customer owing the shop for their own return
-    if amount < 0 or (name.endswith("_percent") and amount > 100):
+    _code, low, high = AMOUNT_RANGES[name]
+    try:
+        amount = to_money(value if isinstance(value, Decimal | int) else str(value))
+    except (ValidationError, TypeError):
+        raise _refuse(name, value) from None
+    if not low <= amount <= high:
         raise _refuse(name, value)
     return amount
 

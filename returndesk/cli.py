@@ -90,7 +90,10 @@ def import_command(ctx: click.Context, kind: str, path: Path) -> None:
         result = _run(_settings(ctx), work)
     except ImportRejected as rejected:
         _report_rejection(path, rejected)
-    click.echo(f"{path.name}: {result.created} created, {result.updated} updated.")
+    click.echo(
+        f"{path.name}: {result.created} created, {result.updated} updated,"
+        f" {result.unchanged} unchanged."
+    )
 
 
 def read_csv_or_fail(path: Path, kind: str) -> list[tuple[int, Any]]:

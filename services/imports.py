@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -82,10 +83,27 @@ class ImportRejected(DomainError):
         self.errors = list(errors)
 
 
+class RowRefused(DomainError):
+    """Every reason one row is bad (each a ValidationError naming its field)."""
+
+    code = "row_refused"
+
+    def __init__(self, errors: Sequence[DomainError]) -> None:
+        super().__init__(errors=list(errors))
+        self.errors = list(errors)
+
+
 @dataclass(frozen=True)
 class ImportResult:
+    """Rows (orders, for the order import) that were new, changed, or already as given."""
+
     created: int
     updated: int
+    unchanged: int
+
+    @classmethod
+    def counted(cls, outcomes: Counter[str]) -> ImportResult:
+        return cls(outcomes["created"], outcomes["updated"], outcomes["unchanged"])
 
 
 def read_csv(text: str, kind: str) -> list[tuple[int, Row]]:
@@ -106,8 +124,29 @@ def _text(row: Row, name: str, *, required: bool = True, limit: int = 200) -> st
     return value
 
 
+def _every_field(readers: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Each field read by its reader; every field's refusal together (``RowRefused``)."""
+    values, errors = {}, []
+    for name, read in readers.items():
+        try:
+            values[name] = read()
+        except ValidationError as error:
+            errors.append(error)
+    if errors:
+        raise RowRefused(errors)
+    return values
+
+
+def _changes(record: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of ``data`` whose value differs from the stored ``record``'s."""
+    return {name: value for name, value in data.items() if getattr(record, name) != value}
+
+
 def _amount(row: Row, name: str) -> Decimal:
-    amount = to_money(_text(row, name))
+    try:
+        amount = to_money(_text(row, name))
+    except ValidationError as error:
+        raise ValidationError(error.code, **{**error.params, "field": name}) from None
     if amount < 0:
         raise ValidationError("negative_value", field=name)
     return amount
@@ -155,11 +194,17 @@ def _check_rows(
     for line, row in rows:
         try:
             parsed.append((line, parse(row)))
+        except RowRefused as refused:
+            errors += [_row_error(line, error) for error in refused.errors]
         except DomainError as error:
-            errors.append(RowError(line, error.code, {k: str(v) for k, v in error.params.items()}))
+            errors.append(_row_error(line, error))
     if errors:
         raise ImportRejected(errors)
     return parsed
+
+
+def _row_error(line: int, error: DomainError) -> RowError:
+    return RowError(line, error.code, {k: str(v) for k, v in error.params.items()})
 
 
 def _unique(parsed: list[tuple[int, Any]], key: Callable[[Any], str], reason: str) -> None:
@@ -213,16 +258,18 @@ async def import_file(
 
 
 def _product(row: Row) -> dict[str, Any]:
-    return {
-        "sku": _text(row, "sku", limit=64),
-        "name": _text(row, "name"),
-        "category": _text(row, "category", limit=100),
-        "price": _amount(row, "price"),
-        "cost": _amount(row, "cost"),
-        "stock": _count(row, "stock"),
-        "low_stock_threshold": _count(row, "low_stock_threshold"),
-        "returnable": _flag(row, "returnable"),
-    }
+    return _every_field(
+        {
+            "sku": lambda: _text(row, "sku", limit=64),
+            "name": lambda: _text(row, "name"),
+            "category": lambda: _text(row, "category", limit=100),
+            "price": lambda: _amount(row, "price"),
+            "cost": lambda: _amount(row, "cost"),
+            "stock": lambda: _count(row, "stock"),
+            "low_stock_threshold": lambda: _count(row, "low_stock_threshold"),
+            "returnable": lambda: _flag(row, "returnable"),
+        }
+    )
 
 
 async def upsert_products(
@@ -232,7 +279,7 @@ async def upsert_products(
     parsed = _check_rows(rows, _product)
     _unique(parsed, lambda p: p["sku"], "duplicate_sku")
     now = clock.now()
-    created = 0
+    outcomes: Counter[str] = Counter()
     async with in_transaction():
         existing = {p.sku: p for p in await Product.filter(sku__in=[p["sku"] for _, p in parsed])}
         for _line, data in parsed:
@@ -241,40 +288,68 @@ async def upsert_products(
             if product is None:
                 product = await Product.create(**data, updated_by=actor.label)
                 await create_stock_levels(product)
-                created += 1
+                outcome = "created"
             else:
-                await product.update_from_dict({**data, "updated_by": actor.label}).save()
-            await _set_sellable(product, stock, actor, now)
+                outcome = await _update(product, data, actor)
+            restocked = await _set_sellable(product, stock, actor, now)
+            outcomes[outcome if outcome == "created" or not restocked else "updated"] += 1
             _tick(progress)
-    return ImportResult(created, len(parsed) - created)
+    return ImportResult.counted(outcomes)
 
 
-async def _set_sellable(product: Product, target: int, actor: Actor, now: datetime) -> None:
+async def _update(record: Any, data: Mapping[str, Any], actor: Actor) -> str:
+    """Save what differs on ``record`` (and who changed it); say whether anything did."""
+    changes = _changes(record, data)
+    if not changes:
+        return "unchanged"
+    await record.update_from_dict({**changes, "updated_by": actor.label}).save()
+    return "updated"
+
+
+async def _set_sellable(product: Product, target: int, actor: Actor, now: datetime) -> bool:
     level = await StockLevel.get(product=product, location=Location.SELLABLE)
     change = target - level.quantity
     if change > 0:
         await apply_movements([stock_in(product.id, change)], actor, now)
     elif change < 0:
         await apply_movements([stock_out(product.id, -change)], actor, now)
+    return change != 0
 
 
 # Customers -----------------------------------------------------------------------------
 
 
-def _customer(row: Row) -> dict[str, Any]:
+def _email(row: Row) -> str:
     email = _text(row, "email", required=False)
     if email and not EMAIL.fullmatch(email):
-        raise ValidationError("invalid_email", value=email)
+        raise ValidationError("invalid_email", field="email", value=email)
+    return email
+
+
+def _language(row: Row) -> str:
     language = _text(row, "language", required=False, limit=10).lower() or "en"
     if language not in LANGUAGES:
-        raise ValidationError("invalid_language", value=language)
-    return {
-        "external_id": _text(row, "external_id", required=False, limit=64) or None,
-        "name": _text(row, "name"),
-        "phone": normalize_phone(_text(row, "phone", limit=30)),
-        "email": email,
-        "language": LANGUAGES[language],
-    }
+        raise ValidationError("invalid_language", field="language", value=language)
+    return LANGUAGES[language]
+
+
+def _phone(row: Row, name: str) -> str:
+    try:
+        return normalize_phone(_text(row, name, limit=30))
+    except ValidationError as error:
+        raise ValidationError(error.code, **{**error.params, "field": name}) from None
+
+
+def _customer(row: Row) -> dict[str, Any]:
+    return _every_field(
+        {
+            "external_id": lambda: _text(row, "external_id", required=False, limit=64) or None,
+            "name": lambda: _text(row, "name"),
+            "phone": lambda: _phone(row, "phone"),
+            "email": lambda: _email(row),
+            "language": lambda: _language(row),
+        }
+    )
 
 
 async def upsert_customers(
@@ -288,7 +363,7 @@ async def upsert_customers(
         lambda c: c["external_id"],
         "duplicate_external_id",
     )
-    created = 0
+    outcomes: Counter[str] = Counter()
     async with in_transaction():
         for line, data in parsed:
             customer = await _find_customer(data)
@@ -301,11 +376,11 @@ async def upsert_customers(
                 raise ImportRejected([RowError(line, "phone_taken", {"phone": data["phone"]})])
             if customer is None:
                 await Customer.create(**data, updated_by=actor.label)
-                created += 1
+                outcomes["created"] += 1
             else:
-                await customer.update_from_dict({**data, "updated_by": actor.label}).save()
+                outcomes[await _update(customer, data, actor)] += 1
             _tick(progress)
-    return ImportResult(created, len(parsed) - created)
+    return ImportResult.counted(outcomes)
 
 
 async def _find_customer(data: Mapping[str, Any]) -> Customer | None:
@@ -321,17 +396,19 @@ async def _find_customer(data: Mapping[str, Any]) -> Customer | None:
 
 def _order_line(zone: ZoneInfo) -> Callable[[Row], dict[str, Any]]:
     def parse(row: Row) -> dict[str, Any]:
-        return {
-            "number": _text(row, "order_number", limit=64),
-            "phone": normalize_phone(_text(row, "customer_phone", limit=30)),
-            "channel": _text(row, "channel", limit=32).lower(),
-            "ordered_at": _moment(row, "ordered_at", zone),
-            "delivered_at": _moment(row, "delivered_at", zone, required=False),
-            "sku": _text(row, "sku", limit=64),
-            "quantity": _count(row, "quantity", minimum=1),
-            "unit_price": _amount(row, "unit_price"),
-            "payment_method": _text(row, "payment_method", required=False, limit=32),
-        }
+        return _every_field(
+            {
+                "number": lambda: _text(row, "order_number", limit=64),
+                "phone": lambda: _phone(row, "customer_phone"),
+                "channel": lambda: _text(row, "channel", limit=32).lower(),
+                "ordered_at": lambda: _moment(row, "ordered_at", zone),
+                "delivered_at": lambda: _moment(row, "delivered_at", zone, required=False),
+                "sku": lambda: _text(row, "sku", limit=64),
+                "quantity": lambda: _count(row, "quantity", minimum=1),
+                "unit_price": lambda: _amount(row, "unit_price"),
+                "payment_method": lambda: _text(row, "payment_method", required=False, limit=32),
+            }
+        )
 
     return parse
 
@@ -380,39 +457,48 @@ async def upsert_orders(
     zone = (await load_policy_book()).resolve("").zone
     parsed = _check_rows(rows, _order_line(zone))
     orders = _group_orders(parsed)
-    created = 0
+    outcomes: Counter[str] = Counter()
     async with in_transaction():
         customers, products = await _resolve_references(parsed)
         for number, group in orders.items():
-            created += await recount_order(
-                number, _upsert_order(number, group, customers, products)
-            )
+            work = _upsert_order(number, group, customers, products)
+            outcomes[await recount_order(number, work)] += 1
             for _ in group:
                 _tick(progress)
-    return ImportResult(created, len(orders) - created)
+    return ImportResult.counted(outcomes)
+
+
+async def _order_header(number: str, header: dict[str, Any]) -> tuple[Order, str]:
+    order = await Order.get_or_none(number=number)
+    if order is None:
+        return await Order.create(number=number, **header), "created"
+    changes = _changes(order, header)
+    if changes:
+        await order.update_from_dict(changes).save()
+    return order, "updated" if changes else "unchanged"
 
 
 async def _upsert_order(
     number: str, group: list[tuple[int, dict]], customers: dict, products: dict
-) -> int:
+) -> str:
     first = group[0][1]
     header = {
-        "customer": customers[first["phone"]],
+        "customer_id": customers[first["phone"]].id,
         "channel": first["channel"],
         "ordered_at": first["ordered_at"],
         "delivered_at": first["delivered_at"],
         "payment_method": first["payment_method"],
     }
-    order, created = await Order.update_or_create(number=number, defaults=header)
+    order, outcome = await _order_header(number, header)
     wanted = sorted((products[d["sku"]].id, d["quantity"], d["unit_price"]) for _, d in group)
     current = await OrderLine.filter(order=order).order_by("id")
     have = sorted((line.product_id, line.quantity, line.unit_price) for line in current)
     if wanted == have:
-        return int(created)
+        return outcome
     if await ReturnLine.filter(order_line__order=order).exists():
         raise ImportRejected([RowError(group[0][0], "order_has_returns", {"order": number})])
     await OrderLine.filter(order=order).delete()
     await OrderLine.bulk_create(
         [OrderLine(order=order, product_id=p, quantity=q, unit_price=u) for p, q, u in wanted]
     )
-    return int(created)
+    return "updated" if outcome == "unchanged" else outcome

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -77,7 +77,10 @@ async def save_policy_rule(
         raise PermissionDenied(action="edit_policy")
     if scope not in SCOPES or (scope == "default") != (key == ""):
         raise ValidationError("invalid_policy_scope", scope=scope)
+    if not settings:
+        raise ValidationError("policy_rule_empty", scope=scope)
     apply_overrides(Policy(), settings)
+    await _known_reasons(settings.get("auto_approve_reasons", ()))
     async with in_transaction():
         await PolicyRule.update_or_create(
             scope=scope, key=key, defaults={"settings": dict(settings), "updated_by": actor.label}
@@ -91,6 +94,16 @@ async def _audit(
 ) -> None:
     now = (clock or SystemClock()).now()
     await record_audit_entry(actor, action, subject, now, details=details)
+
+
+async def _known_reasons(codes: Iterable[str]) -> None:
+    """Refuse reason codes the shop does not have (retired ones still count)."""
+    known = {str(code) for code in await ReasonCode.all().values_list("code", flat=True)}
+    unknown = sorted(set(codes) - known)
+    if unknown:
+        field = "auto_approve_reasons"
+        allowed = ", ".join(sorted(known))
+        raise ValidationError("policy_reason_list", field=field, value=unknown[0], allowed=allowed)
 
 
 async def ensure_default_reasons() -> None:

@@ -97,7 +97,7 @@ def test_import_lands_a_valid_file(sqlite_env, tmp_path):
     good.write_text(PRODUCTS, encoding="utf-8")
     result = run("import", "products", str(good))
     assert result.exit_code == 0, result.output
-    assert "1 created, 0 updated" in result.output
+    assert "1 created, 0 updated, 0 unchanged" in result.output
     with sqlite3.connect(sqlite_env) as conn:
         entries = conn.execute("select actor, action, subject from audit_entry").fetchall()
     assert entries == [("import:products.csv", "import_csv", "products.csv")]

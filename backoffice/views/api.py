@@ -12,6 +12,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -130,7 +131,7 @@ async def _json_array(request: web.Request) -> list[dict[str, Any]]:
 
 
 def _upserted(result: ImportResult) -> web.Response:
-    return web.json_response({"created": result.created, "updated": result.updated})
+    return web.json_response(asdict(result))
 
 
 @routes.put(f"{API}/products", name="api_products")

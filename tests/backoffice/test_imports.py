@@ -31,8 +31,37 @@ async def test_a_good_file_lands_and_its_counts_are_shown(desk: Desk, shop: Shop
     status, page = await upload(desk, "products", "\ufeff" + text)
 
     assert status == 200
-    assert "1 new, 1 updated" in page
+    assert "1 new, 1 updated, 0 unchanged" in page
     assert (await Product.get(sku="HAT-1")).updated_by == "staff:admin"
+
+
+async def test_the_same_file_again_is_reported_unchanged(desk: Desk, shop: Shop) -> None:
+    await desk.as_("admin")
+    text = HEADER + "HAT-1,Hat,apparel,30.00,10.00,5,1,true\n"
+    await upload(desk, "products", text)
+
+    status, page = await upload(desk, "products", text)
+
+    assert status == 200
+    assert "0 new, 0 updated, 1 unchanged" in page
+
+
+async def test_a_bad_row_lists_each_of_its_errors(desk: Desk, shop: Shop) -> None:
+    await desk.as_("admin")
+    text = HEADER + "HAT-1,,apparel,-1,1,x,1,maybe\n"
+
+    status, page = await upload(desk, "products", text)
+
+    assert status == 400
+    assert page.count("<tr><td>2</td>") == 4
+    for words in (
+        "A required value is missing.",
+        "The value must not be negative.",
+        "The value is not a whole number.",
+        "The value is not true or false.",
+    ):
+        assert words in page
+    assert not await Product.exists(sku="HAT-1")
 
 
 async def test_a_file_with_bad_rows_names_them_and_lands_nothing(desk: Desk, shop: Shop) -> None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import html
+
+import pytest
+
 from models import PolicyRule, ReasonCode
 from services.policies import load_policy_book
 from tests.backoffice.conftest import Desk
 from tests.factories import Shop
+from tests.security.conftest import everything
 
 RULE = "/policies/rule?scope=channel&key=web"
 
@@ -100,3 +105,77 @@ async def test_a_taken_or_bad_reason_code_is_refused(desk: Desk, shop: Shop) -> 
     assert await ReasonCode.all().count() == 7
     missing = await desk.post("/policies/reasons/nope/labels", {}, page="/policies")
     assert missing[0] == 404
+
+
+DEFAULT_RULE = "/policies/rule?scope=default"
+EXPECTED_FORM = {
+    "auto_approve_max_value": (
+        "1e30",
+        "Enter an amount of 0 or more with at most 2 decimals (like 300 or 299.99).",
+    ),
+    "restocking_fee_percent": (
+        "1.234",
+        "Enter a percentage from 0 to 100 with at most 2 decimals (like 5 or 7.5).",
+    ),
+    "auto_approve_max_return_rate": (
+        "2",
+        "Enter a share from 0 to 1 with at most 2 decimals (like 0.30).",
+    ),
+    "no_reason_days": ("366", "Enter a whole number of days from 0 to 365."),
+    "sla_review_hours": ("0", "Enter a whole number of hours from 1 to 720."),
+    "max_photos": ("x", "Enter a whole number of photos from 0 to 10."),
+    "reminder_days": (
+        "3, -1",
+        "Enter whole numbers of days from 0 to 365, separated by commas (like 3, 10).",
+    ),
+    "timezone": ("Mars/Base", "Enter a time zone name such as Asia/Shanghai or Europe/Moscow."),
+    "auto_approve_reasons": (
+        "quality_defect, nonsense_reason",
+        "Enter reason codes of this shop, separated by commas (the allowed codes are listed).",
+    ),
+}
+
+
+@pytest.mark.parametrize(("field", "typed", "message"), [(f, *v) for f, v in EXPECTED_FORM.items()])
+async def test_a_refused_setting_says_what_form_and_range_it_takes(
+    desk: Desk, shop: Shop, field: str, typed: str, message: str
+) -> None:
+    await desk.as_("admin")
+    before = await everything()
+
+    status, page = await desk.post(
+        "/policies/rule", {"scope": "default", "key": "", field: typed}, page=DEFAULT_RULE
+    )
+
+    assert status == 400  # the form again, never a 500
+    assert message in html.unescape(page)
+    assert f'value="{html.escape(typed)}"' in page
+    assert await everything() == before
+
+
+@pytest.mark.parametrize(
+    "db_kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_an_unknown_reason_is_refused_with_the_shops_codes(desk: Desk, shop: Shop) -> None:
+    await desk.as_("admin")
+    form = {"scope": "default", "key": "", "auto_approve_reasons": "nonsense_reason"}
+
+    status, page = await desk.post("/policies/rule", form, page=DEFAULT_RULE)
+
+    assert status == 400
+    assert "nonsense_reason" in page
+    assert "quality_defect, size_fit, wrong_item" in page
+    assert not await PolicyRule.exists()
+
+
+@pytest.mark.parametrize(
+    "db_kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_an_empty_rule_is_not_saved_and_says_so(desk: Desk, shop: Shop) -> None:
+    await desk.as_("admin")
+
+    status, page = await desk.post("/policies/rule", {"scope": "default", "key": ""}, page="/")
+
+    assert status == 400
+    assert "Every setting is blank, so nothing was saved" in page
+    assert not await PolicyRule.exists()

@@ -134,7 +134,7 @@ async def test_a_csv_file_leaves_one_entry_with_its_counts(shop: Shop, clock: Fa
         lambda: import_file("products", rows, source="hats.csv", actor=BOSS, clock=clock),
     )
 
-    counts = {"kind": "products", "rows": 2, "created": 1, "updated": 1}
+    counts = {"kind": "products", "rows": 2, "created": 1, "updated": 1, "unchanged": 0}
     assert entry == ("staff:boss", "import_csv", "hats.csv", counts)
 
 

@@ -149,3 +149,72 @@ def test_a_wrong_header_is_refused_at_line_one():
         read_csv("sku,name\nA,b\n", "products")
     assert rejected.value.errors[0].line == 1
     assert rejected.value.errors[0].reason == "bad_header"
+
+
+async def test_every_error_of_a_row_is_reported_not_just_its_first(db, clock):
+    text = PRODUCTS + "HAT-1,,apparel,-1,1.234,x,1,maybe\n"
+    with pytest.raises(ImportRejected) as rejected:
+        await upsert_products(read_csv(text, "products"), actor=ADMIN, clock=clock)
+    assert [(e.line, e.reason, e.params.get("field")) for e in rejected.value.errors] == [
+        (4, "missing_value", "name"),
+        (4, "negative_value", "price"),
+        (4, "amount_too_precise", "cost"),
+        (4, "invalid_integer", "stock"),
+        (4, "invalid_boolean", "returnable"),
+    ]
+    assert await Product.all().count() == 0
+
+
+async def test_every_error_of_a_customer_or_order_row_names_its_field(db, clock):
+    customers = read_csv(CUSTOMERS + "C3,,12345,not-an-email,klingon\n", "customers")
+    orders = read_csv(ORDERS + "SO-3,12,web,yesterday,,TEE-1,0,1e3,card\n", "orders")
+    with pytest.raises(ImportRejected) as customer:
+        await upsert_customers(customers, actor=ADMIN)
+    with pytest.raises(ImportRejected) as order:
+        await upsert_orders(orders, actor=ADMIN)
+    assert [e.params["field"] for e in customer.value.errors] == [
+        "name",
+        "phone",
+        "email",
+        "language",
+    ]
+    assert [(e.reason, e.params["field"]) for e in order.value.errors] == [
+        ("invalid_phone", "customer_phone"),
+        ("invalid_date", "ordered_at"),
+        ("invalid_integer", "quantity"),
+        ("invalid_amount", "unit_price"),
+    ]
+
+
+async def test_reimporting_counts_rows_as_new_updated_or_unchanged(db, clock):
+    first = (
+        await upsert_products(read_csv(PRODUCTS, "products"), actor=ADMIN, clock=clock),
+        await upsert_customers(read_csv(CUSTOMERS, "customers"), actor=ADMIN),
+        await upsert_orders(read_csv(ORDERS, "orders"), actor=ADMIN),
+    )
+    again = (
+        await upsert_products(read_csv(PRODUCTS, "products"), actor=ADMIN, clock=clock),
+        await upsert_customers(read_csv(CUSTOMERS, "customers"), actor=ADMIN),
+        await upsert_orders(read_csv(ORDERS, "orders"), actor=ADMIN),
+    )
+    restocked = await upsert_products(
+        read_csv(PRODUCTS.replace(",12,", ",7,"), "products"), actor=ADMIN, clock=clock
+    )
+    renamed = await upsert_customers(
+        read_csv(CUSTOMERS.replace("Anna", "Anna K."), "customers"), actor=ADMIN
+    )
+    redated = await upsert_orders(
+        read_csv(ORDERS.replace("2026-03-02T09:00:00", "2026-03-02T09:30:00"), "orders"),
+        actor=ADMIN,
+    )
+    counts = [(r.created, r.updated, r.unchanged) for r in (*first, *again)]
+    assert counts == [(2, 0, 0), (2, 0, 0), (2, 0, 0), (0, 0, 2), (0, 0, 2), (0, 0, 2)]
+    changed = [(r.created, r.updated, r.unchanged) for r in (restocked, renamed, redated)]
+    assert changed == [(0, 1, 1), (0, 1, 1), (0, 1, 1)]
+
+
+async def test_an_unchanged_row_keeps_who_changed_it_last(db, clock):
+    await upsert_products(read_csv(PRODUCTS, "products"), actor=ADMIN, clock=clock)
+    await Product.filter(sku="TEE-1").update(updated_by="staff:earlier")
+    await upsert_products(read_csv(PRODUCTS, "products"), actor=ADMIN, clock=clock)
+    assert (await Product.get(sku="TEE-1")).updated_by == "staff:earlier"
