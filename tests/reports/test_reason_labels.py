@@ -1,6 +1,7 @@
 """Reasons in the reports (the known history, tests/reports/dataset.py): on the page, in its
-chart, its findings and its CSV/XLSX exports by their label in the staff member's language,
-else the English label, else the code; a label is text, never markup."""
+chart, its findings and its CSV/XLSX exports by their label in the staff member's language;
+else, for a built-in reason, its name in the back-office catalog; else the English label, else
+the code; a label is text, never markup."""
 
 import csv
 import html
@@ -28,9 +29,9 @@ LABELS = {
 }
 # rate-by-reason, December 2025 to March 2026 (tests/reports/test_reports.py), as each reads it
 REASONS = {
-    "en": ["Faulty item", HOSTILE, "Damaged in transit", "not_as_described"],
-    "zh_Hans": ["质量问题", HOSTILE, "Damaged in transit", "not_as_described"],
-    "ru": ["Брак", HOSTILE, "Повреждён в пути", "not_as_described"],
+    "en": ["Faulty item", HOSTILE, "Damaged in transit", "Not as described"],
+    "zh_Hans": ["质量问题", "发错商品", "运输途中损坏", "与描述不符"],
+    "ru": ["Брак", "Прислан не тот товар", "Повреждён в пути", "Не соответствует описанию"],
 }
 STAFF = {"en": "rita", "zh_Hans": "mei", "ru": "olga"}
 PERIOD = "from=2025-12&to=2026-03"
@@ -84,11 +85,11 @@ async def test_the_reasons_report_exports_name_reasons_as_the_page_does(desk, la
 
 
 async def test_a_finding_names_its_reason_by_its_label_as_text(desk):
-    await desk.as_("olga")
+    await desk.as_("rita")
 
     # January to February: wrong_item grew from 0 to 2 units (tests/reports/test_reports.py)
     _status, page = await desk.get("/reports?report=rate-by-reason&from=2026-01&to=2026-02")
 
-    assert f"«{escape(HOSTILE)}»" in page
+    assert f"“{escape(HOSTILE)}”" in page
     assert "wrong_item" not in page
     assert "<script" not in page

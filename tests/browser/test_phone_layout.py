@@ -1,0 +1,80 @@
+"""The back-office on a 375×812 phone: the queue fits the screen's width with every column
+readable, the menu leaves most of the first screen to the page, and the request page offers
+the stage's main action first, with cancelling styled apart."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from models import StaffUser
+from tests.browser.conftest import Stack, StaffPage
+from tests.factories import open_return
+from tests.services.test_returns import approved
+
+PHONE = {"width": 375, "height": 812}
+LANGUAGES = ["en", "zh_Hans", "ru"]
+COLUMNS = {"Reason": 4, "Customer": 5, "Opened": 7}  # of the queue's table
+
+
+@pytest.fixture
+def db_kind() -> str:
+    return "sqlite"
+
+
+async def on_a_phone(stack: Stack, username: str, language: str) -> StaffPage:
+    await StaffUser.filter(username=username).update(language=language)
+    staff = await stack.sign_in(username, phone=True)
+    await staff.page.set_viewport_size(PHONE)
+    return staff
+
+
+async def shot(staff: StaffPage, name: str) -> None:
+    """A picture for a person to look at, when RETURNDESK_PHONE_SHOTS names a folder."""
+    folder = os.environ.get("RETURNDESK_PHONE_SHOTS")
+    if folder:
+        await staff.page.screenshot(path=f"{folder}/{name}.png", full_page=True)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_the_queue_fits_a_phone_and_the_menu_leaves_the_screen_to_it(
+    stack: Stack, language: str
+) -> None:
+    for sku in ("TEE-1", "MUG-1"):
+        await open_return(stack.desk.shop, {sku: 1})
+    admin = await on_a_phone(stack, "admin", language)  # the longest menu
+
+    await admin.goto("/returns")
+    await shot(admin, f"phone-queue-{language}")
+
+    page = admin.page
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    menu = await page.locator("header.top nav").bounding_box()
+    assert menu is not None
+    assert menu["y"] + menu["height"] < PHONE["height"] / 3
+    for column in ("Reason", "Customer", "Opened"):
+        cells = page.locator(f"table.queue td:nth-child({COLUMNS[column]})")
+        assert await cells.count() == 2
+        box = await cells.first.bounding_box()
+        assert box is not None
+        assert await cells.first.is_visible(), column
+        assert box["x"] >= 0, column
+        assert box["x"] + box["width"] <= PHONE["width"], column
+
+
+async def test_the_warehouse_sees_receiving_first_and_cancelling_apart(stack: Stack) -> None:
+    request = await approved(stack.desk.shop)
+    wang = await on_a_phone(stack, "warehouse", "en")
+
+    await wang.goto(f"/returns/{request.id}")
+    await shot(wang, "phone-request-warehouse")
+
+    receive = wang.page.locator("form.action-receive button[type=submit]")
+    cancel = wang.page.locator("form.action-cancel button[type=submit]")
+    first, last = await receive.bounding_box(), await cancel.bounding_box()
+    assert first is not None
+    assert last is not None
+    assert first["y"] < last["y"]
+    colours = "(b) => getComputedStyle(b).backgroundColor + getComputedStyle(b).color"
+    assert await receive.evaluate(colours) != await cancel.evaluate(colours)
