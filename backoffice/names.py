@@ -111,6 +111,13 @@ POLICY_FIELDS = {
     "timezone": N_("Time zone"),
 }
 
+# What a CSV import holds (services.imports.FIELDS).
+IMPORT_KINDS = {
+    "products": N_("Products"),
+    "customers": N_("Customers"),
+    "orders": N_("Orders"),
+}
+
 # The columns of the CSV and XLSX exports (services.exports), and those holding codes.
 EXPORT_COLUMNS = {
     "rma": N_("RMA"),

@@ -90,5 +90,5 @@ async def test_admin_changes_made_on_the_pages_are_listed_with_their_admin(
     ):
         assert words in changes, words
     assert changes.count("<td>admin</td>") == 4
-    assert "file.csv (products) · Imported: 1 new, 0 updated." in imports
+    assert "file.csv (Products) · Imported: 1 new, 0 updated." in imports
     assert "policy rule saved" not in imports[imports.index("Changes outside requests") :]
