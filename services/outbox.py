@@ -23,7 +23,7 @@ from services.reminders import is_reminder_wanted
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 5
 BACKOFF = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
-MONEY_PARAMS = {"amount", "refunded"}
+MONEY_PARAMS = {"amount", "due", "refunded"}
 TIME_PARAMS = {"deadline"}
 
 

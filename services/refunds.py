@@ -163,7 +163,11 @@ async def record_exchange_payment(
         memo = f"Exchange payment for {step.request.number}"
         await post_entry(payment_entry(memo, amount), actor, step.now, step.request)
         await keep_exchange_due(step.request)
-        await notify_customer(step, "payment_recorded", amount=str(amount))
+        if step.request.exchange_due > 0:
+            still = str(step.request.exchange_due)
+            await notify_customer(step, "payment_recorded_partly", amount=str(amount), due=still)
+        else:
+            await notify_customer(step, "payment_recorded", amount=str(amount))
     return ReturnView.of(step.request)
 
 
@@ -197,12 +201,14 @@ async def ship_replacement(
         await _ship(step)
         if due < 0:
             await _record_refund(step, -due, RefundMethod.ORIGINAL, "exchange difference")
-        await notify_customer(
-            step,
-            "replacement_shipped",
-            tracking_number=tracking_number,
-            refunded=str(-min(due, ZERO)),
-        )
+            await notify_customer(
+                step,
+                "replacement_shipped_refunded",
+                tracking_number=tracking_number,
+                refunded=str(-due),
+            )
+        else:
+            await notify_customer(step, "replacement_shipped", tracking_number=tracking_number)
     return ReturnView.of(step.request)
 
 

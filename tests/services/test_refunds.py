@@ -248,7 +248,10 @@ async def test_dearer_exchange_must_be_paid_before_shipping(shop: Shop) -> None:
         D("30.00"),
     ]
     assert await credit_balance(Account.CUSTOMER_PREPAYMENTS, r.id) == D("50.00")
-    assert len(await notes("payment_recorded")) == 2
+    [partly] = await notes("payment_recorded_partly")  # 30.00 of 50.00: 20.00 still to pay
+    assert (partly.params["amount"], partly.params["due"]) == ("30.00", "20.00")
+    [paid] = await notes("payment_recorded")
+    assert paid.params["amount"] == "20.00"
 
     r = await ship_replacement(r.id, "SF0001", actor=WAREHOUSE, clock=shop.clock)
 
@@ -273,8 +276,8 @@ async def test_dearer_exchange_must_be_paid_before_shipping(shop: Shop) -> None:
     assert await credit_balance(Account.CUSTOMER_PREPAYMENTS, r.id) == D("0.00")
     assert await credit_balance(Account.CASH, r.id) == D("-50.00")  # 50.00 came in
     assert await Refund.all().count() == 0
-    [told] = await notes("replacement_shipped")
-    assert (told.params["tracking_number"], told.params["refunded"]) == ("SF0001", "0.00")
+    [told] = await notes("replacement_shipped")  # nothing to give back: no such words
+    assert told.params == {"number": r.number, "tracking_number": "SF0001"}
     await assert_books_true()
 
 
@@ -305,8 +308,9 @@ async def test_cheaper_exchange_refunds_the_difference_at_shipping(shop: Shop) -
         Account.CASH: cr("40.00"),
     }
     assert await refundable_amount(r.id) == D("0.00")
-    [told] = await notes("replacement_shipped")
-    assert told.params["refunded"] == "40.00"
+    [told] = await notes("replacement_shipped_refunded")
+    assert (told.params["tracking_number"], told.params["refunded"]) == ("YT123456", "40.00")
+    assert await notes("replacement_shipped") == []
     await assert_books_true()
 
 
