@@ -31,6 +31,13 @@ PATHS: dict[Status, list[str]] = {
     Status.CLOSED: ["approve", "tracking", "receive", "inspect", "refund", "close", "survey"],
 }
 QUESTIONS = ["Could you send a photo of the label?", "Is the original packaging complete?"]
+# What customers wrote with each survey score ("" : no comment), in their own words
+SURVEY_COMMENTS = {
+    5: ["Quick and polite, thank you!", "退款很快，客服很耐心。", "", "Всё быстро, спасибо."],
+    4: ["Fine, but the courier took a while.", "", "整体不错，就是等了几天才审核。"],
+    3: ["It worked, but I had to ask twice.", "Долго ждал ответа.", ""],
+    2: ["Slow refund; nobody told me what was happening.", "退款太慢了。"],
+}
 
 
 class _Demo:
@@ -117,9 +124,8 @@ class _Demo:
 
     async def _survey(self) -> None:
         score = self.rng.choice([5, 5, 4, 4, 3, 2])
-        await submit_survey(
-            self.view.id, score, "Quick and polite.", actor=self.customer, clock=self.clock
-        )
+        comment = self.rng.choice(SURVEY_COMMENTS[score])
+        await submit_survey(self.view.id, score, comment, actor=self.customer, clock=self.clock)
 
 
 async def _candidates(now: datetime) -> list[Order]:
