@@ -50,6 +50,7 @@ from models import (
 )
 from services.load_shop import REFUND_WALK, seed_load_shop
 from services.load_shop import shopper_phone as phone
+from services.refunds import refundable_amount
 from services.submission import LineRequest, ReturnDraft, submit_return
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -414,8 +415,8 @@ async def action_fields(request_id: int, action: str) -> dict[str, str]:
         for ln in lines:
             fields |= {f"a_{ln.id}": str(ln.quantity), f"b_{ln.id}": "0", f"r_{ln.id}": "0"}
         return fields
-    if action == "refund":
-        return {"method": "original"}
+    if action == "refund":  # the whole amount owed, as the form offers it
+        return {"method": "original", "amount": str(await refundable_amount(request_id))}
     return {}
 
 
