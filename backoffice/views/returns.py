@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from enum import StrEnum
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -14,7 +15,7 @@ from backoffice.keys import CLOCK, ZONE
 from backoffice.messages import WORK_NAMES
 from backoffice.params import is_id, path_id, query_date
 from domain.errors import DomainError
-from domain.returns import Action, Actor
+from domain.returns import Action, Actor, ReturnType, Status
 from services.followup import send_message_to_customer
 from services.queue import QueueFilter, list_returns, return_detail
 from services.staff import list_staff_users
@@ -36,12 +37,21 @@ def _assignee_filter(raw: str, actor: Actor) -> tuple[int | None, bool]:
     return (int(raw) if raw else None), False
 
 
+def _one_of(raw: str, kind: type[StrEnum]) -> bool:
+    """Empty (any), or one of the kind's values."""
+    return not raw or raw in {str(member) for member in kind}
+
+
 def queue_filter(request: web.Request) -> QueueFilter:
     """The queue's filters from the query string; bad values are refused with 400."""
     query = request.query
     work = query.get("work", "")
     if work and work not in WORK:
         raise web.HTTPBadRequest(text="not a kind of work")
+    if not _one_of(query.get("status", ""), Status) or not _one_of(
+        query.get("type", ""), ReturnType
+    ):
+        raise web.HTTPBadRequest(text="not a status or type of request")
     assignee, unassigned = _assignee_filter(query.get("assignee", ""), request["actor"])
     return QueueFilter(
         status=query.get("status", ""),

@@ -553,6 +553,9 @@ async def test_every_kind_of_error_page_is_plain(office: Office) -> None:
         ("GET", "/logout", 405),
         ("GET", "/returns?since=not-a-date", 400),
         ("GET", "/returns?assignee=x", 400),
+        ("GET", "/returns?status=bogus", 400),
+        ("GET", "/returns?type=bogus", 400),
+        ("GET", "/returns/export.csv?status=bogus", 400),
         ("POST", "/language", 403),
     ]
     for method, path, expected in cases:
