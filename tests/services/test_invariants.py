@@ -49,7 +49,7 @@ import models
 from domain.clock import FakeClock
 from domain.errors import DomainError
 from domain.ledger import Account, RefundMethod
-from domain.money import ZERO, percent_of, to_money
+from domain.money import ZERO, percent_of, round_money, to_money
 from domain.returns import Actor, ReturnType
 from domain.stock import Location
 from models import (
@@ -372,7 +372,7 @@ async def refund_totals() -> dict[int, Decimal]:
         .annotate(t=Sum("amount"))
         .values("request_id", "t")
     )
-    return {r["request_id"]: to_money(Decimal(str(r["t"]))) for r in rows}
+    return {r["request_id"]: round_money(Decimal(str(r["t"]))) for r in rows}
 
 
 async def money_out_per_request() -> dict[int, Decimal]:
@@ -385,7 +385,7 @@ async def money_out_per_request() -> dict[int, Decimal]:
     )
     out: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for r in rows:  # credits: refunds paid out; cash debits are exchange payments coming in
-        out[r["entry__request_id"]] += to_money(Decimal(str(r["cr"] or 0)))
+        out[r["entry__request_id"]] += round_money(Decimal(str(r["cr"] or 0)))
     return out
 
 
@@ -1110,7 +1110,7 @@ def _amount(how: str, owed: Decimal) -> Decimal | None:
     amounts = {
         "full": None,
         "owed": owed,
-        "half": to_money(owed / 2),
+        "half": round_money(owed / 2),
         "cent": Decimal("0.01"),
         "too_much": owed + Decimal("0.01"),
         "zero": ZERO,
