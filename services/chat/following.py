@@ -96,11 +96,20 @@ def _actions(turn: Turn, request: ReturnRequest) -> tuple:
     return tuple(rows)
 
 
-async def ask_cancel(turn: Turn, request_id: str) -> None:
-    """Cancelling cannot be undone: ask once more, with Back to keep the request."""
+async def _shown(turn: Turn, request_id: str) -> ReturnRequest | None:
+    """The customer's request this step is about (else the press is answered "no longer
+    available" and None comes back)."""
     request = await _mine(turn, request_id)
     if request is None or request.id != turn.data.get("request_id"):
         turn.notice = "notice.unavailable"
+        return None
+    return request
+
+
+async def ask_cancel(turn: Turn, request_id: str) -> None:
+    """Cancelling cannot be undone: ask once more, with Back to keep the request."""
+    request = await _shown(turn, request_id)
+    if request is None:
         return
     turn.go("cancel_confirm", request_id=request.id)
     await show_cancel_confirm(turn)
@@ -114,9 +123,8 @@ async def show_cancel_confirm(turn: Turn) -> None:
 
 
 async def cancel_request(turn: Turn, request_id: str) -> None:
-    request = await _mine(turn, request_id)
-    if request is None or request.id != turn.data.get("request_id"):
-        turn.notice = "notice.unavailable"
+    request = await _shown(turn, request_id)
+    if request is None:
         return
     try:
         view = await cancel_return(request.id, actor=turn.actor, clock=turn.clock)
