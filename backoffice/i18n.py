@@ -3,6 +3,7 @@ and the shop's reasons by their labels."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,12 +16,14 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
 from backoffice.keys import CATALOGS, CURRENCY, ZONE
-from backoffice.names import REASONS, actor_name
+from backoffice.names import REASONS, REFUND_METHODS, actor_name
 from domain.policy import reason_label
 from locales import BABEL_LOCALES, LANGUAGES
 from services.policies import list_reason_codes
 
 LANGUAGE_COOKIE = "returndesk_language"
+MONEY_NOTES = frozenset({"refund", "record_payment"})  # events whose note starts with an amount
+MONEY = re.compile(r"-?\d+(\.\d+)?")
 
 
 def request_language(request: web.Request) -> str:
@@ -84,6 +87,15 @@ class Words:
     def actor(self, actor: str, customer: str = "") -> str:
         """Who did something, as a word or a name (backoffice.names.actor_name)."""
         return actor_name(actor, self.gettext, customer)
+
+    def note(self, action: str, note: str) -> str:
+        """An event's note in words: services/refunds.py writes a refund's as "<amount>
+        <method>" and a payment's as its amount; every other note is what a person wrote."""
+        amount, _, method = note.partition(" ")
+        if action not in MONEY_NOTES or not MONEY.fullmatch(amount):
+            return note
+        money = self.money(Decimal(amount))
+        return f"{money} · {self.called(REFUND_METHODS, method)}" if method else money
 
 
 def words_for(request: web.Request) -> Words:

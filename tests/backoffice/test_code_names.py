@@ -100,8 +100,12 @@ async def test_stock_movements_and_refunds_are_named(desk: Desk, shop: Shop, lan
     assert method in shown_text(page)
     assert account in shown_text(ledger)
     assert "refunds_payable" not in shown_text(ledger)
-    listed = shown_text(page).split(method, 1)[0].rsplit("\n", 1)[1]  # the request's refunds
-    assert "original" not in shown_text(refunds) + listed
+    assert "original" not in shown_text(refunds) + shown_text(page)  # the timeline's note too
+    assert f"· {method}" in shown_text(page)  # the refund event: its amount · its method
+    await speaking(desk, "admin", language)
+    _, audit = await desk.get("/audit")
+    assert method in shown_text(audit)
+    assert "original" not in shown_text(audit)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
