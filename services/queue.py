@@ -30,6 +30,7 @@ from models import (
 )
 from services.assignment import Assignment, assignment_of
 from services.escalations import overdue_filter
+from services.keyset import NEWEST_FIRST, cursor_of, older_than
 from services.policies import load_policy_book
 from services.refunds import exchange_due, refundable_amount
 from services.work import work_filter
@@ -144,26 +145,14 @@ async def _filtered(query: QueueFilter, zone: ZoneInfo) -> Any:
     return found
 
 
-def _cursor_filter(cursor: str | None) -> Q:
-    """Keyset paging: rows older than the cursor's (created_at, id), never an OFFSET count."""
-    if not cursor:
-        return Q()
-    stamp, _, last_id = cursor.rpartition("_")
-    try:
-        moment, identity = datetime.fromisoformat(stamp), int(last_id)
-    except ValueError:
-        return Q()
-    return Q(created_at__lt=moment) | Q(created_at=moment, id__lt=identity)
-
-
 async def list_returns(
     query: QueueFilter, *, zone: ZoneInfo, cursor: str | None = None, size: int = PAGE_SIZE
 ) -> QueuePage:
     """One page of the queue, newest first."""
     rows = (
         await (await _filtered(query, zone))
-        .filter(_cursor_filter(cursor))
-        .order_by("-created_at", "-id")
+        .filter(older_than(cursor))
+        .order_by(*NEWEST_FIRST)
         .limit(size + 1)
         .select_related("customer", "order", "assigned_to")
     )
@@ -184,7 +173,7 @@ async def list_returns(
         for r in rows[:size]
     ]
     more = len(rows) > size
-    next_cursor = f"{page[-1].created_at.isoformat()}_{page[-1].id}" if more and page else None
+    next_cursor = cursor_of(page[-1].created_at, page[-1].id) if more and page else None
     return QueuePage(page, next_cursor)
 
 

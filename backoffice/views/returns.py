@@ -7,13 +7,12 @@ from enum import StrEnum
 
 import aiohttp_jinja2
 from aiohttp import web
-from multidict import MultiMapping
 
 from backoffice.actions import ACTIONS, assign, run_action
 from backoffice.i18n import reason_names
 from backoffice.keys import CLOCK, ZONE
 from backoffice.messages import WORK_NAMES
-from backoffice.params import is_id, path_id, query_date
+from backoffice.params import is_id, path_id, query_cursor, query_date
 from domain.errors import DomainError
 from domain.returns import Action, Actor, ReturnType, Status
 from services.followup import send_message_to_customer
@@ -68,20 +67,13 @@ def queue_filter(request: web.Request) -> QueueFilter:
     )
 
 
-def queue_cursor(query: MultiMapping[str]) -> str | None:
-    """The next page's cursor (``<created_at>_<id>``); one whose id cannot exist is a 400."""
-    cursor = query.get("after", "")
-    if cursor and not is_id(cursor.rpartition("_")[2]):
-        raise web.HTTPBadRequest(text="not a cursor of this queue")
-    return cursor or None
-
-
 @routes.get("/returns", name="queue")
 @aiohttp_jinja2.template("queue.html")
 async def show_queue(request: web.Request) -> dict[str, object]:
     """Show one page of the filtered, searched queue."""
     filters = queue_filter(request)
-    page = await list_returns(filters, zone=request.app[ZONE], cursor=queue_cursor(request.query))
+    cursor = query_cursor(request.query, "after")
+    page = await list_returns(filters, zone=request.app[ZONE], cursor=cursor)
     return {
         "page": page,
         "filters": filters,
