@@ -153,6 +153,7 @@ SYSTEM_ACTORS = {
     "auto_approval": N_("System (automatic approval)"),
     "expiry": N_("System (expiry)"),
     "demo": N_("System (demo data)"),
+    "cli": N_("Command line (returndesk)"),
 }
 CUSTOMER = N_("Customer")
 

@@ -27,7 +27,7 @@ from services.imports import FIELDS, ImportRejected, ImportResult, import_file, 
 from services.report_files import to_csv, to_json, to_table
 from services.reports import REPORTS, Period, ReportFilter, build_report
 from services.rollups import rebuild_rollups
-from services.staff import add_staff_user
+from services.staff import create_staff_user_from_console
 
 T = TypeVar("T")
 MIN_SECRET_KEY = 32
@@ -137,7 +137,12 @@ def user_add(
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        _run(_settings(ctx), lambda: add_staff_user(username, password, roles, language=language))
+        _run(
+            _settings(ctx),
+            lambda: create_staff_user_from_console(
+                username, password, roles, language=language, clock=SystemClock()
+            ),
+        )
     except DomainError as error:
         raise click.ClickException(f"{error.code}: {error.params}") from None
     click.echo(f"Created {username} ({', '.join(sorted(roles))}).")

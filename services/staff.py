@@ -21,6 +21,8 @@ from services.audit import record_audit_entry
 USERNAME = re.compile(r"[a-z][a-z0-9_.-]{2,31}")
 MIN_PASSWORD = 10
 LANGUAGES = ("en", "zh_Hans", "ru")
+# Who made an account with `returndesk user add`, in the audit trail.
+CONSOLE = Actor.system("cli")
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so a wrong name costs as much as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a real password")
@@ -132,6 +134,24 @@ async def create_staff_user(
     """``add_staff_user`` on an admin's behalf: the same checks, and who did it is kept (on
     the account and in the audit trail)."""
     _admin(actor)
+    return await _create_audited(
+        username, password, roles, language=language, actor=actor, clock=clock
+    )
+
+
+async def create_staff_user_from_console(
+    username: str, password: str, roles: Iterable[str], *, language: str, clock: Clock
+) -> StaffView:
+    """``add_staff_user`` for whoever runs ``returndesk user add`` on the server (the
+    first admin is made this way): audited as the command line."""
+    return await _create_audited(
+        username, password, roles, language=language, actor=CONSOLE, clock=clock
+    )
+
+
+async def _create_audited(
+    username: str, password: str, roles: Iterable[str], *, language: str, actor: Actor, clock: Clock
+) -> StaffView:
     async with in_transaction():
         user = await add_staff_user(username, password, roles, language=language)
         user.updated_by = actor.label

@@ -117,9 +117,11 @@ def test_user_add_reads_the_password_from_stdin_and_stores_only_a_hash(sqlite_en
     assert result.exit_code == 0, result.output
     with sqlite3.connect(sqlite_env) as conn:
         stored, roles = conn.execute("select password_hash, roles from staff_user").fetchone()
+        entries = conn.execute("select actor, action, subject from audit_entry").fetchall()
     assert stored.startswith("$argon2id$")
     assert "correct horse" not in stored
     assert roles == '["reviewer"]'
+    assert entries == [("cli", "create_staff", "rita")]
 
 
 def test_user_add_refuses_a_short_password_and_an_unknown_role(sqlite_env):

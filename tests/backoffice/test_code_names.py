@@ -12,6 +12,7 @@ import pytest
 from models import StaffUser
 from services.policies import save_policy_rule
 from services.refunds import refund_return
+from services.staff import create_staff_user_from_console
 from tests.backoffice.conftest import Desk
 from tests.factories import ADMIN, FINANCE, Shop, open_return
 from tests.services.test_returns import approved, inspected, received
@@ -159,3 +160,22 @@ async def test_a_warehouse_clerk_sees_receiving_before_cancelling(desk: Desk, sh
     _, page = await desk.get(f"/returns/{request.id}")
 
     assert page.index('class="card action-receive"') < page.index('class="card action-cancel"')
+
+
+COMMAND_LINE = {"en": "Command line", "zh_Hans": "命令行", "ru": "Командная строка"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_an_account_made_on_the_command_line_is_audited_as_such(
+    desk: Desk, shop: Shop, language: str
+) -> None:
+    await create_staff_user_from_console(
+        "newbie", "long enough pass", ["warehouse"], language="en", clock=shop.clock
+    )
+    await speaking(desk, "admin", language)
+
+    _, audit = await desk.get("/audit?action=create_staff")
+
+    assert "newbie" in shown_text(audit)
+    assert COMMAND_LINE[language] in shown_text(audit)
+    assert "cli" not in shown_text(audit).split()
