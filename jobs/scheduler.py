@@ -5,6 +5,9 @@ other job must run once per cluster: it takes its lease (``services.leases``) an
 service function. Cron jobs fire on the minute in the shop's time zone, so instances
 fire together and contend for the lease rather than running one after the other.
 
+Copying customer photos needs the bot, so only an instance with one schedules it; it is a
+cluster job all the same (two instances copying at once would fetch each photo twice).
+
 ``SIGUSR1`` brings every cluster job forward to now, once (each still under its lease), for
 an operator after an outage and for the memory benchmark, which must see every job run.
 """
@@ -17,15 +20,18 @@ import signal
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Bot
 
+from bot.app import download_file
 from bot.i18n import Renderer
 from domain.clock import Clock
 from jobs.outbox import deliver_due
+from jobs.photos import PhotoCopier
 from services.deadlines import close_resolved_returns, expire_overdue_returns
 from services.digest import send_daily_digest
 from services.escalations import escalate_overdue_returns
@@ -61,6 +67,12 @@ CLUSTER_JOBS = (
     ClusterJob("daily_digest", send_daily_digest, {"hour": "9", "minute": "0"}),
     ClusterJob("report_snapshots", refresh_report_snapshots, {"minute": f"*/{SNAPSHOT_MINUTES}"}),
 )
+PHOTO_COPIES_EVERY = {"second": "*/15"}
+
+
+def photo_copies(bot: Bot) -> ClusterJob:
+    """The cluster job that keeps a local copy of every customer photo, fetched by ``bot``."""
+    return ClusterJob("photo_copies", PhotoCopier(partial(download_file, bot)), PHOTO_COPIES_EVERY)
 
 
 async def deliver_backlog(
@@ -115,7 +127,9 @@ def build_scheduler(
     zone: ZoneInfo | None = None,
 ) -> AsyncIOScheduler:
     """Every job of the desk; start it inside the running loop."""
-    scheduler = build_cluster_scheduler(clock=clock, zone=zone or renderer.zone)
+    scheduler = build_cluster_scheduler(
+        clock=clock, zone=zone or renderer.zone, bot_jobs=(photo_copies(bot),)
+    )
     scheduler.add_job(
         deliver_backlog,
         "interval",
@@ -128,12 +142,16 @@ def build_scheduler(
     return scheduler
 
 
-def build_cluster_scheduler(*, clock: Clock, zone: ZoneInfo) -> AsyncIOScheduler:
-    """The once-per-cluster jobs alone (an instance without a bot: what they say to people
-    waits in the outbox for an instance that has one); start it inside the running loop."""
+def build_cluster_scheduler(
+    *, clock: Clock, zone: ZoneInfo, bot_jobs: tuple[ClusterJob, ...] = ()
+) -> AsyncIOScheduler:
+    """The once-per-cluster jobs, and ``bot_jobs`` on an instance with a bot (without one,
+    what the jobs say to people waits in the outbox for an instance that has one); start it
+    inside the running loop."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     turn = asyncio.Lock()
-    for job in CLUSTER_JOBS:
+    jobs = (*CLUSTER_JOBS, *bot_jobs)
+    for job in jobs:
         scheduler.add_job(
             run_cluster_job,
             "cron",
@@ -146,15 +164,15 @@ def build_cluster_scheduler(*, clock: Clock, zone: ZoneInfo) -> AsyncIOScheduler
             **job.cron,
         )
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGUSR1, run_cluster_jobs_now, scheduler)
+    loop.add_signal_handler(signal.SIGUSR1, run_cluster_jobs_now, scheduler, jobs)
     scheduler.add_listener(
         lambda _event: loop.remove_signal_handler(signal.SIGUSR1), EVENT_SCHEDULER_SHUTDOWN
     )
     return scheduler
 
 
-def run_cluster_jobs_now(scheduler: AsyncIOScheduler) -> None:
+def run_cluster_jobs_now(scheduler: AsyncIOScheduler, jobs: tuple[ClusterJob, ...]) -> None:
     """Bring every cluster job's next run forward to now; its cron goes on from there."""
     now = datetime.now(UTC)
-    for job in CLUSTER_JOBS:
+    for job in jobs:
         scheduler.modify_job(job.name, next_run_time=now)

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -28,6 +29,7 @@ from jobs.scheduler import build_cluster_scheduler, build_scheduler
 from returndesk.database import connected, migrate
 from returndesk.health import add_health
 from returndesk.settings import Settings
+from services.attachments import keeping_photos_in
 from services.demo import DEMO_CUSTOMER_PHONE
 from services.policies import load_policy_book
 
@@ -205,6 +207,7 @@ async def run(settings: Settings, plan: Plan | None = None, *, clock: Clock | No
     stop = _stop_event()
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(connected(settings.database_url))
+        stack.enter_context(keeping_photos_in(Path(settings.media_dir)))
         web_app = await _web_app(settings, clock, plan)
         endpoint = await _bot_endpoint(settings, stack, plan)
         if endpoint is not None:

@@ -8,6 +8,7 @@ what happened: orders, requests, events, refunds and the ledger stay as they wer
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -36,6 +37,7 @@ from models import (
     ReturnRequest,
     Survey,
 )
+from services.attachments import StoredPhoto, photos_of_customer, remove_local_copies
 from services.effects import record_event
 
 PAGE_SIZE = 50
@@ -263,8 +265,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-async def _values(query: Any) -> list[dict[str, Any]]:
-    return [_plain(row) for row in await query.order_by(query.model._meta.pk_attr).values()]
+async def _values(query: Any, *, internal: Collection[str] = ()) -> list[dict[str, Any]]:
+    """Every row of ``query`` with every field but the ``internal`` ones, oldest first."""
+    shown = [name for name in query.model._meta.fields_db_projection if name not in internal]
+    return [_plain(row) for row in await query.order_by(query.model._meta.pk_attr).values(*shown)]
 
 
 async def export_customer(customer_id: int, *, actor: Actor) -> dict[str, Any]:
@@ -281,7 +285,8 @@ async def export_customer(customer_id: int, *, actor: Actor) -> dict[str, Any]:
         "return_lines": await _values(ReturnLine.filter(**mine)),
         "events": await _values(ReturnEvent.filter(**mine)),
         "messages": await _values(Message.filter(**mine)),
-        "attachments": await _values(Attachment.filter(**mine)),
+        # where the server keeps its copy of a photo says nothing about the customer
+        "attachments": await _values(Attachment.filter(**mine), internal={"local_path"}),
         "refunds": await _values(Refund.filter(**mine)),
         "payments": await _values(Payment.filter(**mine)),
         "surveys": await _values(Survey.filter(**mine)),
@@ -308,15 +313,18 @@ async def anonymization_refusal(
     return None
 
 
-async def _forget_what_was_written(customer_id: int) -> None:
+async def _forget_what_was_written(customer_id: int) -> list[StoredPhoto]:
     """Free text by or to the customer, their photos and their messages in the outbox can
-    name them too: they go; scores, quantities and money stay."""
+    name them too: they go; scores, quantities and money stay. Return the photos removed,
+    whose local copies go once this commits."""
     ids = await ReturnRequest.filter(customer_id=customer_id).values_list("id", flat=True)
     await ReturnRequest.filter(id__in=ids).update(description="")
-    await Attachment.filter(request_id__in=ids).delete()
+    photos = await photos_of_customer(customer_id)
+    await Attachment.filter(id__in=[p.id for p in photos]).delete()
     await Message.filter(request_id__in=ids).update(text="")
     await Survey.filter(request_id__in=ids).update(comment="")
     await Notification.filter(customer_id=customer_id).delete()
+    return photos
 
 
 async def anonymize_customer(
@@ -325,7 +333,8 @@ async def anonymize_customer(
     """Wipe who the customer is and keep what happened (admins only).
 
     Refused while any request of theirs is open or ended less than ``retention_days`` ago.
-    Each of their requests gets an ``anonymize_customer`` event naming the admin.
+    Each of their requests gets an ``anonymize_customer`` event naming the admin. The local
+    copies of their photos are deleted once the change is committed.
     """
     if Role.ADMIN not in actor.roles:
         raise PermissionDenied(action="anonymize_customer")
@@ -341,10 +350,11 @@ async def anonymize_customer(
         customer.updated_by = actor.label
         await customer.save()
         await ChatState.filter(customer_id=customer_id).delete()
-        await _forget_what_was_written(customer_id)
+        photos = await _forget_what_was_written(customer_id)
         for request in await ReturnRequest.filter(customer_id=customer_id):
             status = Status(request.status)
             await record_event(
                 request, actor, "anonymize_customer", source=status, target=status, now=now
             )
+    await remove_local_copies(photos)
     return CustomerRow(customer.id, customer.name, customer.phone, "", customer.language, 0)

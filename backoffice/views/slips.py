@@ -1,6 +1,9 @@
-"""The printable RMA slip and the photos (fetched through the bot, never exposing its token)."""
+"""The printable RMA slip and the photos (the local copy, else fetched through the bot,
+never exposing its token)."""
 
 from __future__ import annotations
+
+import mimetypes
 
 import aiohttp_jinja2
 import segno
@@ -10,10 +13,11 @@ from backoffice.i18n import reason_names
 from backoffice.keys import PHOTOS
 from backoffice.params import path_id
 from domain.errors import DomainError
-from services.attachments import attachment_file_id
+from services.attachments import extension_of, find_photo
 from services.queue import return_detail
 
 routes = web.RouteTableDef()
+PHOTO_HEADERS = {"Cache-Control": "private, max-age=86400"}
 
 
 @routes.get("/returns/{return_id:\\d+}/slip", name="return_slip")
@@ -30,14 +34,15 @@ async def show_slip(request: web.Request) -> dict[str, object]:
 
 @routes.get("/attachments/{attachment_id:\\d+}", name="attachment")
 async def show_attachment(request: web.Request) -> web.StreamResponse:
-    """Serve a customer's photo through the bot's Bot API connection."""
-    file_id = await attachment_file_id(path_id(request, "attachment_id"), request["actor"])
-    fetch = request.app.get(PHOTOS)
-    if file_id is None or fetch is None:
+    """Serve a customer's photo: its local copy, or through the bot while there is none."""
+    photo = await find_photo(path_id(request, "attachment_id"), request["actor"])
+    if photo is None:
         raise web.HTTPNotFound()
-    data = await fetch(file_id)
+    if photo.local_copy is not None:
+        return web.FileResponse(photo.local_copy, headers=PHOTO_HEADERS)
+    fetch = request.app.get(PHOTOS)
+    data = await fetch(photo.telegram_file_id) if fetch else None
     if data is None:
         raise web.HTTPNotFound()
-    return web.Response(
-        body=data, content_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
-    )
+    content_type = mimetypes.types_map[f".{extension_of(data)}"]
+    return web.Response(body=data, content_type=content_type, headers=PHOTO_HEADERS)

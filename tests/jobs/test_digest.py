@@ -43,7 +43,7 @@ async def test_digest_is_scheduled_at_nine_shop_time_and_every_job_on_a_cron(out
         outbox.app.bot, renderer, clock=outbox.shop.clock, staff_chat_id=STAFF_CHAT
     )
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"outbox"} | {job.name for job in CLUSTER_JOBS}
+    assert set(jobs) == {"outbox", "photo_copies"} | {job.name for job in CLUSTER_JOBS}
     noon_in_shanghai = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
     fire = jobs["daily_digest"].trigger.get_next_fire_time(None, noon_in_shanghai)
     assert fire.astimezone(renderer.zone).replace(tzinfo=None) == datetime(2026, 3, 11, 9, 0)
