@@ -386,10 +386,7 @@ async def show_description(turn: Turn) -> None:
 
 
 async def describe(turn: Turn, text: str) -> None:
-    if len(text) > MAX_DESCRIPTION:
-        turn.say("error.text_too_long", max=MAX_DESCRIPTION, length=len(text))
-        await show_description(turn)
-        return
+    """Keep the description (the router has held it to ``MAX_DESCRIPTION``)."""
     draft(turn)["description"] = text.strip()
     turn.go("summary")
     await show_summary(turn)

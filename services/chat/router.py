@@ -16,8 +16,8 @@ from services.chat.orders import not_returnable_names
 from services.chat.state import LANGUAGES, Turn, load_turn, save_turn
 from services.imports import normalize_phone
 from services.policies import load_policy_book, policy_book_once
+from services.review import MAX_TEXT
 
-MAX_TEXT = 2000
 Handler = Callable[[Turn, str], Awaitable[None]]
 
 
@@ -278,6 +278,8 @@ TEXT_STEPS: dict[str, Handler] = {
     "reply": follow.send_reply,
     "survey_comment": follow.survey_comment,
 }
+# The longest message a text step takes, where it is not the services' MAX_TEXT
+TEXT_LIMITS: dict[str, int] = {"description": open_.MAX_DESCRIPTION}
 PHOTO_STEPS: dict[str, Handler] = {"photos": open_.add_photo, "reply": follow.reply_photo}
 
 
@@ -285,16 +287,23 @@ async def _message(turn: Turn) -> None:
     incoming, step = turn.incoming, turn.state.step
     if incoming.photo_file_id and step in PHOTO_STEPS:
         await PHOTO_STEPS[step](turn, incoming.photo_file_id)
-    elif incoming.text and len(incoming.text) > MAX_TEXT:
-        turn.say("error.text_too_long", max=MAX_TEXT, length=len(incoming.text))
-        await reshow(turn)
-    elif incoming.text and step in TEXT_STEPS:
-        await TEXT_STEPS[step](turn, incoming.text)
+    elif incoming.text and not incoming.photo_file_id and step in TEXT_STEPS:
+        await _text(turn, step, incoming.text)
     elif not step:
         turn.ask(Reply("help.hint"))
     else:
         turn.say("error.wrong_input", expected=Reply(f"expect.{step}"))
         await reshow(turn)
+
+
+async def _text(turn: Turn, step: str, text: str) -> None:
+    """Hand a text to its step, or tell the customer the step's own limit and ask again."""
+    limit = TEXT_LIMITS.get(step, MAX_TEXT)
+    if len(text) > limit:
+        turn.say("error.text_too_long", max=limit, length=len(text))
+        await reshow(turn)
+    else:
+        await TEXT_STEPS[step](turn, text)
 
 
 SHOW: dict[str, Callable[[Turn], Awaitable[None]]] = {

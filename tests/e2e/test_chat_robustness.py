@@ -15,7 +15,9 @@ import pytest
 from domain.returns import Status
 from models import Attachment, ChatState, Customer, OrderLine, ReturnLine, ReturnRequest, Survey
 from services.chat import Reply
+from services.review import MAX_TEXT, ask_customer
 from tests.e2e.flows import (
+    MAX_DESCRIPTION,
     Chat,
     Draft,
     approved,
@@ -29,6 +31,7 @@ from tests.e2e.flows import (
     submitted,
     verbs,
 )
+from tests.factories import REVIEWER
 
 
 @pytest.fixture
@@ -407,8 +410,8 @@ async def test_wrong_input_is_explained_and_the_step_asked_again(desk, lang: str
     await chat.sticker()
     await chat.expect("error.wrong_input", expected=Reply("expect.photos"))
     await chat.expect_photos(draft, 0)
-    await chat.say("x" * 5000)
-    await chat.expect("error.text_too_long", max=2000, length=5000)
+    await chat.say("x" * 5000)  # a text, however long, is not what this step takes
+    await chat.expect("error.wrong_input", expected=Reply("expect.photos"))
     await chat.expect_photos(draft, 0)
     await chat.command("refundnow", "please")
     await chat.expect("error.unknown_command", command="refundnow")
@@ -424,15 +427,33 @@ async def test_wrong_input_is_explained_and_the_step_asked_again(desk, lang: str
     await chat.photo()
     await chat.expect("error.wrong_input", expected=Reply("expect.description"))
     await chat.expect("description.ask", max=1000)
-    await chat.say("y" * 1500)
-    await chat.expect("error.text_too_long", max=1000, length=1500)
-    await chat.expect("description.ask", max=1000)
+    for length in (1500, 5000):  # the description step's own limit, however long the text
+        await chat.say("y" * length)
+        await chat.expect("error.text_too_long", max=MAX_DESCRIPTION, length=length)
+        await chat.expect("description.ask", max=MAX_DESCRIPTION)
     assert await snapshot(chat) == before
 
     summary = await chat.describe(description, draft)
     request = await chat.confirm(summary)
     assert request.description == "Torn on the left"
     assert await Attachment.filter(request_id=request.id).count() == 1
+
+
+@by_language
+async def test_an_answer_too_long_is_told_the_answers_own_limit(desk, lang: str) -> None:
+    request = await submitted(desk)
+    await ask_customer(request.id, "Which size?", actor=REVIEWER, clock=desk.shop.clock)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    await chat.press_data(await chat.my(request), f"rp:{request.id}")
+    await chat.expect("reply.ask", plural=0, number=request.number, count=0)
+    before = await snapshot(chat)
+
+    await chat.say("z" * (MAX_TEXT + 1))
+
+    await chat.expect("error.text_too_long", max=MAX_TEXT, length=MAX_TEXT + 1)
+    await chat.expect("reply.ask", plural=0, number=request.number, count=0)
+    assert await snapshot(chat) == before
 
 
 @by_language
