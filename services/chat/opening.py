@@ -18,7 +18,7 @@ from domain.policy import (
     last_day,
     reason_label,
 )
-from domain.returns import ReturnType
+from domain.returns import ReturnType, Status
 from models import Order, OrderLine, ReasonCode
 from services.chat.messages import Button, Percent, Reply
 from services.chat.orders import (
@@ -484,11 +484,10 @@ async def confirm(turn: Turn) -> None:
         await show_summary(turn)
         return
     turn.reset()
-    turn.say(
-        "submitted.approved" if view.status == "approved" else "submitted.review",
-        number=view.number,
-        deadline=view.deadline_at,
-    )
+    # an auto-approved request: the approval with its instructions follows from the outbox,
+    # the same message as when staff approve, so the chat does not say it first
+    waiting = view.status is Status.SUBMITTED
+    turn.say("submitted.review" if waiting else "submitted.sent", number=view.number)
 
 
 def difference(amount: Decimal) -> Reply:

@@ -525,6 +525,15 @@ async def other_customers_request(desk: Desk) -> tuple[Order, ReturnRequest]:
     return order, await ReturnRequest.get(id=view.id)
 
 
+async def deliver_outbox(desk: Desk) -> int:
+    """Send the outbox's due messages through the running bot, as the scheduler's job does."""
+    from jobs.outbox import deliver_due
+
+    bot = desk.app.bot
+    renderer = desk.app.bot_data["renderer"]
+    return await deliver_due(bot, renderer, clock=desk.shop.clock, staff_chat_id=None)
+
+
 async def snapshot(chat: Chat) -> dict[str, Any]:
     """What a bad or repeated input must not change: the business rows and the chat's step."""
     state = await ChatState.get_or_none(chat_id=chat.user_id)

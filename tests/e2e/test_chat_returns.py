@@ -25,6 +25,7 @@ from tests.e2e.flows import (
     Draft,
     button,
     by_language,
+    deliver_outbox,
     labels,
     on_both_databases,
     order_reply,
@@ -303,8 +304,8 @@ async def test_the_photo_step_follows_the_orders_channel_policy(desk, lang: str)
 @on_both_databases
 async def test_auto_approval_weighs_every_unit_the_customer_bought(desk) -> None:
     """SO-1 has 7 units on four lines; with 2 already returned the rate is 2/7, under 30 %."""
+    await open_return(desk.shop, {"MUG-1": 2})  # waits for review: no message to the customer
     await save_policy_rule("default", "", {"auto_approve": True}, actor=ADMIN)
-    await open_return(desk.shop, {"MUG-1": 2})
     chat = Chat.open(desk, "en")
     await chat.link()
     draft = Draft(items=(("CAP-1", 1),))
@@ -318,9 +319,15 @@ async def test_auto_approval_weighs_every_unit_the_customer_bought(desk) -> None
     request = await ReturnRequest.filter(customer_id=desk.shop.customer.id).order_by("-id").first()
     assert request is not None
     assert request.status is Status.APPROVED
-    assert message["text"] == chat.t(
-        "submitted.approved", number=request.number, deadline=request.deadline_at
+    assert message["text"] == chat.t("submitted.sent", number=request.number)
+    assert await deliver_outbox(desk) == 1
+    await chat.expect(
+        "notify.return_approved",
+        number=request.number,
+        deadline=request.deadline_at,
+        shipping_paid_by=Reply("shipping.shop"),
     )
+    await chat.nothing_more()  # the approval is said once, by the outbox
 
 
 @by_language
