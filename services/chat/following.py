@@ -6,9 +6,9 @@ from domain.errors import DomainError
 from domain.returns import Action, Actor, Status, allowed_actions
 from models import ReturnEvent, ReturnLine, ReturnRequest
 from services.chat.messages import Reply
-from services.chat.state import Turn
+from services.chat.state import Turn, joined
 from services.followup import add_tracking_number, comment_survey, reply_to_question, submit_survey
-from services.review import cancel_return
+from services.review import MAX_TEXT, cancel_return
 
 # What the customer's timeline shows: the request's own life, not staff's bookkeeping (who
 # has the request: assignment events)
@@ -185,14 +185,21 @@ async def reply_photo(turn: Turn, file_id: str) -> None:
         turn.say("error.too_many_photos", max=MAX_REPLY_PHOTOS)
     else:
         photos.append(file_id)
+    turn.data["text"] = turn.with_caption(turn.data.get("text", ""), MAX_TEXT)
     await show_reply(turn)
 
 
 async def send_reply(turn: Turn, text: str = "") -> None:
+    """Send the answer: the photos' captions and then ``text`` (the message that sends it)."""
+    answer = joined(turn.data.get("text", ""), text)
+    if len(answer) > MAX_TEXT:
+        turn.say("error.text_too_long", max=MAX_TEXT, length=len(answer))
+        await show_reply(turn)
+        return
     try:
         view = await reply_to_question(
             turn.data["request_id"],
-            text,
+            answer,
             tuple(turn.data.get("photos", [])),
             actor=turn.actor,
             clock=turn.clock,

@@ -367,6 +367,8 @@ async def add_photo(turn: Turn, file_id: str) -> None:
         turn.say("error.too_many_photos", max=most)
     else:
         photos.append(file_id)
+    d = draft(turn)
+    d["description"] = turn.with_caption(d.get("description", ""), MAX_DESCRIPTION)
     await show_photos(turn)
 
 
@@ -381,8 +383,22 @@ async def photos_done(turn: Turn) -> None:
 
 
 async def show_description(turn: Turn) -> None:
-    skip = (turn.button("button.skip", "describe"),)
-    turn.ask(Reply("description.ask", {"max": MAX_DESCRIPTION}, (skip, turn.nav())))
+    """Ask for a description; one written already (the photos' captions) is shown, to keep,
+    drop, or replace by writing another."""
+    kept = draft(turn).get("description", "")
+    if not kept:
+        skip = (turn.button("button.skip", "describe"),)
+        turn.ask(Reply("description.ask", {"max": MAX_DESCRIPTION}, (skip, turn.nav())))
+        return
+    keep = (turn.button("button.keep_description", "describe", "keep"),)
+    drop = (turn.button("button.drop_description", "describe"),)
+    params = {"text": kept, "max": MAX_DESCRIPTION}
+    turn.ask(Reply("description.kept", params, (keep, drop, turn.nav())))
+
+
+async def keep_description(turn: Turn, choice: str) -> None:
+    """Go on with the description written so far ("keep"), or with none."""
+    await describe(turn, draft(turn).get("description", "") if choice == "keep" else "")
 
 
 async def describe(turn: Turn, text: str) -> None:

@@ -190,7 +190,7 @@ STEP_BUTTONS: dict[str, dict[str, Handler]] = {
     "type": {"type": open_.pick_type},
     "replacement": {"swap": open_.pick_replacement},
     "photos": {"photos_done": lambda t, _a: open_.photos_done(t)},
-    "description": {"describe": lambda t, _a: open_.describe(t, "")},
+    "description": {"describe": open_.keep_description},
     "summary": {"confirm": lambda t, _a: open_.confirm(t)},
     "list": {"req": follow.show_detail},
     "detail": {

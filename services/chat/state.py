@@ -27,6 +27,11 @@ def language_from_telegram(code: str) -> str:
     return "en"
 
 
+def joined(kept: str, more: str) -> str:
+    """Two pieces the customer wrote (a caption, then a message), one per line."""
+    return "\n".join(part for part in (kept.strip(), more.strip()) if part)
+
+
 @dataclass
 class ChatRow:
     """The chat's ``chat_state`` row (models.ChatState), read and written in plain SQL."""
@@ -83,6 +88,15 @@ class Turn:
     @property
     def actor(self) -> Actor:
         return Actor.customer(self.customer_id)
+
+    def with_caption(self, kept: str, limit: int) -> str:
+        """``kept`` (what the customer wrote so far) with the incoming photo's caption on a
+        new line; without it, and the customer told so, if the two exceed ``limit``."""
+        text = joined(kept, self.incoming.text)
+        if len(text) > limit:
+            self.say("error.caption_too_long", max=limit, length=len(text))
+            return kept
+        return text
 
     def say(self, key: str, **params: Any) -> None:
         self.replies.append(Reply(key, params))

@@ -156,8 +156,8 @@ class Chat:
     async def command(self, name: str, args: str = "") -> dict[str, Any]:
         return await self.emu.send_command(self.user_id, name, args)
 
-    async def photo(self, data: bytes = b"\x89PNG fake photo") -> dict[str, Any]:
-        return await self.emu.send_photo(self.user_id, data)
+    async def photo(self, data: bytes = b"\x89PNG fake photo", caption: str = "") -> dict:
+        return await self.emu.send_photo(self.user_id, data, caption or None)
 
     async def sticker(self) -> dict[str, Any]:
         return await self.emu.send_sticker(self.user_id)

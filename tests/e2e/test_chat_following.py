@@ -166,6 +166,42 @@ async def test_answering_with_photos_only_and_the_send_button(desk, lang: str) -
 
 
 @by_language
+async def test_a_photos_caption_is_the_answers_text(desk, lang: str) -> None:
+    request = await submitted(desk)
+    await ask_customer(request.id, "Photo of the box?", actor=REVIEWER, clock=desk.shop.clock)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    await chat.press_data(await chat.my(request), f"rp:{request.id}")
+    await chat.expect("reply.ask", plural=0, number=request.number, count=0)
+
+    await chat.photo(b"the box", "Вот упаковка")
+    prompt = await chat.expect("reply.ask", plural=1, number=request.number, count=1)
+    await chat.press(prompt, "send_reply")
+    await chat.expect("reply.done", number=request.number)
+
+    answer = await Message.get(request_id=request.id, from_customer=True)
+    assert answer.text == "Вот упаковка"
+    assert await Attachment.filter(message_id=answer.id).count() == 1
+
+
+async def test_a_caption_and_the_message_after_it_make_one_answer(desk) -> None:
+    request = await submitted(desk)
+    await ask_customer(request.id, "Photo of the box?", actor=REVIEWER, clock=desk.shop.clock)
+    chat = Chat.open(desk, "ru")
+    await chat.link()
+    await chat.press_data(await chat.my(request), f"rp:{request.id}")
+    await chat.expect("reply.ask", plural=0, number=request.number, count=0)
+
+    await chat.photo(b"the box", "Вот упаковка")
+    await chat.expect("reply.ask", plural=1, number=request.number, count=1)
+    await chat.say("Она не вскрыта.")
+    await chat.expect("reply.done", number=request.number)
+
+    answer = await Message.get(request_id=request.id, from_customer=True)
+    assert answer.text == "Вот упаковка\nОна не вскрыта."
+
+
+@by_language
 async def test_survey_score_then_a_comment(desk, lang: str) -> None:
     request = await closed_refund(desk)
     chat = Chat.open(desk, lang)

@@ -20,6 +20,7 @@ from services.refunds import exchange_due
 from services.review import approve_return
 from services.warehouse import Grades, inspect_return, receive_return
 from tests.e2e.flows import (
+    MAX_DESCRIPTION,
     SO1_LAST_DAY,
     Chat,
     Draft,
@@ -401,3 +402,67 @@ async def test_an_item_past_its_own_period_is_refused_in_the_summary_with_its_la
     summary = await chat.next()
     assert chat.t("refusal.window_closed", until=date(2026, 3, 9)) in summary["text"]
     assert ("confirm", "") not in verbs(summary)
+
+
+CAPTIONED = Draft(items=(("TEE-1", 1),), photos=0, description="")
+
+
+async def _captioned_photos(chat: Chat, *captions: str) -> dict:
+    """Open ``CAPTIONED`` up to its photos and send one photo per caption."""
+    await chat.open_until("photos", CAPTIONED)
+    prompt: dict = {}
+    for count, caption in enumerate(captions, start=1):
+        await chat.photo(f"photo {count}".encode(), caption)
+        prompt = await chat.expect_photos(CAPTIONED, count)
+    return prompt
+
+
+@by_language
+async def test_a_photos_caption_is_kept_as_the_description(desk, lang: str) -> None:
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    photos = await _captioned_photos(chat, "вот брак", " и шов <разошёлся> ")
+    kept = "вот брак\nи шов <разошёлся>"
+
+    await chat.press(photos, "photos_done")
+    prompt = await chat.expect("description.kept", text=kept, max=MAX_DESCRIPTION)
+    assert labels(prompt)[:2] == [
+        chat.t("button.keep_description"),
+        chat.t("button.drop_description"),
+    ]
+    await chat.press(prompt, "describe", "keep")
+    request = await chat.confirm(await chat.next())
+
+    assert request.description == kept
+    assert await Attachment.filter(request_id=request.id).count() == 2
+
+
+@by_language
+async def test_a_kept_caption_can_be_replaced_or_dropped(desk, lang: str) -> None:
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    photos = await _captioned_photos(chat, "вот брак")
+    await chat.press(photos, "photos_done")
+    prompt = await chat.expect("description.kept", text="вот брак", max=MAX_DESCRIPTION)
+
+    await chat.say("Шов разошёлся слева")
+    summary = await chat.next()
+    await chat.press(summary, "back")
+    prompt = await chat.expect("description.kept", text="Шов разошёлся слева", max=MAX_DESCRIPTION)
+    await chat.press(prompt, "describe")
+    request = await chat.confirm(await chat.expect_summary(CAPTIONED))
+
+    assert request.description == ""
+
+
+async def test_a_caption_over_the_descriptions_limit_is_not_kept_but_its_photo_is(desk) -> None:
+    chat = Chat.open(desk, "ru")
+    await chat.link()
+    photos = await _captioned_photos(chat, "вот брак")
+
+    await chat.photo(b"photo 2", "x" * MAX_DESCRIPTION)
+    length = len("вот брак") + 1 + MAX_DESCRIPTION
+    await chat.expect("error.caption_too_long", max=MAX_DESCRIPTION, length=length)
+    photos = await chat.expect_photos(CAPTIONED, 2)
+    await chat.press(photos, "photos_done")
+    await chat.expect("description.kept", text="вот брак", max=MAX_DESCRIPTION)
