@@ -5,7 +5,6 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,10 +14,13 @@ from urllib.parse import quote
 import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session, new_session
+from tortoise.expressions import Subquery
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from domain.clock import Clock
 from domain.returns import Actor, Role
-from models import StaffUser
+from models import LoginFailure, StaffUser
 
 log = logging.getLogger("returndesk.backoffice")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -33,6 +35,8 @@ PUBLIC_PREFIXES = (
     "/telegram/",
 )
 CSRF_FIELD = "csrf_token"
+# Expired failures deleted per sign-in attempt (each attempt adds at most one).
+PRUNE_BATCH = 10
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -61,6 +65,14 @@ class LoginThrottle:
     from one address in all (someone trying name after name) hold every name there. A
     refused attempt is not checked, so it is not counted either: the wait it is told stays
     true. Time comes from ``clock``.
+
+    The failures are ``LoginFailure`` rows, so every instance of the back-office, and one
+    restarted, counts the same ones. An attempt is counted as failed before its password is
+    checked, and only then compared with the others: of a burst of parallel attempts each
+    sees at least those counted before it, so no more than the limit get to a password check.
+    The price: attempts of one burst also count each other, so a few may be refused (with
+    the full wait) that would have fitted; one person does not race themselves, an attacker
+    does.
     """
 
     def __init__(
@@ -73,38 +85,50 @@ class LoginThrottle:
     ) -> None:
         self.clock, self.window = clock, window
         self.attempts, self.address_attempts = attempts, address_attempts
-        self._failures: dict[tuple[str, ...], deque[datetime]] = {}
 
-    @staticmethod
-    def _keys(username: str, address: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        return (address, username), (address,)
-
-    def _wait(self, key: tuple[str, ...], limit: int, now: datetime) -> timedelta | None:
-        failures = self._failures.get(key, deque())
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        if not failures:
-            self._failures.pop(key, None)
-        return failures[-limit] + self.window - now if len(failures) >= limit else None
-
-    def blocked(self, username: str, address: str) -> Blocked | None:
-        """Whether ``username`` may not try from ``address`` now, and for how long."""
+    async def admit(self, username: str, address: str) -> LoginFailure | Blocked:
+        """Count this attempt as failed and let it be checked, unless the name or the address
+        is held: then say for how long, and count nothing."""
         now = self.clock.now()
-        user_key, address_key = self._keys(username, address)
-        held = self._wait(address_key, self.address_attempts, now)
+        await self._prune(now)
+        attempt = await LoginFailure.create(address=address, username=username, failed_at=now)
+        held = await self._held(attempt, now)
         if held is not None:
-            return Blocked(True, held)
-        held = self._wait(user_key, self.attempts, now)
-        return None if held is None else Blocked(False, held)
+            await attempt.delete()
+            return held
+        return attempt
 
-    def failed(self, username: str, address: str) -> None:
-        now = self.clock.now()
-        for key in self._keys(username, address):
-            self._failures.setdefault(key, deque()).append(now)
+    async def succeeded(self, attempt: LoginFailure) -> None:
+        """Un-count ``attempt`` and forget the name's failures at its address (the address's
+        stay counted)."""
+        async with in_transaction():
+            await attempt.delete()
+            await LoginFailure.filter(address=attempt.address, username=attempt.username).update(
+                username=None
+            )
 
-    def succeeded(self, username: str, address: str) -> None:
-        """Forget the name's failures at this address (the address's stay counted)."""
-        self._failures.pop(self._keys(username, address)[0], None)
+    async def _held(self, attempt: LoginFailure, now: datetime) -> Blocked | None:
+        others = LoginFailure.filter(
+            address=attempt.address, failed_at__gt=now - self.window
+        ).exclude(id=attempt.id)
+        wait = await self._wait(others, self.address_attempts, now)
+        if wait is not None:
+            return Blocked(True, wait)
+        wait = await self._wait(others.filter(username=attempt.username), self.attempts, now)
+        return None if wait is None else Blocked(False, wait)
+
+    async def _wait(
+        self, failures: QuerySet[LoginFailure], limit: int, now: datetime
+    ) -> timedelta | None:
+        """How long until fewer than ``limit`` of ``failures`` are left, if ``limit`` are."""
+        oldest_of_limit = await failures.order_by("-failed_at").offset(limit - 1).first()
+        return None if oldest_of_limit is None else oldest_of_limit.failed_at + self.window - now
+
+    async def _prune(self, now: datetime) -> None:
+        """Delete a few failures the window has left: more than each attempt adds, so the
+        table keeps only about a window's worth, without one attempt paying for a backlog."""
+        expired = LoginFailure.filter(failed_at__lte=now - self.window).limit(PRUNE_BATCH)
+        await LoginFailure.filter(id__in=Subquery(expired.values("id"))).delete()
 
 
 async def csrf_token(request: web.Request) -> str:

@@ -14,6 +14,7 @@ from models.catalog import Customer, Order, OrderLine, Product, StockLevel, Stoc
 from models.desk import (
     ApiToken,
     ChatState,
+    LoginFailure,
     PolicyRule,
     ReasonCode,
     RmaCounter,
@@ -40,6 +41,7 @@ __all__ = [
     "JournalEntry",
     "JournalLine",
     "LedgerRollup",
+    "LoginFailure",
     "Message",
     "Notification",
     "Order",

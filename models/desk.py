@@ -1,4 +1,5 @@
-"""The desk's own records: staff, API tokens, policy rules, reasons, counters, chat state."""
+"""The desk's own records: staff, failed sign-ins, API tokens, policy rules, reasons, counters,
+chat state."""
 
 from tortoise import fields
 from tortoise.models import Model
@@ -17,6 +18,24 @@ class StaffUser(Model):
 
     class Meta:
         table = "staff_user"
+
+
+class LoginFailure(Model):
+    """One failed sign-in (or one still being checked): from which address, with which name.
+
+    ``username`` is the name as typed; it is cleared once that name signs in at that address,
+    so the failure still counts against the address but no longer against the name. Rows
+    older than the login throttle's window count for nothing and are pruned.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    address = fields.CharField(max_length=64)
+    username = fields.CharField(max_length=64, null=True)
+    failed_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "login_failure"
+        indexes = (("address", "failed_at"), ("address", "username", "failed_at"))
 
 
 class ApiToken(Model):

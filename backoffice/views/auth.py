@@ -41,15 +41,14 @@ async def login(request: web.Request) -> web.StreamResponse:
     """Check the password (throttled per name and address) and start a fresh session."""
     form = await request.post()
     username = str(form.get("username", "")).strip().lower()[:64]
-    throttle, address = request.app[THROTTLE], str(request.remote)
-    blocked = throttle.blocked(username, address)
-    if blocked is not None:
-        return _refused(request, form, blocked=blocked)
+    throttle = request.app[THROTTLE]
+    attempt = await throttle.admit(username, str(request.remote))
+    if isinstance(attempt, Blocked):
+        return _refused(request, form, blocked=attempt)
     actor = await authenticate(username, str(form.get("password", "")))
     if actor is None:
-        throttle.failed(username, address)
-        return _refused(request, form)
-    throttle.succeeded(username, address)
+        return _refused(request, form)  # the attempt stays counted as a failure
+    await throttle.succeeded(attempt)
     await start_session(request, actor.id or 0)
     raise web.HTTPSeeOther(_safe_next(str(form.get("next", "/"))))
 

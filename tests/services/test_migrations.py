@@ -142,3 +142,30 @@ async def test_upgrading_to_0009_keeps_what_waiting_exchanges_owe_on_them():
             "SELECT number, exchange_due FROM return_request ORDER BY number"
         )
     assert [tuple(row) for row in owed] == [("RMA-1", Decimal("30.00")), ("RMA-2", Decimal("0"))]
+
+
+# The login throttle's lookups: failures from an address, and of a name at an address (each
+# within the window, newest first), and failures the window has left (pruned).
+THROTTLE_LOOKUPS = (
+    (
+        "address = '10.0.0.1' AND failed_at > now() ORDER BY failed_at DESC",
+        ("address", "failed_at"),
+    ),
+    (
+        "address = '10.0.0.1' AND username = 'rita' AND failed_at > now() ORDER BY failed_at DESC",
+        ("address", "username", "failed_at"),
+    ),
+    ("failed_at <= now()", ("failed_at",)),
+)
+
+
+@pytest.mark.postgres
+async def test_upgrading_to_0010_indexes_login_failures_for_the_throttles_lookups():
+    async with upgraded("models.0009_exchange_due_and_work_index", ()) as connection:
+        await connection.execute("SET enable_seqscan = off")
+        for where, columns in THROTTLE_LOOKUPS:
+            rows = await connection.fetch(f"EXPLAIN SELECT id FROM login_failure WHERE {where}")
+            plan = "\n".join(row[0] for row in rows)
+            condition = plan.split("Index Cond: ", 1)[1].split("\n", 1)[0]
+            assert all(f"({column}" in condition for column in columns), plan
+            assert "Sort" not in plan, plan
