@@ -129,10 +129,10 @@ async def order_choices(customer_id: int, book: PolicyBook, now: datetime) -> li
     return [order_choice(order, lines[order.id], book, now) for order in orders]
 
 
-async def not_returnable_names(book: PolicyBook) -> str:
-    """What the policy's text names as not returnable: the categories, then the products
-    (marked so, or by a SKU rule) by name, at most ``SHOWN_PRODUCTS`` of them."""
-    categories, skus = book.not_returnable("")
+async def not_returnable_names(book: PolicyBook, channel: str) -> str:
+    """What the policy's text names as not returnable on ``channel``: the categories, then
+    the products (marked so, or by a SKU rule) by name, at most ``SHOWN_PRODUCTS`` of them."""
+    categories, skus = book.not_returnable(channel)
     names = await (
         Product.filter(Q(returnable=False) | Q(sku__in=skus))
         .order_by("name")

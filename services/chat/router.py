@@ -11,11 +11,11 @@ from domain.errors import ValidationError
 from models import Customer
 from services.chat import following as follow
 from services.chat import opening as open_
-from services.chat.messages import Button, Incoming, Outcome, Percent, Reply
-from services.chat.orders import not_returnable_names
+from services.chat.messages import Button, Incoming, Outcome, Reply
+from services.chat.policy import show_policy
 from services.chat.state import LANGUAGES, Turn, load_turn, save_turn
 from services.imports import normalize_phone
-from services.policies import load_policy_book, policy_book_once
+from services.policies import policy_book_once
 from services.review import MAX_TEXT
 
 Handler = Callable[[Turn, str], Awaitable[None]]
@@ -122,25 +122,7 @@ async def _my(turn: Turn, _argument: str) -> None:
 
 
 async def _policy(turn: Turn, _argument: str) -> None:
-    book = await load_policy_book()
-    policy = book.resolve("")
-    excluded = await not_returnable_names(book)
-    turn.say(
-        "policy.show",
-        rules=(
-            Reply(
-                "policy.no_reason",
-                {
-                    "no_reason_days": policy.no_reason_days,
-                    "fee": Percent(policy.restocking_fee_percent),
-                },
-            ),
-            Reply("policy.quality", {"quality_days": policy.quality_days}),
-            Reply("policy.ship_back", {"ship_back_days": policy.ship_back_days}),
-            *((Reply("policy.not_returnable", {"items": excluded}),) if excluded else ()),
-            Reply("policy.photos", {"max_photos": policy.max_photos}),
-        ),
-    )
+    await show_policy(turn)
 
 
 async def _language(turn: Turn, _argument: str) -> None:

@@ -7,6 +7,7 @@ SQLite; the tracking flow also runs on PostgreSQL.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,6 +19,7 @@ from services.chat import Percent, Reply
 from services.policies import save_policy_rule
 from services.review import ask_customer
 from services.staff import create_staff_user
+from tests.e2e.conftest import PHONE
 from tests.e2e.flows import (
     Chat,
     approved,
@@ -29,7 +31,7 @@ from tests.e2e.flows import (
     submitted,
     verbs,
 )
-from tests.factories import ADMIN, REVIEWER
+from tests.factories import ADMIN, REVIEWER, place_order
 
 
 @pytest.fixture
@@ -331,6 +333,55 @@ async def test_policy_shows_the_shops_own_rules_in_the_readers_way(desk, lang: s
     )
     assert {"en": "2.5%", "zh_Hans": "2.5%", "ru": "2,5\xa0%"}[lang] in message["text"]
     assert excluded in message["text"]
+
+
+def rules(days: int, fee: str) -> tuple[Reply, ...]:
+    """/policy's lines for a rule with ``days`` no-reason days and a ``fee`` % restocking fee
+    (the factory shop's products: its soap is marked not returnable)."""
+    return (
+        Reply("policy.no_reason", {"no_reason_days": days, "fee": Percent(Decimal(fee))}),
+        Reply("policy.quality", {"quality_days": 15}),
+        Reply("policy.ship_back", {"ship_back_days": 14}),
+        Reply("policy.not_returnable", {"items": "Product SOAP-1"}),
+        Reply("policy.photos", {"max_photos": 5}),
+    )
+
+
+@by_language
+async def test_policy_tells_a_linked_customer_the_rule_of_their_orders_channel(
+    desk, lang: str
+) -> None:
+    web = {"restocking_fee_percent": "10", "no_reason_days": 10}
+    await save_policy_rule("channel", desk.shop.order.channel, web, actor=ADMIN)
+    chat = Chat.open(desk, lang)
+
+    await chat.command("policy")
+    await chat.expect("policy.show", rules=rules(7, "0"))  # not linked: the shop's default
+    await chat.link()
+    await chat.command("policy")
+    await chat.expect("policy.show", rules=rules(10, "10"))
+
+
+@by_language
+async def test_policy_names_the_orders_each_rule_holds_for(desk, lang: str) -> None:
+    web = {"restocking_fee_percent": "10"}
+    await save_policy_rule("channel", desk.shop.order.channel, web, actor=ADMIN)
+    now = desk.shop.clock.now()
+    for number, channel, days_ago in (("SO-3", "telegram", 1), ("SO-4", "web", 3)):
+        delivered = now - timedelta(days=days_ago)
+        await place_order(
+            desk.shop.clock, number, PHONE, delivered, [("TEE-1", 1, "100.00")], channel
+        )
+    chat = Chat.open(desk, lang)
+    await chat.link()
+
+    await chat.command("policy")
+
+    parts = (
+        Reply("policy.for_orders", {"orders": "SO-3", "rules": rules(7, "0")}, count=1),
+        Reply("policy.for_orders", {"orders": "SO-1, SO-4", "rules": rules(7, "10")}, count=2),
+    )
+    await chat.expect("policy.show", rules=parts)
 
 
 async def test_who_has_the_request_stays_out_of_the_customers_timeline(desk) -> None:

@@ -14,9 +14,9 @@ import pytest
 
 from domain.returns import ReturnType, Status
 from models import Attachment, Order, ReturnEvent, ReturnLine, ReturnRequest
-from services.chat import Reply
+from services.chat import Percent, Reply
 from services.policies import add_reason_code, rename_reason_code, save_policy_rule
-from services.refunds import exchange_due
+from services.refunds import exchange_due, refundable_amount
 from services.review import approve_return
 from services.warehouse import Grades, inspect_return, receive_return
 from tests.e2e.flows import (
@@ -402,6 +402,42 @@ async def test_an_item_past_its_own_period_is_refused_in_the_summary_with_its_la
     summary = await chat.next()
     assert chat.t("refusal.window_closed", until=date(2026, 3, 9)) in summary["text"]
     assert ("confirm", "") not in verbs(summary)
+
+
+@by_language
+async def test_a_refund_line_shows_the_restocking_fee_and_what_comes_back(desk, lang: str) -> None:
+    """CAP-1 (paid 55.00) returned for no reason with the web channel's 2.5 % fee: 1.38 is
+    kept, 53.62 comes back, in the summary and in what the desk later owes."""
+    rule = {"restocking_fee_percent": "2.5"}
+    await save_policy_rule("channel", desk.shop.order.channel, rule, actor=ADMIN)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    draft = Draft(items=(("CAP-1", 1),), reason="changed_mind", photos=0, description="")
+    prompt = await chat.open_until("description", draft)
+    await chat.press(prompt, "describe")
+    summary = await chat.next()
+
+    fee = Percent(Decimal("2.5"))
+    item = chat.t(
+        "summary.refund_item_fee",
+        name="Product CAP-1",
+        quantity=1,
+        value=Decimal("55.00"),
+        fee=fee,
+        amount=Decimal("53.62"),
+    )
+    assert item in summary["text"].splitlines()
+    assert (
+        chat.t("summary.refund_item", name="Product CAP-1", quantity=1, amount=Decimal("55.00"))
+        not in summary["text"].splitlines()
+    )
+    request = await chat.confirm(summary)
+    await approve_return(request.id, actor=REVIEWER, clock=desk.shop.clock)
+    line = await ReturnLine.get(request_id=request.id)
+    await receive_return(request.id, {line.id: 1}, actor=WAREHOUSE, clock=desk.shop.clock)
+    grades = {line.id: Grades(resellable=1)}
+    await inspect_return(request.id, grades, actor=WAREHOUSE, clock=desk.shop.clock)
+    assert await refundable_amount(request.id) == Decimal("53.62")
 
 
 CAPTIONED = Draft(items=(("TEE-1", 1),), photos=0, description="")
