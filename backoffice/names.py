@@ -111,6 +111,34 @@ POLICY_FIELDS = {
     "timezone": N_("Time zone"),
 }
 
+# The inputs of the back-office's forms that a refusal may name: the policy settings and the rest.
+FORM_FIELDS = {
+    **POLICY_FIELDS,
+    "code": N_("Code"),
+    "policy_class": N_("Policy class"),
+    "language": N_("Language"),
+    "label_en": N_("Name in English"),
+    "label_zh_Hans": N_("Name in Chinese"),
+    "label_ru": N_("Name in Russian"),
+    "username": N_("User name"),
+    "password": N_("Password"),
+    "quantity": N_("Quantity"),
+    "since": N_("From"),
+    "until": N_("To"),
+    "from": N_("From"),
+    "to": N_("To"),
+}
+
+# The details of a refusal shown beside its words; the others (ids, scopes) are not shown.
+REFUSAL_DETAILS = {
+    "value": N_("Entered"),
+    "allowed": N_("Allowed"),
+    "minimum": N_("At least"),
+    "max": N_("At most"),
+    "maximum": N_("At most"),
+    "held": N_("Defective units held"),
+}
+
 # What a CSV import holds (services.imports.FIELDS).
 IMPORT_KINDS = {
     "products": N_("Products"),

@@ -11,7 +11,7 @@ from backoffice.actions import flash
 from backoffice.i18n import reason_names
 from backoffice.keys import CLOCK
 from backoffice.params import path_id, query_int
-from backoffice.refusals import REFUSALS, attempt
+from backoffice.refusals import attempt
 from backoffice.security import require_roles
 from domain.errors import NotFound
 from domain.returns import Role
@@ -50,7 +50,6 @@ async def show_customer(request: web.Request) -> dict[str, object]:
     return {
         "profile": profile,
         "retention_days": RETENTION_DAYS,
-        "refusals": REFUSALS,
         "reason_names": await reason_names(request),
     }
 

@@ -12,7 +12,7 @@ from backoffice.actions import flash
 from backoffice.i18n import ReasonNames
 from backoffice.keys import CATALOGS, CLOCK
 from backoffice.policy_form import SETTINGS, settings_from_form, shown_settings
-from backoffice.refusals import REFUSALS, Refusal, attempt
+from backoffice.refusals import Refusal, attempt
 from backoffice.security import require_roles
 from domain.clock import Clock
 from domain.policy import ReasonClass
@@ -63,7 +63,6 @@ async def _policies_page(
         "classes": list(ReasonClass),
         "languages": REASON_LANGUAGES,
         "refusal": refusal,
-        "refusals": REFUSALS,
     }
     response = aiohttp_jinja2.render_template("policies.html", request, context)
     response.set_status(400 if refusal else 200)
@@ -105,7 +104,7 @@ async def _rule_page(
     context: dict[str, object] = {"scope": scope, "key": key, "values": values}
     context["settings"] = SETTINGS
     context["inherited"] = await _inherited(scope)
-    context |= {"refusal": refusal, "refusals": REFUSALS, "stored": stored}
+    context |= {"refusal": refusal, "stored": stored}
     response = aiohttp_jinja2.render_template("policy_rule.html", request, context)
     response.set_status(400 if refusal else 200)
     return response

@@ -215,7 +215,7 @@ async def test_the_refusal_is_in_the_staff_members_language(desk: Desk, shop: Sh
 
     assert status == 400
     assert "Столько бракованных единиц для утилизации нет." in shown
-    assert "held: 2" in shown
+    assert "Бракованных единиц на складе: <code>2</code>" in shown
     assert await defective_mugs_left() == 2
 
 

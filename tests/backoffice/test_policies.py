@@ -53,12 +53,15 @@ async def test_saving_a_channel_rule_changes_the_policy(desk: Desk, shop: Shop) 
 async def test_a_bad_value_is_refused_naming_its_field(desk: Desk, shop: Shop) -> None:
     await desk.as_("admin")
 
-    for field, value in [("no_reason_days", "ten"), ("restocking_fee_percent", "150")]:
+    for field, label, value in [
+        ("no_reason_days", "No-reason window (days)", "ten"),
+        ("restocking_fee_percent", "Restocking fee (%)", "150"),
+    ]:
         form = {"scope": "channel", "key": "web", field: value, "quality_days": "20"}
         status, page = await desk.post("/policies/rule", form, page=RULE)
 
         assert status == 400
-        assert f'class="field">{field}<' in page
+        assert f'class="field">{label}<' in page
         assert 'aria-invalid="true"' in page
         assert f'value="{value}"' in page  # what was typed stays on the form
     assert not await PolicyRule.exists()
