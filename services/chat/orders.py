@@ -79,6 +79,12 @@ async def customer_order_lines(
     return order, [_line_choice(line, order.channel, held, book) for line in lines]
 
 
+def is_returnable(product: Product, channel: str, book: PolicyBook) -> bool:
+    """Whether the shop takes this product back from orders of ``channel``: the product's own
+    mark, then the policy's rules for its channel, category and SKU."""
+    return product.returnable and book.resolve(channel, product.category, product.sku).returnable
+
+
 def _line_choice(
     line: OrderLine, channel: str, held: dict[int, int], book: PolicyBook
 ) -> LineChoice:
@@ -88,8 +94,7 @@ def _line_choice(
         name=product.name,
         unit_price=line.unit_price,
         available=line.quantity - held.get(line.id, 0),
-        returnable=product.returnable
-        and book.resolve(channel, product.category, product.sku).returnable,
+        returnable=is_returnable(product, channel, book),
         category=product.category,
     )
 
@@ -130,17 +135,17 @@ async def order_choices(customer_id: int, book: PolicyBook, now: datetime) -> li
 
 
 async def not_returnable_names(book: PolicyBook, channel: str) -> str:
-    """What the policy's text names as not returnable on ``channel``: the categories, then
-    the products (marked so, or by a SKU rule) by name, at most ``SHOWN_PRODUCTS`` of them."""
+    """The products that cannot be returned from orders of ``channel``, by name, at most
+    ``SHOWN_PRODUCTS`` of them: those marked so and those a category or SKU rule excludes.
+    A category is named by its products, never by its key (the shop's data has no words
+    for it in the customer's language)."""
     categories, skus = book.not_returnable(channel)
-    names = await (
-        Product.filter(Q(returnable=False) | Q(sku__in=skus))
-        .order_by("name")
-        .limit(SHOWN_PRODUCTS + 1)
-        .values_list("name", flat=True)
-    )
+    candidates = await Product.filter(
+        Q(returnable=False) | Q(sku__in=skus) | Q(category__in=categories)
+    ).order_by("name", "id")
+    names = [p.name for p in candidates if not is_returnable(p, channel, book)]
     more = ("…",) if len(names) > SHOWN_PRODUCTS else ()
-    return ", ".join((*categories, *map(str, names[:SHOWN_PRODUCTS]), *more))
+    return ", ".join((*names[:SHOWN_PRODUCTS], *more))
 
 
 async def replacement_options(line: OrderLine, quantity: int) -> list[Product]:

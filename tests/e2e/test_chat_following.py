@@ -314,13 +314,15 @@ async def test_detail_back_returns_to_the_list(desk) -> None:
 async def test_policy_shows_the_shops_own_rules_in_the_readers_way(desk, lang: str) -> None:
     rules = {"restocking_fee_percent": "2.5", "no_reason_days": 10}
     await save_policy_rule("default", "", rules, actor=ADMIN)
-    await save_policy_rule("category", "beauty", {"returnable": False}, actor=ADMIN)
+    await save_policy_rule("category", "home", {"returnable": False}, actor=ADMIN)
+    await save_policy_rule("sku", "TEE-2", {"returnable": False}, actor=ADMIN)
     chat = Chat.open(desk, lang)
     await chat.link()
 
     await chat.command("policy")
 
-    excluded = "beauty, Product SOAP-1"  # the rule's category, then the product marked so
+    # the category by its product, the SKU rule's product and the product marked so
+    excluded = "Product MUG-1, Product SOAP-1, Product TEE-2"
     message = await chat.expect(
         "policy.show",
         rules=(
@@ -333,6 +335,20 @@ async def test_policy_shows_the_shops_own_rules_in_the_readers_way(desk, lang: s
     )
     assert {"en": "2.5%", "zh_Hans": "2.5%", "ru": "2,5\xa0%"}[lang] in message["text"]
     assert excluded in message["text"]
+    assert "home" not in message["text"]  # a category's key is not a word
+
+
+async def test_a_sku_rule_keeps_its_product_returnable_in_an_excluded_category(desk) -> None:
+    await save_policy_rule("category", "apparel", {"returnable": False}, actor=ADMIN)
+    await save_policy_rule("sku", "CAP-1", {"returnable": True}, actor=ADMIN)
+    chat = Chat.open(desk, "zh_Hans")
+    await chat.link()
+
+    await chat.command("policy")
+
+    message = await chat.next()
+    excluded = "Product SOAP-1, Product TEE-1, Product TEE-2"
+    assert chat.t("policy.not_returnable", items=excluded) in message["text"].splitlines()
 
 
 def rules(days: int, fee: str) -> tuple[Reply, ...]:
