@@ -132,6 +132,7 @@ ERRORS = {
     "missing_value": N_("A required value is missing."),
     "negative_value": N_("The value must not be negative."),
     "invalid_integer": N_("The value is not a whole number."),
+    "value_too_small": N_("The value is smaller than allowed."),
     "invalid_boolean": N_("The value is not true or false."),
     "invalid_date": N_("The value is not an ISO 8601 date and time."),
     "invalid_email": N_("The value is not an e-mail address."),

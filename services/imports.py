@@ -148,14 +148,19 @@ def _amount(row: Row, name: str) -> Decimal:
     except ValidationError as error:
         raise ValidationError(error.code, **{**error.params, "field": name}) from None
     if amount < 0:
-        raise ValidationError("negative_value", field=name)
+        raise ValidationError("negative_value", field=name, value=_text(row, name))
     return amount
 
 
 def _count(row: Row, name: str, *, minimum: int = 0) -> int:
+    """A whole number of at least ``minimum``; a negative one is refused as negative."""
     raw = _text(row, name)
-    if not re.fullmatch(r"-?\d{1,9}", raw) or int(raw) < minimum:
+    if not re.fullmatch(r"-?\d{1,9}", raw):
         raise ValidationError("invalid_integer", field=name, value=raw)
+    if int(raw) < 0:
+        raise ValidationError("negative_value", field=name, value=raw)
+    if int(raw) < minimum:
+        raise ValidationError("value_too_small", field=name, value=raw, minimum=minimum)
     return int(raw)
 
 

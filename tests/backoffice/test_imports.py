@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import aiohttp
+import pytest
 
-from models import Product
+from models import Product, StaffUser
 from tests.backoffice.conftest import Desk
 from tests.factories import Shop
 
@@ -96,3 +97,27 @@ async def test_import_needs_an_admin_and_a_csrf_token(desk: Desk, shop: Shop) ->
     status, _ = await upload(desk, "products", HEADER + "HAT-1,Hat,a,1,1,1,1,true\n", token=False)
     assert status == 403
     assert not await Product.exists(sku="HAT-1")
+
+
+NEGATIVE = {
+    "en": ("The value must not be negative.", "The value is not a whole number."),
+    "zh_Hans": ("该值不能为负数。", "该值不是整数。"),
+    "ru": ("Значение не может быть отрицательным.", "Значение не является целым числом."),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hans", "ru"])
+async def test_a_negative_stock_is_refused_as_negative(
+    desk: Desk, shop: Shop, language: str
+) -> None:
+    await StaffUser.filter(username="admin").update(language=language)
+    await desk.as_("admin")
+    text = HEADER + "HAT-1,Hat,apparel,30.00,10.00,-4,1,true\n"
+
+    status, page = await upload(desk, "products", text)
+
+    negative, not_whole = NEGATIVE[language]
+    assert status == 400
+    assert negative in page
+    assert not_whole not in page
+    assert "<code>-4</code>" in page

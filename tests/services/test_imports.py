@@ -87,7 +87,10 @@ async def test_stock_count_change_is_a_movement(db, clock):
     ("kind", "text", "line", "reason"),
     [
         ("products", PRODUCTS + "BAD-1,Broken,misc,abc,1.00,1,1,true\n", 4, "invalid_amount"),
-        ("products", PRODUCTS + "BAD-2,Broken,misc,1.00,1.00,-3,1,true\n", 4, "invalid_integer"),
+        ("products", PRODUCTS + "BAD-2,Broken,misc,1.00,1.00,-3,1,true\n", 4, "negative_value"),
+        ("products", PRODUCTS + "BAD-2,Broken,misc,1.00,1.00,3,-1,true\n", 4, "negative_value"),
+        ("products", PRODUCTS + "BAD-2,Broken,misc,1.00,-1,3,1,true\n", 4, "negative_value"),
+        ("products", PRODUCTS + "BAD-2,Broken,misc,1.00,1.00,3.5,1,true\n", 4, "invalid_integer"),
         ("products", PRODUCTS + "TEE-1,Again,apparel,1.00,1.00,1,1,true\n", 4, "duplicate_sku"),
         ("products", PRODUCTS + "BAD-3,Broken,misc,1.00,1.00,1,1,maybe\n", 4, "invalid_boolean"),
         ("customers", CUSTOMERS + "C3,Bob,12345,,en\n", 4, "invalid_phone"),
@@ -113,7 +116,9 @@ async def test_a_bad_row_lands_nothing_and_is_named(db, clock, kind, text, line,
         ("SO-3,+8613800000001,web,yesterday,,TEE-1,1,1.00,card", "invalid_date"),
         ("SO-3,+8613800000009,web,2026-03-01T10:00:00,,TEE-1,1,1.00,card", "unknown_customer"),
         ("SO-3,+8613800000001,web,2026-03-01T10:00:00,,NOPE,1,1.00,card", "unknown_sku"),
-        ("SO-3,+8613800000001,web,2026-03-01T10:00:00,,TEE-1,0,1.00,card", "invalid_integer"),
+        ("SO-3,+8613800000001,web,2026-03-01T10:00:00,,TEE-1,0,1.00,card", "value_too_small"),
+        ("SO-3,+8613800000001,web,2026-03-01T10:00:00,,TEE-1,-2,1.00,card", "negative_value"),
+        ("SO-3,+8613800000001,web,2026-03-01T10:00:00,,TEE-1,1,-1.00,card", "negative_value"),
         (
             "SO-3,+8613800000001,web,2026-03-05T10:00:00,2026-03-01T10:00:00,TEE-1,1,1.00,card",
             "delivered_before_ordered",
@@ -181,7 +186,7 @@ async def test_every_error_of_a_customer_or_order_row_names_its_field(db, clock)
     assert [(e.reason, e.params["field"]) for e in order.value.errors] == [
         ("invalid_phone", "customer_phone"),
         ("invalid_date", "ordered_at"),
-        ("invalid_integer", "quantity"),
+        ("value_too_small", "quantity"),
         ("invalid_amount", "unit_price"),
     ]
 
