@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from domain.errors import DomainError
-from domain.returns import Action, Actor, Status, allowed_actions
-from models import ReturnEvent, ReturnLine, ReturnRequest
+from domain.money import ZERO
+from domain.policy import PolicyDecision
+from domain.returns import VOID_STATUSES, Action, Actor, ReturnType, Status, allowed_actions
+from models import Payment, Refund, ReturnEvent, ReturnLine, ReturnRequest
 from services.chat.messages import Reply
 from services.chat.state import Turn, joined
 from services.followup import add_tracking_number, comment_survey, reply_to_question, submit_survey
 from services.review import MAX_TEXT, cancel_return
+from services.submission import PreviewLine
 
 # What the customer's timeline shows: the request's own life, not staff's bookkeeping (who
 # has the request: assignment events)
@@ -64,15 +69,14 @@ async def show_detail(turn: Turn, request_id: object) -> None:
         turn.notice = "notice.unavailable"
         return
     turn.go("detail", request_id=request.id)
-    lines = await ReturnLine.filter(request_id=request.id).prefetch_related("order_line__product")
+    lines = await ReturnLine.filter(request_id=request.id).prefetch_related(
+        "order_line__product", "replacement_product"
+    )
     events = await ReturnEvent.filter(request_id=request.id, action__in=TIMELINE).order_by("id")
     params = {
         "number": request.number,
         "status": Reply(f"status.{request.status}"),
-        "items": tuple(
-            Reply("detail.item", {"name": ln.order_line.product.name, "quantity": ln.quantity})
-            for ln in lines
-        ),
+        "items": (*map(_detail_item, lines), *await _difference(request, lines)),
         "timeline": tuple(
             Reply(f"event.{e.action}", {"when": e.created_at, "note": e.note}) for e in events
         ),
@@ -82,6 +86,68 @@ async def show_detail(turn: Turn, request_id: object) -> None:
         turn.say(
             "detail.deadline", deadline=request.deadline_at, tracking=request.tracking_number or "—"
         )
+
+
+def _detail_item(line: ReturnLine) -> Reply:
+    params = {"name": line.order_line.product.name, "quantity": line.quantity}
+    if line.replacement_product is None:
+        return Reply("detail.item", params)
+    return Reply("detail.exchange_item", params | {"replacement": line.replacement_product.name})
+
+
+async def _difference(request: ReturnRequest, lines: list[ReturnLine]) -> tuple[Reply, ...]:
+    """An exchange's price difference: what the customer pays or gets back, and whether that
+    is done. Until inspection it is what was agreed; from then on what the desk counts."""
+    if request.type is not ReturnType.EXCHANGE or request.status in VOID_STATUSES:
+        return ()
+    paid, refunded = await _total(Payment, request), await _total(Refund, request)
+    if request.status is Status.INSPECTED:
+        due = request.exchange_due
+    elif request.status in (Status.EXCHANGED, Status.CLOSED):
+        due = ZERO
+    else:
+        due = _agreed_difference(request, lines)
+    return (_difference_words(due, paid, refunded),)
+
+
+async def _total(money: type[Payment] | type[Refund], request: ReturnRequest) -> Decimal:
+    """The sum of the request's payments (or refunds)."""
+    amounts = await money.filter(request_id=request.id).values_list("amount", flat=True)
+    return sum((Decimal(str(amount)) for amount in amounts), ZERO)
+
+
+def _agreed_difference(request: ReturnRequest, lines: list[ReturnLine]) -> Decimal:
+    """The difference the customer confirmed: each line as the summary worked it out."""
+    decision = PolicyDecision.from_snapshot(request.policy_decision)
+    return sum(
+        (
+            PreviewLine(
+                line.order_line.product.name,
+                line.quantity,
+                line.order_line.unit_price,
+                line.replacement_product.name,
+                line.replacement_unit_price,
+                decision.fee_percent_for(line.order_line_id),
+            ).exchange_difference
+            for line in lines
+            if line.replacement_product is not None
+        ),
+        ZERO,
+    )
+
+
+def _difference_words(due: Decimal, paid: Decimal, refunded: Decimal) -> Reply:
+    if due > 0:
+        if paid:
+            return Reply("detail.difference_rest", {"amount": due, "paid": paid})
+        return Reply("detail.difference_to_pay", {"amount": due})
+    if due < 0:
+        return Reply("detail.difference_to_get", {"amount": -due})
+    if paid:
+        return Reply("detail.difference_paid", {"amount": paid})
+    if refunded:
+        return Reply("detail.difference_refunded", {"amount": refunded})
+    return Reply("detail.difference_none")
 
 
 def _actions(turn: Turn, request: ReturnRequest) -> tuple:

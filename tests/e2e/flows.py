@@ -418,9 +418,15 @@ class Chat:
         assert labels(listed) == [*expected, self.t("button.close_menu")]
         return listed
 
-    async def detail(self, listed: Mapping[str, Any], request: ReturnRequest) -> dict[str, Any]:
+    async def detail(
+        self,
+        listed: Mapping[str, Any],
+        request: ReturnRequest,
+        params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Press the request on the list: its detail (a refund's, unless ``params``)."""
         await self.press(listed, "req", request.id)
-        return await self.expect("detail.show", **await detail_params(request))
+        return await self.expect("detail.show", **(params or await detail_params(request)))
 
 
 def order_reply(order: Order, last_day: date, refusal: str = "eligible") -> Reply:

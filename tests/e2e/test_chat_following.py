@@ -13,25 +13,38 @@ from decimal import Decimal
 import pytest
 
 from domain.returns import Actor, Role, Status
-from models import Attachment, ChatState, Customer, Message, ReturnEvent, ReturnRequest, Survey
+from models import (
+    Attachment,
+    ChatState,
+    Customer,
+    Message,
+    ReturnEvent,
+    ReturnLine,
+    ReturnRequest,
+    Survey,
+)
 from services.assignment import assign_return
 from services.chat import Percent, Reply
 from services.policies import save_policy_rule
-from services.review import ask_customer
+from services.refunds import record_exchange_payment, ship_replacement
+from services.review import approve_return, ask_customer
 from services.staff import create_staff_user
+from services.warehouse import Grades, inspect_return, receive_return
 from tests.e2e.conftest import PHONE
 from tests.e2e.flows import (
     Chat,
+    Draft,
     approved,
     button,
     by_language,
     closed_refund,
+    detail_params,
     labels,
     on_both_databases,
     submitted,
     verbs,
 )
-from tests.factories import ADMIN, REVIEWER, place_order
+from tests.factories import ADMIN, FINANCE, REVIEWER, WAREHOUSE, place_order
 
 
 @pytest.fixture
@@ -417,3 +430,85 @@ async def test_who_has_the_request_stays_out_of_the_customers_timeline(desk) -> 
     shown = chat.t("event.submit", when=submit.created_at, note=submit.note)
     assert shown in detail["text"]
     assert "assign" not in detail["text"]
+
+
+async def _exchange(desk, swap: Draft) -> tuple[Chat, ReturnRequest]:
+    """A chat in Russian that opened ``swap`` and confirmed it."""
+    chat = Chat.open(desk, "ru")
+    await chat.link()
+    return chat, await chat.confirm(await chat.open_until("summary", swap))
+
+
+async def _inspected(desk, request: ReturnRequest) -> None:
+    clock = desk.shop.clock
+    await approve_return(request.id, actor=REVIEWER, clock=clock)
+    lines = await ReturnLine.filter(request_id=request.id)
+    await receive_return(
+        request.id, {ln.id: ln.quantity for ln in lines}, actor=WAREHOUSE, clock=clock
+    )
+    grades = {ln.id: Grades(resellable=ln.quantity) for ln in lines}
+    await inspect_return(request.id, grades, actor=WAREHOUSE, clock=clock)
+
+
+async def _exchange_detail(chat: Chat, request: ReturnRequest, money: Reply, **swap: str) -> None:
+    """/my → the request: its line with the replacement, then ``money``."""
+    item = Reply("detail.exchange_item", {"quantity": swap.pop("quantity", 1), **swap})
+    params = await detail_params(request)
+    await chat.detail(await chat.my(request), request, params | {"items": (item, money)})
+
+
+@on_both_databases
+async def test_an_exchange_shows_its_replacement_and_the_difference_until_paid(desk) -> None:
+    """TEE-1 (100.00) for TEE-2 (150.00): 50.00 to pay, then part of it, then all of it."""
+    clock = desk.shop.clock
+    chat, request = await _exchange(
+        desk,
+        Draft(
+            items=(("TEE-1", 1),),
+            reason="size_fit",
+            kind="exchange",
+            replacements=("TEE-2",),
+            photos=0,
+            description="",
+        ),
+    )
+    swap = {"name": "Product TEE-1", "replacement": "Product TEE-2"}
+
+    await _exchange_detail(
+        chat, request, Reply("detail.difference_to_pay", {"amount": Decimal("50.00")}), **swap
+    )
+    await _inspected(desk, request)
+    await record_exchange_payment(request.id, Decimal("20.00"), actor=FINANCE, clock=clock)
+    rest = Reply("detail.difference_rest", {"amount": Decimal("30.00"), "paid": Decimal("20.00")})
+    await _exchange_detail(chat, request, rest, **swap)
+    await record_exchange_payment(request.id, Decimal("30.00"), actor=FINANCE, clock=clock)
+    await ship_replacement(request.id, "SF0000000001", actor=WAREHOUSE, clock=clock)
+    paid = Reply("detail.difference_paid", {"amount": Decimal("50.00")})
+    await _exchange_detail(chat, request, paid, **swap)
+    assert "50,00" in chat.t("detail.difference_paid", amount=Decimal("50.00"))
+
+
+@on_both_databases
+async def test_a_cheaper_exchange_shows_what_comes_back_and_when_it_has(desk) -> None:
+    """Two TEE-1 (100.00) for two CAP-1 (60.00): 80.00 back, refunded when they ship."""
+    clock = desk.shop.clock
+    chat, request = await _exchange(
+        desk,
+        Draft(
+            items=(("TEE-1", 2),),
+            reason="size_fit",
+            kind="exchange",
+            replacements=("CAP-1",),
+            photos=0,
+            description="",
+        ),
+    )
+    swap = {"name": "Product TEE-1", "replacement": "Product CAP-1", "quantity": 2}
+    back = Reply("detail.difference_to_get", {"amount": Decimal("80.00")})
+
+    await _exchange_detail(chat, request, back, **swap)
+    await _inspected(desk, request)
+    await _exchange_detail(chat, request, back, **swap)
+    await ship_replacement(request.id, "SF0000000002", actor=WAREHOUSE, clock=clock)
+    refunded = Reply("detail.difference_refunded", {"amount": Decimal("80.00")})
+    await _exchange_detail(chat, request, refunded, **swap)
