@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 
 from backoffice.keys import CATALOGS, CURRENCY, ZONE
 from backoffice.names import REASONS, REFUND_METHODS, actor_name
@@ -74,6 +74,13 @@ class Words:
 
     def number(self, value: int | Decimal) -> str:
         return format_decimal(value, locale=self.locale)
+
+    def percent(self, value: Decimal | None) -> str:
+        """A percentage (18.50 → "18.5%", "18,5 %" in Russian): the decimals it has, no more."""
+        if value is None:
+            return "—"
+        share = (value / 100).normalize()
+        return format_percent(share, locale=self.locale, decimal_quantization=False)
 
     def called(self, names: Mapping[str, str], code: object) -> str:
         """A code by its name in ``names`` (backoffice.names), translated; else the code."""

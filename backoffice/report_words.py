@@ -1,47 +1,57 @@
 """Words of the reports page: report titles come from the service; findings are worded here.
 
 A finding is a key with parameters; its sentence is an English msgid with ``{name}``
-placeholders, translated when the page is rendered.
+placeholders, translated when the page is rendered, its numbers formatted in the page's
+locale (shares as percentages).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from urllib.parse import urlencode
 
+from backoffice.i18n import Words
 from backoffice.messages import N_, STATUSES
 from services.findings import Finding
 from services.reports import ReportFilter
 
 FINDINGS = {
     "stage_breaches_sla": N_(
-        "A share ({share}%) of the requests that left “{stage}” took longer than its SLA of"
+        "A share ({share}) of the requests that left “{stage}” took longer than its SLA of"
         " {sla_hours} hours ({breaches} of {visits})."
     ),
     "product_above_category": N_(
-        "{sku} ({product}) is returned at {rate}%, at least twice as often as its category"
-        " {category} ({category_rate}%): {returned} units came back."
+        "{sku} ({product}) is returned at {rate}, at least twice as often as its category"
+        " {category} ({category_rate}): {returned} units came back."
     ),
     "reason_grew": N_(
         "Returns for “{reason}” grew from {before} units in {previous_month} to {after} in {month}."
     ),
     "customer_returns_often": N_(
         "Customer {name} (#{customer_id}) opened {requests} requests and returned a share of"
-        " what they bought ({rate}%); the shop's rate is {shop_rate}%."
+        " what they bought ({rate}); the shop's rate is {shop_rate}."
     ),
 }
 
 
-def describe(
-    finding: Finding, gettext: Callable[[str], str], reason_name: Callable[[str], str]
-) -> str:
+def _number(value: object, words: Words) -> str:
+    """A share (a Decimal percentage) as a percentage, a count as a number, else as it is."""
+    if isinstance(value, Decimal):
+        return words.percent(value)
+    if isinstance(value, int):
+        return words.number(value)
+    return "—" if value is None else str(value)
+
+
+def describe(finding: Finding, words: Words, reason_name: Callable[[str], str]) -> str:
     """The finding as a sentence in the page's language, a reason named by ``reason_name``."""
-    params: dict[str, str] = dict(finding.params)
+    params = {name: _number(value, words) for name, value in finding.params.items()}
     if "stage" in params:
-        params["stage"] = gettext(STATUSES.get(params["stage"], params["stage"]))
+        params["stage"] = words.gettext(STATUSES.get(params["stage"], params["stage"]))
     if "reason" in params:
         params["reason"] = reason_name(params["reason"])
-    return gettext(FINDINGS[finding.key]).format(**params)
+    return words.gettext(FINDINGS[finding.key]).format(**params)
 
 
 def typed_report(name: str, filters: ReportFilter) -> dict[str, str]:

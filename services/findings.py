@@ -1,6 +1,7 @@
 """Findings: what the figures say the owner should look at first (SPEC §8).
 
-Each finding is a key with parameters (never prose: the adapters word it, translated) and
+Each finding is a key with parameters (never prose: the adapters word it, translated, and
+format its numbers in the reader's locale: shares are Decimal percentages, counts ints) and
 the report, with its filters, that holds its figures. They come in the order to act on:
 
     stage_breaches_sla       a stage where at least 10 % of the requests that left it had
@@ -45,7 +46,7 @@ class Finding:
     """One thing to look at: ``key`` names it, ``params`` fill it in, ``report`` shows it."""
 
     key: str
-    params: Mapping[str, str]
+    params: Mapping[str, object]
     report: str
     filters: ReportFilter
 
@@ -72,10 +73,10 @@ async def _stages(filters: ReportFilter) -> list[Finding]:
             "stage_breaches_sla",
             {
                 "stage": row["stage"],
-                "share": str(row["breach_share"]),
-                "breaches": str(row["breaches"]),
-                "visits": str(row["visits"]),
-                "sla_hours": str(row["sla_hours"]),
+                "share": row["breach_share"],
+                "breaches": row["breaches"],
+                "visits": row["visits"],
+                "sla_hours": row["sla_hours"],
             },
             report.name,
             filters,
@@ -93,10 +94,10 @@ async def _products(filters: ReportFilter) -> list[Finding]:
             {
                 "sku": row["sku"],
                 "product": row["product"],
-                "rate": str(row["rate"]),
+                "rate": row["rate"],
                 "category": row["category"],
-                "category_rate": str(row["category_rate"]),
-                "returned": str(row["returned"]),
+                "category_rate": row["category_rate"],
+                "returned": row["returned"],
             },
             report.name,
             filters,
@@ -120,8 +121,8 @@ async def _reasons(filters: ReportFilter) -> list[Finding]:
             "reason_grew",
             {
                 "reason": reason,
-                "before": str(then.get(reason, 0)),
-                "after": str(units),
+                "before": then.get(reason, 0),
+                "after": units,
                 "month": f"{last:%Y-%m}",
                 "previous_month": f"{before:%Y-%m}",
             },
@@ -147,9 +148,9 @@ async def _customers(filters: ReportFilter) -> list[Finding]:
             {
                 "customer_id": str(row["customer_id"]),
                 "name": row["name"],
-                "requests": str(row["requests"]),
-                "rate": str(row["rate"] if row["rate"] is not None else "—"),
-                "shop_rate": str(row["shop_rate"]),
+                "requests": row["requests"],
+                "rate": row["rate"],
+                "shop_rate": row["shop_rate"],
             },
             report.name,
             filters,

@@ -84,14 +84,17 @@ async def test_a_new_return_shows_only_after_the_job_runs_again(history, clock):
     await bo_returns_his_last_unit(history)
     assert (await report(DASHBOARD)).rows == (li_row(history, "27.50"),)
     finding = (await dashboard_findings(date(2026, 3, 11)))[-1]
-    assert (finding.key, finding.params["shop_rate"]) == ("customer_returns_often", "27.50")
+    assert (finding.key, finding.params["shop_rate"]) == (
+        "customer_returns_often",
+        Decimal("27.50"),
+    )
 
     await refresh_report_snapshots(clock)
     fresh = await report(DASHBOARD)
     assert fresh.rows == (li_row(history, "30.00"),)
     assert notes(fresh) == [AS_OF.format("2026-03-11 12:00")]
     finding = (await dashboard_findings(date(2026, 3, 11)))[-1]
-    assert finding.params["shop_rate"] == "30.00"
+    assert finding.params["shop_rate"] == Decimal("30.00")
 
 
 async def test_a_period_or_channel_without_a_snapshot_is_computed_when_asked(history, clock):
