@@ -28,6 +28,8 @@ FLUSH_ROWS = 200
 def _namer(column: str, words: Words, reasons: ReasonNames) -> Callable[[Any], Any]:
     if column == "reason":
         return reasons.name
+    if column == "refunded_by":
+        return words.actor
     names = CODED_COLUMNS.get(column)
     if names is None:
         return lambda value: value
@@ -43,7 +45,7 @@ async def _worded_rows(
 
 def worded(table: Table, words: Words, reasons: ReasonNames) -> Table:
     """The table as a staff member reads it: its columns and coded values (status, type,
-    reason, refund method) named in their language."""
+    reason, refund method) named in their language, who refunded named as on the pages."""
     header = tuple(words.called(EXPORT_COLUMNS, column) for column in table.header)
     namers = [_namer(column, words, reasons) for column in table.header]
     return Table(table.name, header, _worded_rows(table.rows, namers))

@@ -16,7 +16,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from backoffice.keys import CATALOGS, CURRENCY, ZONE
-from backoffice.names import REASONS, REFUND_METHODS, actor_name
+from backoffice.names import EXCHANGE_DIFFERENCE, REASONS, REFUND_METHODS, actor_name
 from domain.policy import reason_label
 from locales import BABEL_LOCALES, LANGUAGES
 from services.policies import list_reason_codes
@@ -94,6 +94,13 @@ class Words:
     def actor(self, actor: str, customer: str = "") -> str:
         """Who did something, as a word or a name (backoffice.names.actor_name)."""
         return actor_name(actor, self.gettext, customer)
+
+    def refund_reference(self, reference: str, return_type: str) -> str:
+        """The reference finance typed; a refund of an exchange without one gives back the
+        cheaper replacement's difference (services/refunds.py stores no words for it)."""
+        if reference or return_type != "exchange":
+            return reference
+        return self.gettext(EXCHANGE_DIFFERENCE)
 
     def note(self, action: str, note: str) -> str:
         """An event's note in words: services/refunds.py writes a refund's as "<amount>

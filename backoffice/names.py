@@ -38,6 +38,9 @@ REFUND_METHODS = {
     "bank_transfer": N_("Bank transfer"),
 }
 
+# A refund of an exchange, with no reference typed: the cheaper replacement's difference.
+EXCHANGE_DIFFERENCE = N_("Exchange difference")
+
 ACCOUNTS = {
     "cash": N_("Cash"),
     "inventory": N_("Inventory"),

@@ -7,11 +7,14 @@ and the form the setting takes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
+from decimal import Decimal
 from typing import Any
 
 from multidict import MultiDictProxy
 
+from backoffice.i18n import Words
 from domain.policy import Policy, policy_to_dict
 
 
@@ -58,3 +61,27 @@ def settings_from_form(form: MultiDictProxy[Any]) -> dict[str, Any]:
     """The settings filled in on the form, typed; blank inputs are left out."""
     texts = {s.name: str(form.get(s.name, "")).strip() for s in SETTINGS}
     return {s.name: _read(s, texts[s.name]) for s in SETTINGS if texts[s.name]}
+
+
+def _readers(words: Words, reason_name: Callable[[str], str]) -> dict[str, Callable[[Any], str]]:
+    """How the settings that are not plain numbers read, by name."""
+    return {
+        "auto_approve_reasons": lambda codes: ", ".join(reason_name(code) for code in codes),
+        "reminder_days": lambda days: ", ".join(words.number(day) for day in days),
+        "restocking_fee_percent": lambda percent: words.percent(Decimal(percent)),
+        "auto_approve_max_return_rate": lambda rate: words.percent(Decimal(rate) * 100),
+        "auto_approve_max_value": lambda amount: words.money(Decimal(amount)),
+    }
+
+
+def setting_in_words(
+    name: str, value: Any, *, words: Words, reason_name: Callable[[str], str]
+) -> str:
+    """A stored setting as staff read it: yes or no, reasons by name, percentages, money and
+    numbers in the reader's format (each setting's label says its unit)."""
+    if isinstance(value, bool):
+        return words.gettext("yes") if value else words.gettext("no")
+    read = _readers(words, reason_name).get(name)
+    if read is not None:
+        return read(value)
+    return words.number(value) if isinstance(value, int) else str(value)

@@ -71,12 +71,14 @@ async def _refund_rows(
 ) -> AsyncIterator[tuple[Any, ...]]:
     async for r in refund_rows(since, until, zone=zone, batch=BATCH):
         yield (
-            r.created_at, r.return_number, r.customer_name, r.amount, r.method, r.reference,
-            r.created_by,
+            r.created_at, r.return_number, r.return_type, r.customer_name, r.amount, r.method,
+            r.reference, r.created_by,
         )  # fmt: skip
 
 
 def refunds_table(since: date | None, until: date | None, *, zone: ZoneInfo) -> Table:
     """Refunds between two days (inclusive), newest first."""
-    header = ("refunded_at", "rma", "customer", "amount", "method", "reference", "refunded_by")
+    header = (
+        "refunded_at", "rma", "type", "customer", "amount", "method", "reference", "refunded_by",
+    )  # fmt: skip
     return Table("refunds", header, _refund_rows(since, until, zone))

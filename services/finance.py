@@ -53,6 +53,7 @@ class RefundRow:
     method: str
     reference: str
     created_by: str
+    return_type: str  # a refund of an exchange gives back a cheaper replacement's difference
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ async def list_refunds(
             method=str(r.method),
             reference=r.external_reference,
             created_by=r.created_by,
+            return_type=str(r.request.type),
         )
         for r in refunds[:size]
     ]

@@ -200,7 +200,8 @@ async def ship_replacement(
         )
         await _ship(step)
         if due < 0:
-            await _record_refund(step, -due, RefundMethod.ORIGINAL, "exchange difference")
+            # no reference: the request being an exchange says what the refund was for
+            await _record_refund(step, -due, RefundMethod.ORIGINAL, "")
             await notify_customer(
                 step,
                 "replacement_shipped_refunded",

@@ -96,7 +96,7 @@ async def test_refunds_export_respects_the_dates(desk: Desk, shop: Shop) -> None
     later = await (await desk.client.get("/finance/refunds/export.csv?since=2030-01-01")).text()
     xlsx = await (await desk.client.get("/finance/refunds/export.xlsx")).read()
 
-    assert rows(text)[1][1:5] == [r.number, "Li Lei", "100.00", "Original payment method"]
+    assert rows(text)[1][1:6] == [r.number, "Refund", "Li Lei", "100.00", "Original payment method"]
     assert len(rows(later)) == 1
     assert "<v>100.00</v>" in sheet(xlsx)
 

@@ -99,7 +99,7 @@ async def test_refunds_page_and_export_are_newest_first(desk: Desk, shop: Shop) 
     text = await (await desk.client.get("/finance/refunds/export.csv")).text()
 
     assert sorted(newest_first, key=page.index) == newest_first
-    assert [row[5] for row in csv.reader(io.StringIO(text[1:]))][1:] == newest_first
+    assert [row[6] for row in csv.reader(io.StringIO(text[1:]))][1:] == newest_first
 
 
 @pytest.mark.parametrize("cursor", ["12", "yesterday_3", "2026-01-01T00:00:00_3", "x_99999999999"])

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
-from models import PolicyRule, ReasonCode
+from models import PolicyRule, ReasonCode, StaffUser
 from services.policies import load_policy_book
 from tests.backoffice.conftest import Desk
 from tests.factories import Shop
@@ -182,3 +183,36 @@ async def test_an_empty_rule_is_not_saved_and_says_so(desk: Desk, shop: Shop) ->
     assert status == 400
     assert "Every setting is blank, so nothing was saved" in page
     assert not await PolicyRule.exists()
+
+
+# Each language's reading of: returnable no, automatic approval yes, its reasons, a 7.5 %
+# fee, a 30 % return rate and 300.00 of money.
+SETTINGS_READ = {
+    "en": ("no", "yes", "Size or fit, Quality defect", "7.5%", "30%", "CN¥300.00"),
+    "zh_Hans": ("否", "是", "尺码不合适, 质量问题", "7.5%", "30%", "¥300.00"),
+    "ru": ("нет", "да", "Не подошёл размер, Брак", "7,5\xa0%", "30\xa0%", "300,00\xa0CN¥"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hans", "ru"])
+async def test_the_rules_list_reads_settings_as_words_and_formatted_numbers(
+    desk: Desk, shop: Shop, language: str
+) -> None:
+    settings = {
+        "returnable": False,
+        "auto_approve": True,
+        "auto_approve_reasons": ["size_fit", "quality_defect"],
+        "restocking_fee_percent": "7.5",
+        "auto_approve_max_return_rate": "0.30",
+        "auto_approve_max_value": "300",
+    }
+    await PolicyRule.create(scope="default", key="", settings=settings, updated_by="staff:admin")
+    await StaffUser.filter(username="admin").update(language=language)
+    await desk.as_("admin")
+
+    _, page = await desk.get("/policies")
+
+    shown = [html.unescape(v) for v in re.findall(r"<strong>([^<]*)</strong>", page)]
+    assert shown[:6] == list(SETTINGS_READ[language])
+    for raw in ("False", "True", "size_fit", "['"):
+        assert raw not in page.split("<main>", 1)[1].split('id="reasons"', 1)[0]
