@@ -17,9 +17,11 @@ from babel.numbers import format_currency, format_decimal, format_percent
 
 from backoffice.keys import CATALOGS, CURRENCY, ZONE
 from backoffice.names import EXCHANGE_DIFFERENCE, REASONS, REFUND_METHODS, actor_name
-from domain.policy import reason_label
+from domain.money import percent_of, round_money
+from domain.policy import PolicyDecision, reason_label
 from locales import BABEL_LOCALES, LANGUAGES
 from services.policies import list_reason_codes
+from services.queue import LineView
 
 LANGUAGE_COOKIE = "returndesk_language"
 MONEY_NOTES = frozenset({"refund", "record_payment"})  # events whose note starts with an amount
@@ -82,6 +84,16 @@ class Words:
         share = (value / 100).normalize()
         return format_percent(share, locale=self.locale, decimal_quantization=False)
 
+    def restocking_fee(self, decision: PolicyDecision, lines: Iterable[LineView]) -> str:
+        """The decision's restocking fee: its percentage and, when every line has the same one,
+        the amount on the units accepted (on those claimed, before inspection)."""
+        percents = sorted({line.restocking_fee_percent for line in decision.lines})
+        shown = ", ".join(self.percent(percent) for percent in percents)
+        if len(percents) != 1 or not percents[0]:
+            return shown
+        fee = sum((percent_of(_value(line), percents[0]) for line in lines), Decimal(0))
+        return f"{shown} · {self.money(fee)}"
+
     def called(self, names: Mapping[str, str], code: object) -> str:
         """A code by its name in ``names`` (backoffice.names), translated; else the code."""
         text = str(code)
@@ -110,6 +122,13 @@ class Words:
             return note
         money = self.money(Decimal(amount))
         return f"{money} · {self.called(REFUND_METHODS, method)}" if method else money
+
+
+def _value(line: LineView) -> Decimal:
+    """What the customer paid for the line's accepted units, or for all claimed if ungraded."""
+    graded = line.resellable + line.defective + line.refused
+    units = line.resellable + line.defective if graded else line.quantity
+    return round_money(line.unit_price * units)
 
 
 def words_for(request: web.Request) -> Words:
