@@ -110,6 +110,9 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
 OPEN_STATUSES = frozenset({S.SUBMITTED, S.NEEDS_INFO, S.APPROVED, S.RECEIVED, S.INSPECTED})
 # Returns in these statuses no longer hold any quantity of their order lines.
 VOID_STATUSES = frozenset({S.CANCELLED, S.REJECTED})
+# Until its parcel is received a request holds the units it asks for; from then on, the
+# units that arrived (those that never did are the customer's to return again).
+BEFORE_RECEIPT = frozenset({S.SUBMITTED, S.NEEDS_INFO, S.APPROVED})
 
 
 @dataclass(frozen=True)

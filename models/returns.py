@@ -27,6 +27,10 @@ class ReturnRequest(Model):
     # owes back): set at inspection, lowered by payments, nothing once it ships. The ledger
     # says the same (services.refunds.exchange_due); kept here so lists count it in SQL.
     exchange_due = fields.DecimalField(**MONEY, default=0, db_default=0)
+    # What the shop still owes the customer of a refund: set at inspection, lowered by each
+    # refund (a partial one leaves the rest). The ledger says the same
+    # (services.refunds.refundable_amount); kept here so finance's work list finds it in SQL.
+    refund_due = fields.DecimalField(**MONEY, default=0, db_default=0)
     deadline_at = fields.DatetimeField(null=True)
     status_changed_at = fields.DatetimeField()
     created_at = fields.DatetimeField(db_index=True)
@@ -39,8 +43,8 @@ class ReturnRequest(Model):
     class Meta:
         table = "return_request"
         # The dashboard's work lists (per status and type) and SLA counts (the stage starts
-        # of one status), read from the index alone or from few rows.
-        indexes = (("status", "type", "status_changed_at"),)
+        # of one status), read from the index alone or from few rows; partly refunded ones.
+        indexes = (("status", "type", "status_changed_at"), ("status", "refund_due"))
 
 
 class ReturnLine(Model):

@@ -22,7 +22,6 @@ from domain.policy import PolicyBook
 from domain.returns import Actor, Status
 from models import ReturnRequest
 from services.policies import load_policy_book
-from services.refunds import refundable_amount
 from services.review import close_return, expire_return
 
 __all__ = ["BATCH", "close_resolved_returns", "expire_overdue_returns", "in_batches"]
@@ -78,9 +77,8 @@ async def _expire_unless_sent(return_id: int, clock: Clock) -> bool:
 
 
 async def _close(return_id: int, clock: Clock) -> bool:
-    """Close the request, unless part of its refund is still owed (finance pays it first)."""
-    if await refundable_amount(return_id):
-        return False
+    """Close the request (refused while part of its refund is still owed: finance pays it
+    first)."""
     await close_return(return_id, actor=AUTO_CLOSE, clock=clock)
     return True
 

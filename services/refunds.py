@@ -95,10 +95,11 @@ async def refund_return(
         _require_type(step.request, ReturnType.REFUND)
         owed = await refundable_amount(step.request.id)
         amount = owed if amount is None else _positive(amount)
-        if amount > owed:
+        if not ZERO < amount <= owed:  # nothing is owed any more, or less than asked
             raise ValidationError("refund_exceeds_refundable", maximum=str(owed))
         await advance(step, note=f"{amount} {method}")
         await _record_refund(step, amount, RefundMethod(method), reference)
+        await keep_amount_due(step.request)
         await notify_customer(step, "refund_issued", amount=str(amount), method=str(method))
     return ReturnView.of(step.request)
 
@@ -122,10 +123,15 @@ async def exchange_due(return_id: int) -> Decimal:
     return exchange_difference(credit + prepaid, value)
 
 
-async def keep_exchange_due(request: ReturnRequest) -> None:
-    """Keep what the customer now owes for the replacement on the request (see its model)."""
-    request.exchange_due = await exchange_due(request.id)
-    await ReturnRequest.filter(id=request.id).update(exchange_due=request.exchange_due)
+async def keep_amount_due(request: ReturnRequest) -> None:
+    """Keep on the request what is still to be paid: by the customer for an exchange's
+    replacement, or by the shop for a refund (see the model)."""
+    if request.type is ReturnType.EXCHANGE:
+        request.exchange_due = await exchange_due(request.id)
+        await ReturnRequest.filter(id=request.id).update(exchange_due=request.exchange_due)
+    else:
+        request.refund_due = await refundable_amount(request.id)
+        await ReturnRequest.filter(id=request.id).update(refund_due=request.refund_due)
 
 
 async def record_exchange_payment(
@@ -162,7 +168,7 @@ async def record_exchange_payment(
         )
         memo = f"Exchange payment for {step.request.number}"
         await post_entry(payment_entry(memo, amount), actor, step.now, step.request)
-        await keep_exchange_due(step.request)
+        await keep_amount_due(step.request)
         if step.request.exchange_due > 0:
             still = str(step.request.exchange_due)
             await notify_customer(step, "payment_recorded_partly", amount=str(amount), due=still)

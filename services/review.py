@@ -8,11 +8,13 @@ from tortoise.transactions import in_transaction
 
 from domain.clock import Clock
 from domain.errors import InvalidTransition, ValidationError
+from domain.ledger import Account
 from domain.policy import PolicyDecision
 from domain.returns import Action, Actor, ReturnType, Role
 from domain.stock import reserve
 from models import Message, ReturnLine
 from services.effects import apply_movements
+from services.ledger import credit_balance
 from services.lifecycle import (
     Step,
     advance,
@@ -161,11 +163,17 @@ async def expire_return(return_id: int, *, clock: Clock) -> ReturnView:
 async def close_return(
     return_id: int, *, actor: Actor, clock: Clock, expected_version: int | None = None
 ) -> ReturnView:
-    """Close a resolved request (staff at any time, the system after the auto-close delay)."""
+    """Close a resolved request (staff at any time, the system after the auto-close delay),
+    never while part of a refund is still owed: closed, nobody would pay it."""
     async with in_transaction():
         step = await begin(
             return_id, Action.CLOSE, actor=actor, clock=clock, expected_version=expected_version
         )
+        owed = await credit_balance(Account.REFUNDS_PAYABLE, step.request.id)
+        if owed:
+            raise InvalidTransition(
+                "refund_outstanding", number=step.request.number, owed=str(owed)
+            )
         book = await load_policy_book()
         policy = book.resolve(await _channel(step))
         if Role.SYSTEM in actor.roles:

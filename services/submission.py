@@ -13,7 +13,7 @@ from domain.clock import Clock
 from domain.errors import NotFound, PermissionDenied, PolicyViolation, ValidationError
 from domain.money import percent_of, round_money
 from domain.policy import Claim, ClaimLine, CustomerHistory, PolicyDecision, evaluate_policy
-from domain.returns import VOID_STATUSES, Action, Actor, ReturnType, Status
+from domain.returns import BEFORE_RECEIPT, VOID_STATUSES, Action, Actor, ReturnType, Status
 from models import (
     Attachment,
     Order,
@@ -203,13 +203,16 @@ async def _order_and_lines(
 
 
 async def returnable_quantities(order_line_ids: Sequence[int]) -> dict[int, int]:
-    """Units of each order line already held by returns that are not void."""
+    """Units of each order line already held by returns that are not void: asked for
+    until the parcel is received, then the units that arrived."""
     if not order_line_ids:
         return {}
     sql = HELD_SQL.format(
-        void=placeholders(1, len(VOID)), lines=placeholders(len(VOID) + 1, len(order_line_ids))
+        held=HELD.format(waiting=placeholders(1, len(WAITING))),
+        void=placeholders(len(WAITING) + 1, len(VOID)),
+        lines=placeholders(len(WAITING) + len(VOID) + 1, len(order_line_ids)),
     )
-    rows = await fetch(sql, *VOID, *order_line_ids)
+    rows = await fetch(sql, *WAITING, *VOID, *order_line_ids)
     return {row["order_line_id"]: int(row["held"]) for row in rows}
 
 
@@ -258,8 +261,11 @@ async def _claim(draft: ReturnDraft, order: Order, order_lines: dict[int, OrderL
 
 async def customer_history(customer_id: int, now: datetime) -> CustomerHistory:
     """Units the customer bought and returned over the last 12 months."""
-    sql = HISTORY_SQL.format(void=placeholders(3, len(VOID)))
-    rows = await fetch(sql, customer_id, now - HISTORY_WINDOW, *VOID)
+    sql = HISTORY_SQL.format(
+        held=HELD.format(waiting=placeholders(3, len(WAITING))),
+        void=placeholders(3 + len(WAITING), len(VOID)),
+    )
+    rows = await fetch(sql, customer_id, now - HISTORY_WINDOW, *WAITING, *VOID)
     return CustomerHistory(
         units_bought=int(rows[0]["bought"]), units_returned=int(rows[0]["returned"])
     )
@@ -267,8 +273,11 @@ async def customer_history(customer_id: int, now: datetime) -> CustomerHistory:
 
 # The chat's aggregate reads and the RMA counter, in plain SQL (services/sql.py says why).
 VOID = sorted(status.value for status in VOID_STATUSES)
+WAITING = sorted(status.value for status in BEFORE_RECEIPT)
+# The units a return line holds of its order line (domain.returns.BEFORE_RECEIPT says which).
+HELD = "CASE WHEN r.status IN ({waiting}) THEN rl.quantity ELSE rl.received_quantity END"
 HELD_SQL = (
-    "SELECT rl.order_line_id, SUM(rl.quantity) AS held FROM return_line rl"
+    "SELECT rl.order_line_id, SUM({held}) AS held FROM return_line rl"
     " JOIN return_request r ON r.id = rl.request_id"
     " WHERE r.status NOT IN ({void}) AND rl.order_line_id IN ({lines})"
     " GROUP BY rl.order_line_id"
@@ -277,7 +286,7 @@ HISTORY_SQL = (
     "SELECT (SELECT COALESCE(SUM(ol.quantity), 0) FROM order_line ol"
     " JOIN customer_order o ON o.id = ol.order_id"
     " WHERE o.customer_id = $1 AND o.ordered_at >= $2) AS bought,"
-    " (SELECT COALESCE(SUM(rl.quantity), 0) FROM return_line rl"
+    " (SELECT COALESCE(SUM({held}), 0) FROM return_line rl"
     " JOIN return_request r ON r.id = rl.request_id"
     " WHERE r.customer_id = $1 AND r.created_at >= $2 AND r.status NOT IN ({void})) AS returned"
 )

@@ -11,12 +11,12 @@ from domain.clock import Clock
 from domain.errors import ValidationError
 from domain.ledger import InspectedLine, inspection_entry
 from domain.policy import PolicyDecision
-from domain.returns import INSPECTION_ALL_REFUSED, Action, Actor, ReturnType
+from domain.returns import INSPECTION_ALL_REFUSED, Action, Actor
 from domain.stock import Movement, inspection_movements, receive, release
 from models import ReturnLine
 from services.effects import apply_movements, post_entry
 from services.lifecycle import Step, advance, begin, notify_customer, release_reservations
-from services.refunds import keep_exchange_due
+from services.refunds import keep_amount_due
 from services.rollups import uncount_return
 from services.views import ReturnView
 
@@ -75,8 +75,19 @@ async def receive_return(
             if line.received_quantity:
                 moves.append(receive(line.order_line.product_id, line.received_quantity))
         await apply_movements(moves, actor, step.now, step.request)
-        await notify_customer(step, "return_received")
+        await _tell_what_arrived(step, lines)
     return ReturnView.of(step.request)
+
+
+async def _tell_what_arrived(step: Step, lines: list[ReturnLine]) -> None:
+    """The parcel arrived; if units are missing, the customer learns they are still theirs
+    (they no longer count as returned: see domain.returns.BEFORE_RECEIPT)."""
+    asked = sum(line.quantity for line in lines)
+    arrived = sum(line.received_quantity for line in lines)
+    if arrived == asked:
+        await notify_customer(step, "return_received")
+    else:
+        await notify_customer(step, "return_received_short", received=arrived, asked=asked)
 
 
 def _check_grades(lines: list[ReturnLine], grades: Mapping[int, Grades]) -> None:
@@ -164,8 +175,7 @@ async def _settle_inspection(step: Step, lines: list[ReturnLine]) -> None:
         if line.replacement_product_id and line.quantity > line.resellable + line.defective
     ]
     await apply_movements(unused, step.actor, step.now, step.request)
-    if step.request.type is ReturnType.EXCHANGE:
-        await keep_exchange_due(step.request)
+    await keep_amount_due(step.request)
     accepted = sum(line.resellable + line.defective for line in lines)
     refused = sum(line.refused for line in lines)
     await notify_customer(step, "return_inspected", accepted=accepted, refused=refused)

@@ -9,7 +9,7 @@ action their roles allow (admins see them all)::
     receive   approved, the parcel awaited                warehouse  receive
     inspect   received, not yet graded                    warehouse  inspect
     ship      inspected exchange with nothing left to pay warehouse  ship_replacement
-    refund    inspected refund                            finance    refund
+    refund    inspected refund, or one partly refunded     finance    refund
     payment   inspected exchange, the customer owes       finance    record_payment
 """
 
@@ -42,6 +42,12 @@ def _inspected(kind: ReturnType) -> QuerySet[ReturnRequest]:
     return _in(Status.INSPECTED).filter(type=kind)
 
 
+def _refunds_owed() -> QuerySet[ReturnRequest]:
+    """Inspected refunds, and refunded ones with part of the money still owed."""
+    partly = Q(status=Status.REFUNDED, refund_due__gt=0)
+    return ReturnRequest.filter(Q(status=Status.INSPECTED, type=ReturnType.REFUND) | partly)
+
+
 def _exchanges(owing: bool) -> QuerySet[ReturnRequest]:
     """Inspected exchanges whose customer still owes part of the replacement (or not)."""
     exchanges = _inspected(ReturnType.EXCHANGE)
@@ -66,7 +72,7 @@ WORK = {
         Work("receive", Role.WAREHOUSE, Action.RECEIVE, lambda: _in(Status.APPROVED)),
         Work("inspect", Role.WAREHOUSE, Action.INSPECT, lambda: _in(Status.RECEIVED)),
         Work("ship", Role.WAREHOUSE, Action.SHIP_REPLACEMENT, lambda: _exchanges(owing=False)),
-        Work("refund", Role.FINANCE, Action.REFUND, lambda: _inspected(ReturnType.REFUND)),
+        Work("refund", Role.FINANCE, Action.REFUND, _refunds_owed),
         Work("payment", Role.FINANCE, Action.RECORD_PAYMENT, lambda: _exchanges(owing=True)),
     )
 }

@@ -50,7 +50,7 @@ from domain.clock import FakeClock
 from domain.errors import DomainError
 from domain.ledger import Account, RefundMethod
 from domain.money import ZERO, percent_of, round_money, to_money
-from domain.returns import Actor, ReturnType
+from domain.returns import BEFORE_RECEIPT, Actor, ReturnType
 from domain.stock import Location
 from models import (
     JournalLine,
@@ -71,6 +71,7 @@ from services.refunds import (
     exchange_due,
     record_exchange_payment,
     refund_return,
+    refundable_amount,
     ship_replacement,
 )
 from services.review import (
@@ -412,13 +413,16 @@ async def accepted_values() -> dict[int, Decimal]:
 
 
 async def held_per_order_line() -> dict[int, int]:
-    rows = (
-        await ReturnLine.exclude(request__status__in=list(VOID))
-        .group_by("order_line_id")
-        .annotate(held=Sum("quantity"))
-        .values("order_line_id", "held")
-    )
-    return {r["order_line_id"]: int(r["held"] or 0) for r in rows}
+    """Units asked for by requests whose parcel has not arrived, plus units that arrived."""
+    held: dict[int, int] = defaultdict(int)
+    lines = ReturnLine.exclude(request__status__in=list(VOID))
+    awaited = lines.filter(request__status__in=list(BEFORE_RECEIPT))
+    for order_line_id, quantity in await awaited.values_list("order_line_id", "quantity"):
+        held[order_line_id] += quantity
+    arrived = lines.exclude(request__status__in=list(BEFORE_RECEIPT))
+    for order_line_id, received in await arrived.values_list("order_line_id", "received_quantity"):
+        held[order_line_id] += received
+    return held
 
 
 # The machine -------------------------------------------------------------------------------
@@ -713,7 +717,9 @@ class ReturnDesk(RuleBasedStateMachine):
                 RIGHT, 0, [(variant % 3, variant // 3 % 3, 0)] * len(request.lines), True
             ),
             "inspected": lambda: self._settle(request, variant),
-            "refunded": lambda: self.close(RIGHT, 0),
+            "refunded": lambda: (
+                self._settle(request, variant) if request.owed() else self.close(RIGHT, 0)
+            ),
             "exchanged": lambda: self.close(RIGHT, 0),
             "closed": lambda: self.survey(RIGHT, 0, 1 + variant % 5),
         }
@@ -1005,7 +1011,8 @@ class ReturnDesk(RuleBasedStateMachine):
         due = request is not None and self.clock.now() >= request.changed_at + timedelta(
             days=AUTO_CLOSE_DAYS
         )
-        outcome = self.outcome(key, "close", request, valid=key != "system" or due)
+        settled = request is not None and (request.status != "refunded" or not request.owed())
+        outcome = self.outcome(key, "close", request, valid=(key != "system" or due) and settled)
         rid = _id(request)
         if self.run_step(outcome, lambda: close_return(rid, actor=actor, clock=self.clock)):
             self.moved(request, "closed")
@@ -1070,10 +1077,14 @@ class ReturnDesk(RuleBasedStateMachine):
             assert (request.id in surveys) == request.surveyed
 
     async def _check_exchanges_due(self) -> None:
-        """What a waiting exchange's customer owes is kept on the request as the ledger has it."""
+        """What a waiting exchange's customer owes, and what a refund's customer is still owed,
+        are kept on the request as the ledger has them."""
         waiting = ReturnRequest.filter(status="inspected", type=ReturnType.EXCHANGE)
         for request_id, kept in await waiting.values_list("id", "exchange_due"):
             assert kept == await exchange_due(request_id), f"{request_id}: owes {kept}?"
+        refunds = ReturnRequest.filter(status__in=["inspected", "refunded"], type="refund")
+        for request_id, kept in await refunds.values_list("id", "refund_due"):
+            assert kept == await refundable_amount(request_id), f"{request_id}: owed {kept}?"
 
     async def _check_events(self) -> None:
         events = (

@@ -169,3 +169,10 @@ async def test_upgrading_to_0010_indexes_login_failures_for_the_throttles_lookup
             condition = plan.split("Index Cond: ", 1)[1].split("\n", 1)[0]
             assert all(f"({column}" in condition for column in columns), plan
             assert "Sort" not in plan, plan
+
+
+@pytest.mark.postgres
+async def test_upgrading_to_0011_keeps_what_inspected_refunds_are_owed_on_them():
+    async with upgraded("models.0010_login_failures", SHOP_BEFORE_0009) as connection:
+        owed = await connection.fetch("SELECT number, refund_due FROM return_request ORDER BY 1")
+    assert [tuple(row) for row in owed] == [("RMA-1", Decimal("0")), ("RMA-2", Decimal("100.00"))]

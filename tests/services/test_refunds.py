@@ -7,15 +7,22 @@ the order at 55.00).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from domain.clock import FakeClock
-from domain.errors import ConcurrentModification, PolicyViolation, ValidationError
+from domain.errors import (
+    ConcurrentModification,
+    InvalidTransition,
+    PolicyViolation,
+    ValidationError,
+)
 from domain.ledger import Account, RefundMethod
 from domain.returns import Action, ReturnType, Status
 from models import Payment, Refund
+from services.deadlines import close_resolved_returns
 from services.ledger import credit_balance
 from services.policies import save_policy_rule
 from services.queue import return_detail
@@ -26,8 +33,9 @@ from services.refunds import (
     refundable_amount,
     ship_replacement,
 )
+from services.review import close_return
 from services.warehouse import Grades, inspect_return
-from tests.factories import ADMIN, FINANCE, WAREHOUSE, Shop, build_shop
+from tests.factories import ADMIN, FINANCE, SYSTEM, WAREHOUSE, Shop, build_shop
 from tests.services.test_returns import (
     assert_books_true,
     cr,
@@ -188,12 +196,32 @@ async def test_refund_is_offered_again_only_while_money_is_owed(shop: Shop) -> N
     assert Action.CLOSE in (await return_detail(r.id, ADMIN)).actions
 
 
+async def test_nobody_closes_a_request_while_part_of_its_refund_is_owed(shop: Shop) -> None:
+    r = await inspected(shop, {"TEE-1": 1})
+    await refund_return(r.id, actor=FINANCE, clock=shop.clock, amount=D("60.00"))
+    assert Action.CLOSE not in (await return_detail(r.id, ADMIN)).actions
+    before = await snapshot(r.id)
+    shop.clock.advance(timedelta(days=30))
+    for actor in (ADMIN, SYSTEM):
+        with pytest.raises(InvalidTransition) as caught:
+            await close_return(r.id, actor=actor, clock=shop.clock)
+        assert (caught.value.code, caught.value.params["owed"]) == ("refund_outstanding", "40.00")
+    assert await close_resolved_returns(shop.clock) == 0
+    assert await snapshot(r.id) == before
+
+    await refund_return(r.id, actor=FINANCE, clock=shop.clock)
+    assert await close_resolved_returns(shop.clock) == 1
+
+
 async def test_a_fully_refunded_request_takes_no_further_refund(shop: Shop) -> None:
     r = await inspected(shop, {"TEE-1": 1})
     await refund_return(r.id, actor=FINANCE, clock=shop.clock)
     before = await snapshot(r.id)
     with pytest.raises(ValidationError) as caught:
         await refund_return(r.id, actor=FINANCE, clock=shop.clock, amount=D("1.00"))
+    assert caught.value.code == "refund_exceeds_refundable"
+    with pytest.raises(ValidationError) as caught:
+        await refund_return(r.id, actor=FINANCE, clock=shop.clock)  # "all that is owed": none
     assert caught.value.code == "refund_exceeds_refundable"
     assert await snapshot(r.id) == before
 
@@ -295,7 +323,7 @@ async def test_cheaper_exchange_refunds_the_difference_at_shipping(shop: Shop) -
     assert (refund.amount, refund.method, refund.external_reference) == (
         D("40.00"),
         RefundMethod.ORIGINAL,
-        "exchange difference",
+        "",  # no payment reference: pages name it by the request's type
     )
     assert await entry(r.id, "Replacement") == {
         Account.REFUNDS_PAYABLE: dr("60.00"),

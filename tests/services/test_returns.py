@@ -56,7 +56,7 @@ from services.review import (
     expire_return,
     reject_return,
 )
-from services.submission import LineRequest, ReturnDraft, submit_return
+from services.submission import LineRequest, ReturnDraft, returnable_quantities, submit_return
 from services.views import ReturnView
 from services.warehouse import Grades, inspect_return, receive_return
 from tests.factories import (
@@ -378,6 +378,22 @@ async def test_quantity_held_by_finished_return_stays_held(shop: Shop) -> None:
     assert r.status is Status.INSPECTED
     with pytest.raises(ValidationError):
         await open_return(shop, {"TEE-1": 1})
+
+
+async def test_units_that_never_arrived_can_be_returned_again(shop: Shop) -> None:
+    r = await approved(shop, {"TEE-1": 2})
+    [line] = await ReturnLine.filter(request_id=r.id)
+    with pytest.raises(ValidationError):  # both units are held while the parcel is awaited
+        await open_return(shop, {"TEE-1": 1})
+
+    await receive_return(r.id, {line.id: 1}, actor=WAREHOUSE, clock=shop.clock)
+
+    assert await returnable_quantities([line.order_line_id]) == {line.order_line_id: 1}
+    again = await open_return(shop, {"TEE-1": 1})  # the unit still at the customer's
+    assert again.status is Status.SUBMITTED
+    with pytest.raises(ValidationError) as caught:
+        await open_return(shop, {"TEE-1": 1})
+    assert caught.value.params["available"] == 0
 
 
 async def test_another_customers_order_is_not_found(shop: Shop) -> None:

@@ -63,10 +63,23 @@ async def test_receive_puts_counted_units_in_quarantine(shop: Shop) -> None:
     assert await levels(shop, "MUG-1") == stock(sellable=10)
     lines = await _lines(r.id)
     assert (lines["TEE-1"].received_quantity, lines["MUG-1"].received_quantity) == (2, 0)
-    [told] = await notes("return_received")
-    assert told.customer_id == shop.customer.id
+    [told] = await notes("return_received_short")  # the mug did not come: it is still theirs
+    assert (told.customer_id, told.params["received"], told.params["asked"]) == (
+        shop.customer.id,
+        2,
+        3,
+    )
+    assert await notes("return_received") == []
     assert await JournalEntry.all().count() == 0
     await assert_books_true()
+
+
+async def test_a_complete_parcel_is_simply_received(shop: Shop) -> None:
+    r = await received(shop, {"TEE-1": 2})
+    [told] = await notes("return_received")
+    assert told.customer_id == shop.customer.id
+    assert await notes("return_received_short") == []
+    assert r.status is Status.RECEIVED
 
 
 @pytest.mark.parametrize(

@@ -14,13 +14,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.clock import FakeClock
-from domain.returns import ReturnType
+from domain.returns import ReturnType, Role
 from models import Order, OrderLine, ReturnRequest
 from services.escalations import sla_breaches
 from services.followup import reply_to_question
 from services.policies import save_policy_rule
 from services.queue import QueueFilter, list_returns
-from services.refunds import exchange_due, record_exchange_payment, ship_replacement
+from services.refunds import (
+    exchange_due,
+    record_exchange_payment,
+    refund_return,
+    ship_replacement,
+)
 from services.review import ask_customer
 from services.submission import LineRequest, ReturnDraft, submit_return
 from services.views import ReturnView
@@ -121,6 +126,24 @@ async def test_a_paid_exchange_moves_from_finance_to_the_warehouse(shop: Shop) -
 
     await ship_replacement(r.id, "SF0001", actor=WAREHOUSE, clock=shop.clock)
     assert await listed(QueueFilter(work="ship")) == set()
+
+
+async def test_a_partly_refunded_request_stays_on_finances_list_until_it_is_paid(
+    shop: Shop,
+) -> None:
+    r = await inspected(shop, {"TEE-1": 1})
+    assert (await ReturnRequest.get(id=r.id)).refund_due == Decimal("100.00")
+
+    await refund_return(r.id, actor=FINANCE, clock=shop.clock, amount=Decimal("60.00"))
+    assert (await ReturnRequest.get(id=r.id)).refund_due == Decimal("40.00")
+    assert await listed(QueueFilter(work="refund")) == {r.number}
+    assert [w.count for w in (await waiting_work(FINANCE))[Role.FINANCE] if w.key == "refund"] == [
+        1
+    ]
+
+    await refund_return(r.id, actor=FINANCE, clock=shop.clock)
+    assert (await ReturnRequest.get(id=r.id)).refund_due == Decimal("0.00")
+    assert await listed(QueueFilter(work="refund")) == set()
 
 
 def breaches_by_stage(breaches: list) -> dict[str, int]:
