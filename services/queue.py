@@ -78,6 +78,17 @@ class QueuePage:
     next_cursor: str | None
 
 
+def _phone(digits: str) -> Q:
+    """A phone as staff type it: international (+86…, 0086…) exactly; national (13800000000,
+    07700 900123: no country code, maybe a trunk 0) by how the stored E.164 number ends."""
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    if digits.startswith("+"):
+        return Q(customer__phone=digits)
+    ending = Customer.filter(phone__endswith=digits.lstrip("0")).values("id")
+    return Q(customer_id__in=Subquery(ending))
+
+
 async def _search(text: str) -> Q:
     text = text.strip()
     if text.upper().startswith("RMA-"):
@@ -85,8 +96,7 @@ async def _search(text: str) -> Q:
         return Q(number=text.upper()) if len(text) <= RMA_LENGTH else Q(id__in=[])
     digits = text.replace(" ", "").replace("-", "")
     if digits.lstrip("+").isdigit() and len(digits) >= 7:
-        phone = digits if digits.startswith("+") else f"+{digits}"
-        return Q(customer__phone=phone)
+        return _phone(digits)
     numbered = await Order.filter(number=text).values_list("id", flat=True)
     named = (
         await Customer.filter(name__icontains=text)
@@ -250,12 +260,12 @@ def _offered(
     actor: Actor, request: ReturnRequest, refundable: Decimal, due: Decimal | None
 ) -> list[Action]:
     """The actions to offer, of those the rules allow: a refunded request is refunded again
-    only while money is owed; an inspected exchange takes the customer's payment only while
-    they owe some, and ships only once they owe nothing."""
+    while money is owed, and closed only once nothing is; an inspected exchange takes the
+    customer's payment only while they owe some, and ships only once they owe nothing."""
     actions = allowed_actions(actor, Status(request.status), ReturnType(request.type))
     hidden = set()
-    if request.status == Status.REFUNDED and not refundable:
-        hidden.add(Action.REFUND)
+    if request.status == Status.REFUNDED:
+        hidden.add(Action.CLOSE if refundable else Action.REFUND)
     if due is not None:
         hidden.add(Action.SHIP_REPLACEMENT if due > 0 else Action.RECORD_PAYMENT)
     return [action for action in actions if action not in hidden]

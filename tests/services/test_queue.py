@@ -41,6 +41,23 @@ async def test_the_queue_finds_requests_by_part_of_a_name_an_order_or_an_rma_num
     assert await numbers("nobody at all") == []
 
 
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("+8613800000001", True),  # as stored
+        ("+86 138-0000-0001", True),
+        ("008613800000001", True),  # the international prefix dialled from China
+        ("13800000001", True),  # the national number
+        ("138 0000 0001", True),  # …as Chinese staff group it
+        ("+7900000001", False),  # another country's number with the same ending
+        ("3800000002", False),
+    ],
+)
+async def test_the_queue_finds_a_customer_by_phone_as_staff_type_it(shop, typed, found):
+    mine = await open_return(shop, {"TEE-1": 1})
+    assert await numbers(typed) == ([mine.number] if found else [])
+
+
 @pytest.mark.parametrize("at_most", [0, 1, 500])
 async def test_a_common_name_is_searched_the_other_way_with_the_same_answer(
     shop, monkeypatch, at_most
