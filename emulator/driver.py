@@ -37,6 +37,10 @@ class Driver:
         chat.phone = phone_number
         return user
 
+    def add_photo(self, file_id: str, data: bytes) -> None:
+        """A photo the bot can download by ``file_id`` (one sent before this emulator ran)."""
+        self.hub.files.add(data, "photos", "jpg", file_id=file_id)
+
     def user(self, user_id: int) -> dict[str, Any]:
         return self.hub.user_chat(user_id).user
 

@@ -36,10 +36,14 @@ class FileStore:
         self.by_path: dict[str, StoredFile] = {}
         self._numbers = itertools.count(1)
 
-    def add(self, data: bytes, folder: str, extension: str, label: str = "") -> StoredFile:
+    def add(
+        self, data: bytes, folder: str, extension: str, label: str = "", file_id: str = ""
+    ) -> StoredFile:
+        """Store a file under a new file_id (or the one given: data made before the emulator
+        started, such as the demo's photos)."""
         digest = hashlib.sha256(data + label.encode()).hexdigest()[:16]
         path = f"{folder}/file_{next(self._numbers)}.{extension}"
-        stored = StoredFile(secrets.token_urlsafe(32), digest, path, data)
+        stored = StoredFile(file_id or secrets.token_urlsafe(32), digest, path, data)
         self.by_id[stored.file_id] = stored
         self.by_path[path] = stored
         return stored

@@ -31,6 +31,7 @@ from returndesk.health import add_health
 from returndesk.settings import Settings
 from services.attachments import keeping_photos_in
 from services.demo import DEMO_CUSTOMER_PHONE
+from services.demo_returns import demo_photos
 from services.policies import load_policy_book
 
 log = logging.getLogger("returndesk")
@@ -179,6 +180,8 @@ async def _bot_endpoint(
     await emulator.start(settings.http_host, settings.http_port + 1)
     stack.push_async_callback(emulator.stop)
     emulator.create_user("Demo customer", phone_number=DEMO_CUSTOMER_PHONE)
+    for file_id, photo in demo_photos().items():
+        emulator.add_photo(file_id, photo)
     print(f"Customer chat (Telegram emulator): {emulator.url}/_emulator/chat")
     return DEMO_TOKEN, emulator.base_url
 

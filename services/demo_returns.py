@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import struct
+import zlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -31,6 +33,8 @@ PATHS: dict[Status, list[str]] = {
     Status.CLOSED: ["approve", "tracking", "receive", "inspect", "refund", "close", "survey"],
 }
 QUESTIONS = ["Could you send a photo of the label?", "Is the original packaging complete?"]
+# The Telegram file ids of the demo customers' photos (the demo's emulator holds them).
+OPENING_PHOTO, REPLY_PHOTO = "demo-photo", "demo-photo-reply"
 # What customers wrote with each survey score ("" : no comment), in their own words
 SURVEY_COMMENTS = {
     5: ["Quick and polite, thank you!", "退款很快，客服很耐心。", "", "Всё быстро, спасибо."],
@@ -64,7 +68,7 @@ class _Demo:
         return await reply_to_question(
             self.view.id,
             "Here it is, thank you.",
-            ("demo-photo-reply",),
+            (REPLY_PHOTO,),
             actor=self.customer,
             clock=self.clock,
         )
@@ -148,7 +152,7 @@ async def _draft(rng: random.Random, order: Order, kind: ReturnType) -> ReturnDr
         replacement = rng.choice(options).id
     reason = rng.choice(["quality_defect", "wrong_item", "damaged_in_transit", "not_as_described"])
     return ReturnDraft(
-        order.id, kind, reason, (LineRequest(line.id, 1, replacement),), ("demo-photo",), ""
+        order.id, kind, reason, (LineRequest(line.id, 1, replacement),), (OPENING_PHOTO,), ""
     )
 
 
@@ -177,3 +181,29 @@ async def seed_returns(
         if progress:
             progress(1)
     return len(orders)
+
+
+def demo_photos() -> dict[str, bytes]:
+    """The demo customers' photos by file id: a parcel on a table, as a PNG."""
+    return {OPENING_PHOTO: _parcel_picture(), REPLY_PHOTO: _parcel_picture(label=True)}
+
+
+def _parcel_picture(width: int = 320, height: int = 240, *, label: bool = False) -> bytes:
+    def pixel(x: int, y: int) -> bytes:
+        if label and 200 <= x < 232 and 90 <= y < 112:
+            return b"\xf4\xf1\xe8"  # the shipping label
+        if 80 <= x < 240 and 70 <= y < 190:
+            return b"\xc4\x96\x60"  # cardboard
+        return bytes((236 - y // 8, 232 - y // 8, 224 - y // 8))  # the table, darker below
+
+    rows = b"".join(b"\x00" + b"".join(pixel(x, y) for x in range(width)) for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"\x89PNG\r\n\x1a\n" + b"".join(
+        _png_chunk(kind, data)
+        for kind, data in ((b"IHDR", header), (b"IDAT", zlib.compress(rows)), (b"IEND", b""))
+    )
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(kind + data)
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
