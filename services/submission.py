@@ -73,14 +73,18 @@ class PreviewLine:
     restocking_fee_percent: Decimal = Decimal(0)
 
     @property
+    def credit(self) -> Decimal:
+        """What the returned units credit the customer: their price less the restocking
+        fee, as the ledger does at inspection."""
+        value = round_money(self.unit_price * self.quantity)
+        return value - percent_of(value, self.restocking_fee_percent)
+
+    @property
     def exchange_difference(self) -> Decimal:
         """What the customer pays (negative: gets back) for the swap: the replacements at
-        their price less the returned units' credit, which the restocking fee reduces, as
-        the ledger does at inspection."""
+        their price less the returned units' credit."""
         assert self.replacement_price is not None
-        credit = round_money(self.unit_price * self.quantity)
-        credit -= percent_of(credit, self.restocking_fee_percent)
-        return round_money(self.replacement_price * self.quantity) - credit
+        return round_money(self.replacement_price * self.quantity) - self.credit
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ handlers for the buttons and messages it accepts."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -464,15 +463,8 @@ def _summary_item(line: PreviewLine) -> Reply:
     if not line.restocking_fee_percent:
         return Reply("summary.refund_item", params | {"amount": value})
     fee = Percent(line.restocking_fee_percent)
-    amounts = {"value": value, "fee": fee, "amount": refund_after_fee(line)}
+    amounts = {"value": value, "fee": fee, "amount": line.credit}
     return Reply("summary.refund_item_fee", params | amounts)
-
-
-def refund_after_fee(line: PreviewLine) -> Decimal:
-    """What the line's returned units credit the customer, less the restocking fee: the
-    credit ``PreviewLine.exchange_difference`` weighs a replacement against, here against
-    a replacement for nothing, so the summary and the ledger count it one way."""
-    return -replace(line, replacement_price=Decimal(0)).exchange_difference
 
 
 def _decision(decision: PolicyDecision) -> Reply:
