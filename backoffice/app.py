@@ -37,6 +37,7 @@ from backoffice.views import (
 )
 from domain.clock import Clock
 from locales import load_catalogs
+from services.login_throttle import LoginThrottle
 
 HERE = Path(__file__).resolve().parent
 SESSION_HOURS = 10
@@ -104,7 +105,7 @@ def create_app(
     )
     app[CLOCK], app[ZONE], app[CURRENCY] = clock, zone, currency
     app[CATALOGS] = load_catalogs(domain="backoffice")
-    app[THROTTLE] = security.LoginThrottle(clock)
+    app[THROTTLE] = LoginThrottle(clock)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from backoffice.security import LoginThrottle
 from domain.clock import Clock
+from services.login_throttle import LoginThrottle
 
 CLOCK = web.AppKey("clock", Clock)
 CATALOGS = web.AppKey("catalogs", dict[str, GNUTranslations])

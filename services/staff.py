@@ -114,6 +114,12 @@ async def list_staff_users() -> list[StaffView]:
     return [_staff_view(u) for u in users]
 
 
+async def signed_in_staff(staff_id: int) -> StaffView | None:
+    """The active account behind a session (None once it is deactivated or gone)."""
+    user = await StaffUser.get_or_none(id=staff_id, active=True)
+    return _staff_view(user) if user else None
+
+
 async def staff_user(staff_id: int) -> StaffView:
     """One staff account; NotFound if there is none."""
     user = await StaffUser.get_or_none(id=staff_id)

@@ -11,8 +11,9 @@ from multidict import MultiDictProxy
 
 from backoffice.i18n import LANGUAGE_COOKIE
 from backoffice.keys import THROTTLE
-from backoffice.security import Blocked, start_session
+from backoffice.security import start_session
 from locales import LANGUAGES
+from services.login_throttle import Blocked
 from services.staff import authenticate, set_language
 
 routes = web.RouteTableDef()

@@ -14,9 +14,9 @@ from datetime import timedelta
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from backoffice.security import PRUNE_BATCH, Blocked, LoginThrottle
 from domain.clock import FakeClock
 from models import LoginFailure
+from services.login_throttle import PRUNE_BATCH, Blocked, LoginThrottle
 from tests.conftest import db_kind  # noqa: F401  (both databases; the suite's conftest has one)
 from tests.security.conftest import Browser, Office, backoffice, everything, make_staff
 
