@@ -473,14 +473,24 @@ async def upsert_orders(
     return ImportResult.counted(outcomes)
 
 
-async def _order_header(number: str, header: dict[str, Any]) -> tuple[Order, str]:
+# What a return's decision rests on: once a request refers to the order, they stay.
+FIXED_ONCE_RETURNED = frozenset({"customer_id", "channel"})
+
+
+async def _order_header(number: str, header: dict[str, Any], line: int) -> tuple[Order, str]:
     order = await Order.get_or_none(number=number)
     if order is None:
         return await Order.create(number=number, **header), "created"
     changes = _changes(order, header)
+    if changes.keys() & FIXED_ONCE_RETURNED and await _has_returns(order):
+        raise ImportRejected([RowError(line, "order_has_returns_owner", {"order": number})])
     if changes:
         await order.update_from_dict(changes).save()
     return order, "updated" if changes else "unchanged"
+
+
+async def _has_returns(order: Order) -> bool:
+    return await ReturnLine.filter(order_line__order=order).exists()
 
 
 async def _upsert_order(
@@ -494,13 +504,13 @@ async def _upsert_order(
         "delivered_at": first["delivered_at"],
         "payment_method": first["payment_method"],
     }
-    order, outcome = await _order_header(number, header)
+    order, outcome = await _order_header(number, header, group[0][0])
     wanted = sorted((products[d["sku"]].id, d["quantity"], d["unit_price"]) for _, d in group)
     current = await OrderLine.filter(order=order).order_by("id")
     have = sorted((line.product_id, line.quantity, line.unit_price) for line in current)
     if wanted == have:
         return outcome
-    if await ReturnLine.filter(order_line__order=order).exists():
+    if await _has_returns(order):
         raise ImportRejected([RowError(group[0][0], "order_has_returns", {"order": number})])
     await OrderLine.filter(order=order).delete()
     await OrderLine.bulk_create(

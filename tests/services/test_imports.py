@@ -1,5 +1,6 @@
 """Imports of SPEC §10: valid files land, a file with one bad row lands nothing."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,7 @@ from services.imports import (
     upsert_orders,
     upsert_products,
 )
-from tests.factories import ADMIN
+from tests.factories import ADMIN, build_shop, open_return, place_order
 
 PRODUCTS = """sku,name,category,price,cost,stock,low_stock_threshold,returnable
 TEE-1,Cotton tee,apparel,99.90,40.00,12,3,true
@@ -223,3 +224,53 @@ async def test_an_unchanged_row_keeps_who_changed_it_last(db, clock):
     await Product.filter(sku="TEE-1").update(updated_by="staff:earlier")
     await upsert_products(read_csv(PRODUCTS, "products"), actor=ADMIN, clock=clock)
     assert (await Product.get(sku="TEE-1")).updated_by == "staff:earlier"
+
+
+SO_1_ITEMS = [
+    ("TEE-1", 2, "100.00"),
+    ("CAP-1", 1, "55.00"),
+    ("MUG-1", 3, "80.00"),
+    ("SOAP-1", 1, "20.00"),
+]
+
+
+async def reimport_so_1(shop, phone="+8613800000001", channel="web", items=SO_1_ITEMS, days=1):
+    delivered = shop.clock.now() - timedelta(days=days)
+    await place_order(shop.clock, "SO-1", phone, delivered, items, channel=channel)
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"phone": "+79000000002"}, "order_has_returns_owner"),  # another customer
+        ({"channel": "telegram"}, "order_has_returns_owner"),  # another channel's policy
+        ({"items": SO_1_ITEMS[:3]}, "order_has_returns"),  # a line less
+    ],
+)
+async def test_an_order_a_return_refers_to_keeps_its_customer_channel_and_lines(
+    db, clock, change, code
+):
+    shop = await build_shop(clock)
+    await open_return(shop, {"TEE-1": 1})
+    before = await Order.get(number="SO-1").values("customer_id", "channel", "delivered_at")
+
+    with pytest.raises(ImportRejected) as caught:
+        await reimport_so_1(shop, **change)
+
+    assert [error.reason for error in caught.value.errors] == [code]
+    assert await Order.get(number="SO-1").values("customer_id", "channel", "delivered_at") == before
+    assert await OrderLine.filter(order__number="SO-1").count() == 4
+
+
+async def test_an_order_with_returns_still_takes_a_corrected_delivery_date(db, clock):
+    shop = await build_shop(clock)
+    await open_return(shop, {"TEE-1": 1})
+    await reimport_so_1(shop, days=2)
+    assert (await Order.get(number="SO-1")).delivered_at == clock.now() - timedelta(days=2)
+
+
+async def test_an_order_without_returns_may_change_hands(db, clock):
+    shop = await build_shop(clock)
+    await reimport_so_1(shop, phone="+79000000002", channel="telegram")
+    order = await Order.get(number="SO-1")
+    assert (order.customer_id, order.channel) == (shop.other.id, "telegram")
