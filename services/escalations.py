@@ -57,37 +57,37 @@ class Overdue:
         return f"staff:{request.number}:sla_overdue:{self.stage}:{entered}"
 
 
-# A request overdue for longer than this was escalated by an earlier run (the job runs every
-# few minutes); looking no further back keeps each run small however many requests exist.
-LOOKBACK = timedelta(days=2)
-
-
 def _sla_hours(book: PolicyBook, channel: str, field: str) -> int:
     return int(getattr(book.resolve(channel), field))
 
 
-def _sla_bounds(book: PolicyBook, field: str) -> tuple[int, int]:
-    """The shortest and longest SLA (hours) of a stage over the default and every channel."""
-    hours = [_sla_hours(book, channel, field) for channel in ("", *book.channels)]
-    return min(hours), max(hours)
-
-
-async def overdue_returns(now: datetime, book: PolicyBook | None = None) -> AsyncIterator[Overdue]:
-    """Yield open requests that recently outstayed their stage's SLA (picked in SQL, read a
-    batch at a time, then checked against their channel's SLA)."""
+async def overdue_returns(
+    now: datetime, book: PolicyBook | None = None
+) -> AsyncIterator[list[Overdue]]:
+    """Yield, a batch at a time, the open requests past their stage's SLA however long ago
+    (picked in SQL by the shortest SLA of the stage, then checked against their channel's):
+    an outage of any length leaves none of them unescalated."""
     book = book or await load_policy_book()
     for status, (stage, field) in STAGES.items():
-        shortest, longest = _sla_bounds(book, field)
+        shortest = min(_sla_hours(book, channel, field) for channel in ("", *book.channels))
         candidates = ReturnRequest.filter(
-            status=status,
-            status_changed_at__lte=now - timedelta(hours=shortest),
-            status_changed_at__gt=now - timedelta(hours=longest) - LOOKBACK,
+            status=status, status_changed_at__lte=now - timedelta(hours=shortest)
         ).select_related("order")
         async for batch in in_batches(candidates):
-            for request in batch:
-                hours = _sla_hours(book, request.order.channel, field)
-                if request.status_changed_at + timedelta(hours=hours) <= now:
-                    yield Overdue(request, stage, hours)
+            yield _past_their_sla(batch, (stage, field), book, now)
+
+
+def _past_their_sla(
+    batch: list[ReturnRequest], stage: tuple[str, str], book: PolicyBook, now: datetime
+) -> list[Overdue]:
+    """The requests of ``batch`` past the SLA their channel sets for the stage."""
+    name, field = stage
+    overdue = []
+    for request in batch:
+        hours = _sla_hours(book, request.order.channel, field)
+        if request.status_changed_at + timedelta(hours=hours) <= now:
+            overdue.append(Overdue(request, name, hours))
+    return overdue
 
 
 def overdue_filter(now: datetime, book: PolicyBook) -> Q:
@@ -141,18 +141,22 @@ async def count_overdue(now: datetime, book: PolicyBook) -> int:
 
 
 async def escalate_overdue_returns(clock: Clock) -> int:
-    """Tell the staff chat about each newly overdue request, once per stage; return how many."""
+    """Tell the staff chat about each overdue request not yet escalated, once per stage (one
+    lookup of the batch's dedupe keys); return how many."""
     now = clock.now()
     escalated = 0
-    async for item in overdue_returns(now):
-        if await Notification.exists(dedupe_key=item.dedupe_key):
-            continue
-        request = item.request
-        await enqueue(
-            "sla_overdue",
-            item.dedupe_key,
-            now,
-            params={"number": request.number, "stage": item.stage, "hours": item.hours},
+    async for batch in overdue_returns(now):
+        keys = [item.dedupe_key for item in batch]
+        told = set(
+            await Notification.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
         )
-        escalated += 1
+        for item in batch:
+            if item.dedupe_key not in told:
+                await _escalate(item, now)
+                escalated += 1
     return escalated
+
+
+async def _escalate(item: Overdue, now: datetime) -> None:
+    params = {"number": item.request.number, "stage": item.stage, "hours": item.hours}
+    await enqueue("sla_overdue", item.dedupe_key, now, params=params)

@@ -83,3 +83,15 @@ async def test_escalations_go_through_more_requests_than_one_batch(outbox, small
     escalated = await escalations_at(outbox, start + 24 * HOUR)
     assert escalated == len(FIVE_REQUESTS) > 2 * small_batches
     assert await escalations_at(outbox, start + 25 * HOUR) == 0
+
+
+async def test_a_request_overdue_since_before_an_outage_is_still_escalated_once(outbox):
+    staff = open_staff_chat(outbox)
+    start = outbox.shop.clock.now()
+    view = await open_return(outbox.shop)
+    # nothing ran for ten days: the review SLA ran out nine days ago
+    assert await escalations_at(outbox, start + 10 * 24 * HOUR) == 1
+    assert await escalations_at(outbox, start + 10 * 24 * HOUR + 5 * MINUTE) == 0
+    await drain(outbox)
+    [message] = containing(outbox, staff, OVERDUE)
+    assert view.number in message
