@@ -5,6 +5,7 @@ handlers for the buttons and messages it accepts."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,7 @@ from domain.policy import (
     reason_label,
 )
 from domain.returns import ReturnType, Status
-from models import Order, OrderLine, ReasonCode
+from models import Order, OrderLine, Product, ReasonCode
 from services.chat.messages import Button, Percent, Reply
 from services.chat.orders import (
     LineChoice,
@@ -34,6 +35,7 @@ from services.chat.state import Turn
 from services.policies import load_policy_book
 from services.submission import (
     LineRequest,
+    Preview,
     PreviewLine,
     ReturnDraft,
     preview_return,
@@ -235,13 +237,19 @@ async def pick_reason(turn: Turn, code: str) -> None:
     await show_types(turn)
 
 
+async def _preview_as_refund(turn: Turn, reason: str, lines: tuple[LineRequest, ...]) -> Preview:
+    """``lines`` of the draft decided for ``reason`` as a refund, before the type and any
+    replacement are chosen: neither changes a line's window or restocking fee."""
+    items = ReturnDraft(draft(turn)["order_id"], ReturnType.REFUND, reason, lines)
+    return await preview_return(items, actor=turn.actor, clock=turn.clock)
+
+
 async def _window_closed_on(turn: Turn, code: str) -> date | None:
     """The last day of the return period for this reason, when it is over for every chosen
     item (the policy's own verdict on the items so far); None while any may still go back."""
-    d = draft(turn)
-    items = ReturnDraft(d["order_id"], ReturnType.REFUND, code, _line_requests(d), (), "")
+    lines = _line_requests(draft(turn), replacements=False)
     try:
-        decision = (await preview_return(items, actor=turn.actor, clock=turn.clock)).decision
+        decision = (await _preview_as_refund(turn, code, lines)).decision
     except DomainError:  # the summary explains what is wrong with the items themselves
         return None
     closed = [_closed_until(line) for line in decision.lines]
@@ -290,8 +298,14 @@ async def show_replacements(turn: Turn) -> None:
         draft(turn)["replacements"] = {}
         line_id = _next_line_without_replacement(turn)
         assert line_id is not None  # a draft at this step has at least one line
-    line = await OrderLine.get(id=int(line_id)).prefetch_related("product")
     quantity = draft(turn)["lines"][line_id]
+    try:
+        returned = await _returned_line(turn, line_id)
+    except DomainError as error:  # the items changed meanwhile, as the summary would say
+        turn.say(f"error.{error.code}", **error.params)
+        turn.reset()
+        return
+    line = await OrderLine.get(id=int(line_id))
     options = await replacement_options(line, quantity)
     rows = tuple(
         (
@@ -301,13 +315,37 @@ async def show_replacements(turn: Turn) -> None:
                 p.id,
                 name=p.name,
                 price=p.price,
-                difference=difference((p.price - line.unit_price) * quantity),
+                difference=difference(_swapped(returned, p).exchange_difference),
             ),
         )
         for p in options
     )
-    key = "replacement.pick" if options else "replacement.none"
-    turn.ask(Reply(key, {"name": line.product.name, "price": line.unit_price}, (*rows, turn.nav())))
+    turn.ask(_replacement_question(returned, bool(options), (*rows, turn.nav())))
+
+
+async def _returned_line(turn: Turn, line_id: str) -> PreviewLine:
+    """The chosen line as the summary counts it: its credit is its price less any
+    restocking fee (a line's fee depends on no other line of the draft)."""
+    request = LineRequest(int(line_id), draft(turn)["lines"][line_id])
+    preview = await _preview_as_refund(turn, draft(turn)["reason"], (request,))
+    return preview.lines[0]
+
+
+def _swapped(returned: PreviewLine, product: Product) -> PreviewLine:
+    return replace(returned, replacement_name=product.name, replacement_price=product.price)
+
+
+def _replacement_question(
+    returned: PreviewLine, offered: bool, rows: tuple[tuple[Button, ...], ...]
+) -> Reply:
+    """Which replacement; with a restocking fee, what the returned item counts for."""
+    params: dict[str, Any] = {"name": returned.name, "price": returned.unit_price}
+    if not offered:
+        return Reply("replacement.none", params, rows)
+    if not returned.restocking_fee_percent:
+        return Reply("replacement.pick", params, rows)
+    fee = {"fee": Percent(returned.restocking_fee_percent), "credit": returned.credit}
+    return Reply("replacement.pick_fee", params | fee, rows)
 
 
 async def pick_replacement(turn: Turn, product_id: str) -> None:
@@ -420,9 +458,10 @@ def to_draft(turn: Turn) -> ReturnDraft:
     )
 
 
-def _line_requests(d: dict[str, Any]) -> tuple[LineRequest, ...]:
+def _line_requests(d: dict[str, Any], *, replacements: bool = True) -> tuple[LineRequest, ...]:
+    chosen = d.get("replacements", {}) if replacements else {}
     return tuple(
-        LineRequest(int(line_id), quantity, d.get("replacements", {}).get(line_id))
+        LineRequest(int(line_id), quantity, chosen.get(line_id))
         for line_id, quantity in d["lines"].items()
     )
 
@@ -448,21 +487,20 @@ async def show_summary(turn: Turn) -> None:
 
 
 def _summary_item(line: PreviewLine) -> Reply:
-    if line.replacement_price is not None:
-        return Reply(
-            "summary.exchange_item",
-            {
-                "name": line.name,
-                "quantity": line.quantity,
-                "replacement": line.replacement_name,
-                "difference": difference(line.exchange_difference),
-            },
-        )
-    params = {"name": line.name, "quantity": line.quantity}
+    params: dict[str, Any] = {"name": line.name, "quantity": line.quantity}
     value = line.unit_price * line.quantity
+    fee = Percent(line.restocking_fee_percent)
+    if line.replacement_price is not None:
+        params |= {
+            "replacement": line.replacement_name,
+            "difference": difference(line.exchange_difference),
+        }
+        if not line.restocking_fee_percent:
+            return Reply("summary.exchange_item", params)
+        amounts = {"value": value, "fee": fee, "credit": line.credit}
+        return Reply("summary.exchange_item_fee", params | amounts)
     if not line.restocking_fee_percent:
         return Reply("summary.refund_item", params | {"amount": value})
-    fee = Percent(line.restocking_fee_percent)
     amounts = {"value": value, "fee": fee, "amount": line.credit}
     return Reply("summary.refund_item_fee", params | amounts)
 

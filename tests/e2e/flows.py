@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from bot.i18n import Renderer
+from domain.money import percent_of
 from domain.returns import Actor, ReturnType
 from models import (
     Attachment,
@@ -122,10 +123,16 @@ class Draft:
     replacements: tuple[str, ...] = ()
     photos: int = 1
     description: str = "The seam is torn <b>badly</b> & it shows"
+    fee: Decimal = Decimal(0)  # the restocking fee % the shop's rule sets for this return
 
     @property
     def quality(self) -> bool:
         return self.reason in QUALITY_REASONS
+
+    def credit(self, sku: str, quantity: int, desk: Desk) -> Decimal:
+        """What ``quantity`` returned units of ``sku`` count for: their price less the fee."""
+        value = desk.shop.lines[sku].unit_price * quantity
+        return value - percent_of(value, self.fee)
 
 
 @dataclass
@@ -288,10 +295,18 @@ class Chat:
         await self.press(kinds, "type", "refund")
         return await self.expect_photos(draft, 0)
 
-    async def expect_replacements(self, sku: str, quantity: int) -> dict[str, Any]:
+    async def expect_replacements(
+        self, sku: str, quantity: int, draft: Draft = Draft()
+    ) -> dict[str, Any]:
+        """The replacements for ``sku``, each with the difference the summary will show."""
         line = self.desk.shop.lines[sku]
+        credit = draft.credit(sku, quantity, self.desk)
         prompt = await self.expect(
-            "replacement.pick", name=line.product.name, price=line.unit_price
+            "replacement.pick_fee" if draft.fee else "replacement.pick",
+            name=line.product.name,
+            price=line.unit_price,
+            fee=Percent(draft.fee),
+            credit=credit,
         )
         products = self.desk.shop.products
         same_category = sorted(
@@ -305,7 +320,7 @@ class Chat:
                 "button.replacement",
                 name=product.name,
                 price=product.price,
-                difference=expected_difference((product.price - line.unit_price) * quantity),
+                difference=expected_difference(product.price * quantity - credit),
             )
             assert button(prompt, "swap", product.id)["text"] == label
         return prompt
@@ -390,12 +405,12 @@ class Chat:
         if draft.kind == "refund":
             return await self.pick_refund(message, draft)
         await self.press(message, "type", "exchange")
-        return await self.expect_replacements(*draft.items[0])
+        return await self.expect_replacements(*draft.items[0], draft)
 
     async def _replacements(self, draft: Draft, message: Mapping[str, Any]) -> dict[str, Any]:
         for n, replacement in enumerate(draft.replacements):
             if n:
-                message = await self.expect_replacements(*draft.items[n])
+                message = await self.expect_replacements(*draft.items[n], draft)
             await self.pick_replacement(message, replacement)
         return await self.expect_photos(draft, 0)
 
@@ -443,10 +458,7 @@ def summary_params(desk: Desk, draft: Draft) -> dict[str, Any]:
         line = desk.shop.lines[sku]
         params: dict[str, Any] = {"name": line.product.name, "quantity": quantity}
         if sku in replacements:
-            product = desk.shop.products[replacements[sku]]
-            difference = (product.price - line.unit_price) * quantity
-            params |= {"replacement": product.name, "difference": expected_difference(difference)}
-            items.append(Reply("summary.exchange_item", params))
+            items.append(_exchange_item(desk, draft, sku, quantity, replacements[sku]))
         else:
             items.append(
                 Reply("summary.refund_item", params | {"amount": line.unit_price * quantity})
@@ -455,12 +467,28 @@ def summary_params(desk: Desk, draft: Draft) -> dict[str, Any]:
         "decision.eligible",
         {
             "shipping": Reply("shipping.shop" if draft.quality else "shipping.customer"),
-            "fee": Percent(Decimal(0)),
+            "fee": Percent(draft.fee),
             "approval": Reply("decision.review"),
             "days": SHIP_BACK_DAYS,
         },
     )
     return {"items": tuple(items), "reason": Reply(f"reason.{draft.reason}"), "decision": decision}
+
+
+def _exchange_item(desk: Desk, draft: Draft, sku: str, quantity: int, replacement: str) -> Reply:
+    """A summary's exchange line: the swap, any restocking fee, and the difference."""
+    line, product = desk.shop.lines[sku], desk.shop.products[replacement]
+    credit = draft.credit(sku, quantity, desk)
+    params: dict[str, Any] = {
+        "name": line.product.name,
+        "quantity": quantity,
+        "replacement": product.name,
+        "difference": expected_difference(product.price * quantity - credit),
+    }
+    if not draft.fee:
+        return Reply("summary.exchange_item", params)
+    amounts = {"value": line.unit_price * quantity, "fee": Percent(draft.fee), "credit": credit}
+    return Reply("summary.exchange_item_fee", params | amounts)
 
 
 async def detail_params(request: ReturnRequest) -> dict[str, Any]:

@@ -7,6 +7,7 @@ language matrix runs on SQLite; the refund flow also runs on PostgreSQL.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -124,30 +125,92 @@ async def test_an_exchange_difference_counts_the_restocking_fee_as_the_ledger_wi
     desk, lang: str
 ) -> None:
     """TEE-1 (paid 100.00) for TEE-2 (150.00), a no-reason return with a 10 % fee: the
-    returned unit is worth 90.00, so the customer pays 60.00, in the chat and at the desk."""
+    returned unit is worth 90.00, so the customer pays 60.00, in the picker, in the summary
+    (which shows the fee) and at the desk."""
     await save_policy_rule("default", "", {"restocking_fee_percent": "10"}, actor=ADMIN)
     chat = Chat.open(desk, lang)
     await chat.link()
-    draft = DEARER_SWAP
-    prompt = await chat.open_until("description", draft)
-    await chat.press(prompt, "describe")
-    summary = await chat.next()
+    draft = replace(DEARER_SWAP, fee=Decimal(10))
+    picker = await chat.open_until("replacement", draft)  # checks every button's difference
     pays = Reply("difference.pay", {"amount": Decimal("60.00")})
+    tee2 = desk.shop.products["TEE-2"]
+    assert button(picker, "swap", tee2.id)["text"] == chat.t(
+        "button.replacement", name="Product TEE-2", price=Decimal("150.00"), difference=pays
+    )
+    await chat.pick_replacement(picker, "TEE-2")
+    prompt = await chat.photos_done(await chat.expect_photos(draft, 0))
+    await chat.press(prompt, "describe")
+    summary = await chat.expect_summary(draft)
     item = chat.t(
-        "summary.exchange_item",
+        "summary.exchange_item_fee",
         name="Product TEE-1",
         quantity=1,
         replacement="Product TEE-2",
+        value=Decimal("100.00"),
+        fee=Percent(Decimal(10)),
+        credit=Decimal("90.00"),
         difference=pays,
     )
-    assert item in summary["text"]
+    assert item in summary["text"].splitlines()
     request = await chat.confirm(summary)
-    await approve_return(request.id, actor=REVIEWER, clock=desk.shop.clock)
-    line = await ReturnLine.get(request_id=request.id)
-    await receive_return(request.id, {line.id: 1}, actor=WAREHOUSE, clock=desk.shop.clock)
-    grades = {line.id: Grades(resellable=1)}
-    await inspect_return(request.id, grades, actor=WAREHOUSE, clock=desk.shop.clock)
+    await _inspect_all(desk, request)
     assert await exchange_due(request.id) == Decimal("60.00")
+
+
+@by_language
+async def test_the_replacement_picker_shows_what_the_summary_and_the_desk_count(
+    desk, lang: str
+) -> None:
+    """Two TEE-1 (paid 200.00) for two cheaper CAP-1 (120.00) with a 10 % fee: the returned
+    units count for 180.00, so 60.00 comes back, on the button, in the summary and in what
+    the desk owes (not the 80.00 the prices alone would say)."""
+    await save_policy_rule("default", "", {"restocking_fee_percent": "10"}, actor=ADMIN)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    draft = Draft(
+        items=(("TEE-1", 2),),
+        reason="size_fit",
+        kind="exchange",
+        replacements=("CAP-1",),
+        photos=0,
+        description="",
+        fee=Decimal(10),
+    )
+    picker = await chat.open_until("replacement", draft)
+    back = Reply("difference.back", {"amount": Decimal("60.00")})
+    cap = desk.shop.products["CAP-1"]
+    assert button(picker, "swap", cap.id)["text"] == chat.t(
+        "button.replacement", name="Product CAP-1", price=Decimal("60.00"), difference=back
+    )
+    assert chat.t("replacement.pick_fee", **PICKED_TEES) == picker["text"]
+    await chat.pick_replacement(picker, "CAP-1")
+    prompt = await chat.photos_done(await chat.expect_photos(draft, 0))
+    summary = await chat.describe(prompt, draft)
+
+    request = await chat.confirm(summary)
+
+    await _inspect_all(desk, request)
+    assert await exchange_due(request.id) == Decimal("-60.00")
+
+
+PICKED_TEES = {
+    "name": "Product TEE-1",
+    "price": Decimal("100.00"),
+    "fee": Percent(Decimal(10)),
+    "credit": Decimal("180.00"),
+}
+
+
+async def _inspect_all(desk, request: ReturnRequest) -> None:
+    """Approve, receive and accept every unit of ``request`` as the desk would."""
+    clock = desk.shop.clock
+    await approve_return(request.id, actor=REVIEWER, clock=clock)
+    lines = await ReturnLine.filter(request_id=request.id)
+    await receive_return(
+        request.id, {ln.id: ln.quantity for ln in lines}, actor=WAREHOUSE, clock=clock
+    )
+    grades = {ln.id: Grades(resellable=ln.quantity) for ln in lines}
+    await inspect_return(request.id, grades, actor=WAREHOUSE, clock=clock)
 
 
 @by_language
