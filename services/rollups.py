@@ -18,6 +18,7 @@ transaction:
 
     upsert_orders            recount_order    (sales; and a changed channel moves everything)
     submit_return            count_return     (returned units, requests)
+    receive_return           recount_return   (the units that arrived replace those asked for)
     cancel/reject/expire,    uncount_return   (void requests hold no units)
       inspection refusing all
     record_event             count_status_change  (a status left: its time spent; and
@@ -61,6 +62,7 @@ __all__ = [
     "local_month",
     "rebuild_rollups",
     "recount_order",
+    "recount_return",
     "stored_rollups",
     "uncount_return",
 ]
@@ -209,6 +211,15 @@ def _first_line(alias: str = "rl") -> str:
     return f"CASE WHEN {alias}.id = MIN({alias}.id) OVER (PARTITION BY {alias}.request_id)"
 
 
+# The units a return line counts as returned: those asked for until the parcel arrives
+# (no line of the request received anything yet), then those that arrived. It reads no
+# status, so a request is counted and uncounted alike whenever its hooks run.
+RETURNED = (
+    "CASE WHEN SUM(rl.received_quantity) OVER (PARTITION BY rl.request_id) > 0"
+    " THEN rl.received_quantity ELSE rl.quantity END"
+)
+
+
 def _return_facts(scope: Scope, d: str) -> str:
     parts = []
     sales = scope.where(with_request=False)
@@ -222,8 +233,8 @@ def _return_facts(scope: Scope, d: str) -> str:
     first = _first_line()
     parts.append(
         f"SELECT {_month_sql('r.created_at', d)} AS month, ol.product_id, o.channel,"
-        " r.reason_code AS reason, 0 AS sold_units, rl.quantity AS returned_units,"
-        " CASE WHEN r.type = 'exchange' THEN rl.quantity ELSE 0 END AS exchange_units,"
+        f" r.reason_code AS reason, 0 AS sold_units, {RETURNED} AS returned_units,"
+        f" CASE WHEN r.type = 'exchange' THEN {RETURNED} ELSE 0 END AS exchange_units,"
         f" {first} THEN 1 ELSE 0 END AS requests,"
         f" {first} AND r.type = 'exchange' THEN 1 ELSE 0 END AS exchange_requests"
         " FROM return_line rl JOIN return_request r ON r.id = rl.request_id"
@@ -249,7 +260,7 @@ def _customer_facts(scope: Scope, d: str) -> str:
         )
     parts.append(
         f"SELECT {_month_sql('r.created_at', d)} AS month, r.customer_id, o.channel,"
-        f" 0 AS sold_units, rl.quantity AS returned_units,"
+        f" 0 AS sold_units, {RETURNED} AS returned_units,"
         f" {_first_line()} THEN 1 ELSE 0 END AS requests"
         " FROM return_line rl JOIN return_request r ON r.id = rl.request_id"
         f" JOIN customer_order o ON o.id = r.order_id WHERE {scope.where()}{scope.live()}"
@@ -393,6 +404,16 @@ async def uncount_return(request: ReturnRequest) -> None:
     """Take a request's units and count back (call when it becomes void)."""
     scope = Scope(request_id=request.id, include_void=True)
     await _add(_negate(await _sums(scope, (RETURN, CUSTOMER), await _zone())))
+
+
+async def recount_return(request: ReturnRequest, work: Awaitable[T]) -> T:
+    """Run ``work`` (which changes the units ``request`` returns: its parcel arrived) and
+    move its units in the rollups with it."""
+    scope, zone = Scope(request_id=request.id, include_void=True), await _zone()
+    before = await _sums(scope, (RETURN, CUSTOMER), zone)
+    result = await work
+    await _add(_difference(await _sums(scope, (RETURN, CUSTOMER), zone), before))
+    return result
 
 
 async def recount_order(number: str, work: Awaitable[T]) -> T:

@@ -17,7 +17,7 @@ from models import ReturnLine
 from services.effects import apply_movements, post_entry
 from services.lifecycle import Step, advance, begin, notify_customer, release_reservations
 from services.refunds import keep_amount_due
-from services.rollups import uncount_return
+from services.rollups import recount_return, uncount_return
 from services.views import ReturnView
 
 
@@ -68,15 +68,21 @@ async def receive_return(
         if not any(received.values()):
             raise ValidationError("nothing_received")
         await advance(step)
-        moves = []
-        for line in lines:
-            line.received_quantity = received.get(line.id, 0)
-            await line.save(update_fields=["received_quantity"])
-            if line.received_quantity:
-                moves.append(receive(line.order_line.product_id, line.received_quantity))
+        await recount_return(step.request, _count_received(lines, received))
+        moves = [
+            receive(line.order_line.product_id, line.received_quantity)
+            for line in lines
+            if line.received_quantity
+        ]
         await apply_movements(moves, actor, step.now, step.request)
         await _tell_what_arrived(step, lines)
     return ReturnView.of(step.request)
+
+
+async def _count_received(lines: list[ReturnLine], received: Mapping[int, int]) -> None:
+    for line in lines:
+        line.received_quantity = received.get(line.id, 0)
+        await line.save(update_fields=["received_quantity"])
 
 
 async def _tell_what_arrived(step: Step, lines: list[ReturnLine]) -> None:
