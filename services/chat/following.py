@@ -36,11 +36,7 @@ async def show_list(turn: Turn) -> None:
         turn.say("list.empty")
         return
     rows = tuple(
-        (
-            turn.button(
-                "button.request", "req", r.id, number=r.number, status=Reply(f"status.{r.status}")
-            ),
-        )
+        (turn.button("button.request", "req", r.id, number=r.number, status=_status_words(r)),)
         for r in requests
     )
     turn.ask(
@@ -75,8 +71,8 @@ async def show_detail(turn: Turn, request_id: object) -> None:
     events = await ReturnEvent.filter(request_id=request.id, action__in=TIMELINE).order_by("id")
     params = {
         "number": request.number,
-        "status": Reply(f"status.{request.status}"),
-        "items": (*map(_detail_item, lines), *await _difference(request, lines)),
+        "status": _status_words(request),
+        "items": (*map(_detail_item, lines), *await _money(request, lines)),
         "timeline": tuple(
             Reply(f"event.{e.action}", {"when": e.created_at, "note": e.note}) for e in events
         ),
@@ -88,6 +84,13 @@ async def show_detail(turn: Turn, request_id: object) -> None:
         )
 
 
+def _status_words(request: ReturnRequest) -> Reply:
+    """The request's status in words: a refund with part still owed is not yet refunded."""
+    if request.status is Status.REFUNDED and request.refund_due > 0:
+        return Reply("status.refunded_partly")
+    return Reply(f"status.{request.status}")
+
+
 def _detail_item(line: ReturnLine) -> Reply:
     params = {"name": line.order_line.product.name, "quantity": line.quantity}
     if line.replacement_product is None:
@@ -95,10 +98,30 @@ def _detail_item(line: ReturnLine) -> Reply:
     return Reply("detail.exchange_item", params | {"replacement": line.replacement_product.name})
 
 
+async def _money(request: ReturnRequest, lines: list[ReturnLine]) -> tuple[Reply, ...]:
+    """What the request means in money for the customer, once there is something to say."""
+    if request.type is ReturnType.EXCHANGE:
+        return await _difference(request, lines)
+    return await _refund(request)
+
+
+async def _refund(request: ReturnRequest) -> tuple[Reply, ...]:
+    """A refund's money from inspection on: refunded so far, and what is still owed (both
+    nothing before inspection, or when nothing was accepted)."""
+    refunded, owed = await _total(Refund, request), request.refund_due
+    if refunded and owed > 0:
+        return (Reply("detail.refund_rest", {"refunded": refunded, "amount": owed}),)
+    if owed > 0:
+        return (Reply("detail.refund_to_get", {"amount": owed}),)
+    if refunded:
+        return (Reply("detail.refund_done", {"amount": refunded}),)
+    return ()
+
+
 async def _difference(request: ReturnRequest, lines: list[ReturnLine]) -> tuple[Reply, ...]:
     """An exchange's price difference: what the customer pays or gets back, and whether that
     is done. Until inspection it is what was agreed; from then on what the desk counts."""
-    if request.type is not ReturnType.EXCHANGE or request.status in VOID_STATUSES:
+    if request.status in VOID_STATUSES:
         return ()
     paid, refunded = await _total(Payment, request), await _total(Refund, request)
     if request.status is Status.INSPECTED:

@@ -25,7 +25,7 @@ import pytest
 
 from bot.i18n import Renderer
 from domain.money import percent_of
-from domain.returns import Actor, ReturnType
+from domain.returns import Actor, ReturnType, Status
 from models import (
     Attachment,
     ChatState,
@@ -33,6 +33,7 @@ from models import (
     Message,
     Order,
     OrderLine,
+    Refund,
     ReturnEvent,
     ReturnLine,
     ReturnRequest,
@@ -428,7 +429,7 @@ class Chat:
         expected = []
         for request in requests:
             await request.refresh_from_db()
-            status = Reply(f"status.{request.status}")
+            status = status_words(request)
             expected.append(self.t("button.request", number=request.number, status=status))
         assert labels(listed) == [*expected, self.t("button.close_menu")]
         return listed
@@ -442,6 +443,13 @@ class Chat:
         """Press the request on the list: its detail (a refund's, unless ``params``)."""
         await self.press(listed, "req", request.id)
         return await self.expect("detail.show", **(params or await detail_params(request)))
+
+
+def status_words(request: ReturnRequest) -> Reply:
+    """The status the chat names: a refund with part still owed is only partly refunded."""
+    if request.status is Status.REFUNDED and request.refund_due:
+        return Reply("status.refunded_partly")
+    return Reply(f"status.{request.status}")
 
 
 def order_reply(order: Order, last_day: date, refusal: str = "eligible") -> Reply:
@@ -498,15 +506,32 @@ async def detail_params(request: ReturnRequest) -> dict[str, Any]:
     events = await ReturnEvent.filter(request_id=request.id, action__in=TIMELINE).order_by("id")
     return {
         "number": request.number,
-        "status": Reply(f"status.{request.status}"),
-        "items": tuple(
-            Reply("detail.item", {"name": ln.order_line.product.name, "quantity": ln.quantity})
-            for ln in lines
+        "status": status_words(request),
+        "items": (
+            *(
+                Reply("detail.item", {"name": ln.order_line.product.name, "quantity": ln.quantity})
+                for ln in lines
+            ),
+            *await refund_words(request),
         ),
         "timeline": tuple(
             Reply(f"event.{e.action}", {"when": e.created_at, "note": e.note}) for e in events
         ),
     }
+
+
+async def refund_words(request: ReturnRequest) -> tuple[Reply, ...]:
+    """A refund's money in its detail: refunded so far and still owed, once either is not
+    nothing."""
+    refunded = sum(await Refund.filter(request_id=request.id).values_list("amount", flat=True))
+    owed = request.refund_due
+    if refunded and owed:
+        return (Reply("detail.refund_rest", {"refunded": refunded, "amount": owed}),)
+    if owed:
+        return (Reply("detail.refund_to_get", {"amount": owed}),)
+    if refunded:
+        return (Reply("detail.refund_done", {"amount": refunded}),)
+    return ()
 
 
 # --- the shop behind the chat ---------------------------------------------------------------

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 
+from domain.ledger import RefundMethod
 from domain.returns import Actor, Role, Status
 from models import (
     Attachment,
@@ -26,7 +27,7 @@ from models import (
 from services.assignment import assign_return
 from services.chat import Percent, Reply
 from services.policies import save_policy_rule
-from services.refunds import record_exchange_payment, ship_replacement
+from services.refunds import record_exchange_payment, refund_return, ship_replacement
 from services.review import approve_return, ask_customer
 from services.staff import create_staff_user
 from services.warehouse import Grades, inspect_return, receive_return
@@ -38,6 +39,7 @@ from tests.e2e.flows import (
     button,
     by_language,
     closed_refund,
+    deliver_outbox,
     detail_params,
     labels,
     on_both_databases,
@@ -512,3 +514,70 @@ async def test_a_cheaper_exchange_shows_what_comes_back_and_when_it_has(desk) ->
     await ship_replacement(request.id, "SF0000000002", actor=WAREHOUSE, clock=clock)
     refunded = Reply("detail.difference_refunded", {"amount": Decimal("80.00")})
     await _exchange_detail(chat, request, refunded, **swap)
+
+
+async def _delivered(chat: Chat, count: int) -> list[str]:
+    """Deliver the outbox: ``count`` messages reach the chat; their texts, in order."""
+    assert await deliver_outbox(chat.desk) == count
+    return [(await chat.next())["text"] for _ in range(count)]
+
+
+async def _inspected_refund(desk, grades: dict[str, Grades]) -> ReturnRequest:
+    """Li Lei's quality refund of the graded items, approved, received and inspected."""
+    request = await submitted(desk, items={sku: g.total for sku, g in grades.items()})
+    clock = desk.shop.clock
+    await approve_return(request.id, actor=REVIEWER, clock=clock)
+    lines = {ln.order_line_id: ln for ln in await ReturnLine.filter(request_id=request.id)}
+    line_of = {sku: lines[desk.shop.lines[sku].id].id for sku in grades}
+    counts = {line_of[sku]: g.total for sku, g in grades.items()}
+    await receive_return(request.id, counts, actor=WAREHOUSE, clock=clock)
+    graded = {line_of[sku]: g for sku, g in grades.items()}
+    await inspect_return(request.id, graded, actor=WAREHOUSE, clock=clock)
+    await request.refresh_from_db()
+    return request
+
+
+async def _partial_refund(desk, lang: str) -> None:
+    """Two TEE-1 accepted, 200.00 owed; finance refunds 80.00 as store credit: the chat
+    says 120.00 is still to come, /my does not call it refunded and the detail shows both
+    amounts; the rest then ends it."""
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    request = await _inspected_refund(desk, {"TEE-1": Grades(resellable=2)})
+    await _delivered(chat, 3)  # approved, parcel received, inspected
+    clock, owed = desk.shop.clock, Decimal("120.00")
+
+    method = RefundMethod.STORE_CREDIT
+    part = Decimal("80.00")
+    await refund_return(request.id, actor=FINANCE, clock=clock, amount=part, method=method)
+
+    [told] = await _delivered(chat, 1)
+    store = Reply("refund_method.store_credit")
+    params = {"number": request.number, "amount": part, "method": store}
+    assert told == chat.t("notify.refund_issued_partly", due=owed, **params)
+    listed = await chat.my(request)
+    partly = chat.t("button.request", number=request.number, status=Reply("status.refunded_partly"))
+    assert labels(listed)[0] == partly
+    rest = Reply("detail.refund_rest", {"refunded": part, "amount": owed})
+    detail = await chat.detail(listed, request)
+    assert chat.t("detail.refund_rest", refunded=part, amount=owed) in detail["text"]
+    assert rest in (await detail_params(request))["items"]
+
+    await refund_return(request.id, actor=FINANCE, clock=clock, method=method)
+
+    [told] = await _delivered(chat, 1)
+    assert told == chat.t("notify.refund_issued", **(params | {"amount": owed}))
+    done = chat.t("detail.refund_done", amount=Decimal("200.00"))
+    detail = await chat.detail(await chat.my(request), request)
+    assert done in detail["text"]
+    assert chat.t("status.refunded") in detail["text"]
+
+
+@by_language
+async def test_a_partial_refund_says_what_is_still_owed(desk, lang: str) -> None:
+    await _partial_refund(desk, lang)
+
+
+@on_both_databases
+async def test_a_partial_refund_says_what_is_still_owed_on_both_databases(desk) -> None:
+    await _partial_refund(desk, "ru")
