@@ -18,7 +18,8 @@ transaction:
 
     upsert_orders            recount_order    (sales; and a changed channel moves everything)
     submit_return            count_return     (returned units, requests)
-    receive_return           recount_return   (the units that arrived replace those asked for)
+    receive_return,          recount_return   (the units that arrived replace those asked
+      inspect_return                            for; refused ones are no longer returned)
     cancel/reject/expire,    uncount_return   (void requests hold no units)
       inspection refusing all
     record_event             count_status_change  (a status left: its time spent; and
@@ -212,11 +213,12 @@ def _first_line(alias: str = "rl") -> str:
 
 
 # The units a return line counts as returned: those asked for until the parcel arrives
-# (no line of the request received anything yet), then those that arrived. It reads no
-# status, so a request is counted and uncounted alike whenever its hooks run.
+# (no line of the request received anything yet), then those that arrived, less those the
+# inspection refused (sent back). It reads no status, so a request is counted and uncounted
+# alike whenever its hooks run.
 RETURNED = (
     "CASE WHEN SUM(rl.received_quantity) OVER (PARTITION BY rl.request_id) > 0"
-    " THEN rl.received_quantity ELSE rl.quantity END"
+    " THEN rl.received_quantity - rl.refused ELSE rl.quantity END"
 )
 
 
@@ -407,8 +409,8 @@ async def uncount_return(request: ReturnRequest) -> None:
 
 
 async def recount_return(request: ReturnRequest, work: Awaitable[T]) -> T:
-    """Run ``work`` (which changes the units ``request`` returns: its parcel arrived) and
-    move its units in the rollups with it."""
+    """Run ``work`` (which changes the units ``request`` returns: its parcel arrived, or
+    was graded) and move its units in the rollups with it."""
     scope, zone = Scope(request_id=request.id, include_void=True), await _zone()
     before = await _sums(scope, (RETURN, CUSTOMER), zone)
     result = await work

@@ -131,7 +131,7 @@ async def inspect_return(
         if not any(g.resellable + g.defective for g in grades.values()):
             step.target = INSPECTION_ALL_REFUSED
         await advance(step)
-        await _store_grades(step, lines, grades)
+        await recount_return(step.request, _store_grades(step, lines, grades))
         if step.target is INSPECTION_ALL_REFUSED:
             await uncount_return(step.request)
             await release_reservations(step)

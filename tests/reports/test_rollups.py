@@ -45,6 +45,7 @@ ACTIONS = (
     "receive",
     "receive_short",
     "inspect_some",
+    "inspect_mixed",
     "inspect_none",
     "refund",
     "ship",
@@ -171,6 +172,18 @@ async def _act(shop, step):
             actor=WAREHOUSE,
             clock=clock,
         ),
+        "inspect_mixed": lambda: inspect_return(  # a unit of the first line refused
+            rid,
+            {
+                line.id: Grades(
+                    resellable=line.received_quantity - min(int(n == 0), line.received_quantity),
+                    refused=min(int(n == 0), line.received_quantity),
+                )
+                for n, line in enumerate(lines)
+            },
+            actor=WAREHOUSE,
+            clock=clock,
+        ),
         "inspect_none": lambda: inspect_return(
             rid,
             {line.id: Grades(refused=line.received_quantity) for line in lines},
@@ -234,7 +247,7 @@ def test_a_fixed_busy_sequence_keeps_the_rollups_equal():
         ("act", 0, "approve"),
         ("tick", 30),
         ("act", 0, "receive"),
-        ("act", 0, "inspect_some"),
+        ("act", 0, "inspect_mixed"),
         ("tick", 80),
         ("act", 0, "refund"),
         ("act", 0, "close"),
