@@ -28,6 +28,7 @@ from services.chat.orders import (
     lines_by_order,
     order_choice,
     order_choices,
+    reason_classes,
     recent_orders,
     replacement_options,
 )
@@ -75,7 +76,7 @@ async def _eligible_order(turn: Turn, match: Callable[[Order], bool]) -> LoadedL
         return None
     book = await load_policy_book()
     lines = (await lines_by_order([order], book))[order.id]
-    if not order_choice(order, lines, book, turn.now).eligible:
+    if not order_choice(order, lines, book, await reason_classes(), turn.now).eligible:
         return None
     return order, {str(line.order_line_id): line for line in lines}
 
@@ -128,7 +129,7 @@ async def show_items(turn: Turn, loaded: LoadedLines | None = None) -> None:
     chosen = draft(turn)["lines"]
     rows = []
     for line in lines.values():
-        if line.returnable and line.available > 0:
+        if line.offered:
             key = "button.item_chosen" if str(line.order_line_id) in chosen else "button.item"
             params = {
                 "name": line.name,
@@ -161,7 +162,7 @@ def _items_question(
 async def pick_item(turn: Turn, line_id: str) -> None:
     loaded = await _line_choices(turn)
     line = loaded[1].get(line_id)
-    if line is None or not line.returnable or line.available < 1:
+    if line is None or not line.offered:
         turn.notice = "notice.unavailable"
         return
     if line.available == 1:

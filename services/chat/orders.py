@@ -8,9 +8,17 @@ from decimal import Decimal
 
 from tortoise.expressions import Q
 
-from domain.policy import PolicyBook, ReasonClass, last_day, window_days, window_end
+from domain.policy import (
+    Claim,
+    ClaimLine,
+    CustomerHistory,
+    PolicyBook,
+    ReasonClass,
+    evaluate_policy,
+    last_day,
+)
 from domain.stock import Location
-from models import Order, OrderLine, Product, StockLevel
+from models import Order, OrderLine, Product, ReasonCode, StockLevel
 from services.submission import returnable_quantities
 
 RECENT = timedelta(days=120)
@@ -39,6 +47,12 @@ class LineChoice:
     available: int
     returnable: bool
     category: str
+    sku: str
+
+    @property
+    def offered(self) -> bool:
+        """Whether the item step offers this line: returnable, with units left to return."""
+        return self.returnable and self.available > 0
 
 
 async def recent_orders(customer_id: int, now: datetime) -> list[Order]:
@@ -96,6 +110,7 @@ def _line_choice(
         available=line.quantity - held.get(line.id, 0),
         returnable=is_returnable(product, channel, book),
         category=product.category,
+        sku=product.sku,
     )
 
 
@@ -108,18 +123,52 @@ def _refusal(
         return "window_closed"
     if not any(line.returnable for line in lines):
         return "not_returnable"
-    if not any(line.available > 0 for line in lines if line.returnable):
+    if not any(line.offered for line in lines):
         return "nothing_left"
     return None
 
 
+async def reason_classes() -> frozenset[ReasonClass]:
+    """The classes of the reasons a customer can choose now (each has its own window)."""
+    classes = await ReasonCode.filter(active=True).values_list("policy_class", flat=True)
+    return frozenset(ReasonClass(c) for c in classes)
+
+
+def _window_ends(
+    order: Order,
+    lines: list[LineChoice],
+    book: PolicyBook,
+    classes: frozenset[ReasonClass],
+    now: datetime,
+) -> datetime | None:
+    """When the last of the order's offered lines stops being returnable for any reason:
+    each line's window as the submission decides it (``evaluate_policy``, with the line's
+    channel, category and SKU rules), for each class of reason, the latest of them."""
+    offered = tuple(
+        ClaimLine(
+            line.order_line_id, line.sku, line.category, True, line.available, line.unit_price
+        )
+        for line in lines
+        if line.offered
+    )
+    if order.delivered_at is None or not offered:
+        return None
+    claims = (Claim(order.channel, order.delivered_at, "", c, offered) for c in classes)
+    decisions = (evaluate_policy(claim, CustomerHistory(), book, now) for claim in claims)
+    ends = [line.window_ends_at for d in decisions for line in d.lines if line.window_ends_at]
+    return max(ends, default=None)
+
+
 def order_choice(
-    order: Order, lines: list[LineChoice], book: PolicyBook, now: datetime
+    order: Order,
+    lines: list[LineChoice],
+    book: PolicyBook,
+    classes: frozenset[ReasonClass],
+    now: datetime,
 ) -> OrderChoice:
-    """The order, eligible or with the reason it is not."""
-    policy = book.resolve(order.channel)
-    days = window_days(policy, ReasonClass.QUALITY)
-    until = window_end(order.delivered_at, days, policy.zone) if order.delivered_at else None
+    """The order, eligible (until the last day some item may still go back for some reason)
+    or with the reason it is not."""
+    until = _window_ends(order, lines, book, classes, now)
     last = last_day(until) if until else None
     refusal = _refusal(order, lines, until, now)
     return OrderChoice(order.id, order.number, order.ordered_at, last, refusal)
@@ -130,8 +179,8 @@ async def order_choices(customer_id: int, book: PolicyBook, now: datetime) -> li
     orders = await recent_orders(customer_id, now)
     if not orders:
         return []
-    lines = await lines_by_order(orders, book)
-    return [order_choice(order, lines[order.id], book, now) for order in orders]
+    lines, classes = await lines_by_order(orders, book), await reason_classes()
+    return [order_choice(order, lines[order.id], book, classes, now) for order in orders]
 
 
 async def not_returnable_names(book: PolicyBook, channel: str) -> str:

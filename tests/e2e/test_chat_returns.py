@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from domain.returns import ReturnType, Status
-from models import Attachment, Order, ReturnEvent, ReturnLine, ReturnRequest
+from models import Attachment, Order, OrderLine, ReturnEvent, ReturnLine, ReturnRequest
 from services.chat import Percent, Reply
 from services.policies import add_reason_code, rename_reason_code, save_policy_rule
 from services.refunds import exchange_due, refundable_amount
@@ -267,6 +267,58 @@ async def test_an_order_past_its_window_says_why_and_until_when_without_a_button
     assert chat.t(closed.key, **closed.params) in orders["text"]
     assert ("order", str(old.id)) not in verbs(orders)
     assert labels(orders) == [chat.t("button.order", number="SO-1"), chat.t("button.cancel")]
+
+
+@by_language
+async def test_an_order_stays_returnable_while_the_no_reason_period_lasts(desk, lang: str) -> None:
+    """A 30-day no-reason period (the shop's default rule): SO-9, delivered on 18 February,
+    is past its 15-day quality period (5 March) but may go back for "size does not fit"
+    until 20 March, so the list offers it until then, and the reason step agrees."""
+    await save_policy_rule("default", "", {"no_reason_days": 30}, actor=ADMIN)
+    clock = desk.shop.clock
+    await place_order(
+        clock, "SO-9", "+8613800000001", clock.now() - timedelta(days=20), [("TEE-1", 1, "99.00")]
+    )
+    old = await Order.get(number="SO-9")
+    chat = Chat.open(desk, lang)
+    await chat.link()
+
+    await chat.command("new")
+
+    so1 = order_reply(desk.shop.order, date(2026, 4, 7))  # delivered 8 March, 30 days
+    so9 = order_reply(old, date(2026, 3, 20))
+    orders = await chat.expect("orders.pick", orders=(so1, so9))
+    await chat.press(orders, "order", old.id)
+    items = await chat.expect("items.pick", number="SO-9")
+    line = await OrderLine.get(order_id=old.id)
+    await chat.press(items, "item", line.id)
+    await chat.press(await chat.expect("items.pick", number="SO-9"), "items_done")
+    await chat.pick_reason(await chat.expect("reason.pick"), "size_fit")  # not refused
+
+
+@by_language
+async def test_an_orders_last_day_follows_its_items_category_rules(desk, lang: str) -> None:
+    """Apparel may go back for one day only (a category rule) and home goods for 40 days
+    when faulty: SO-7, a T-shirt delivered on 8 March, closed on 9 March; SO-1 has a mug,
+    so it stays returnable until 17 April."""
+    one_day = {"no_reason_days": 1, "quality_days": 1}
+    await save_policy_rule("category", "apparel", one_day, actor=ADMIN)
+    await save_policy_rule("category", "home", {"quality_days": 40}, actor=ADMIN)
+    clock = desk.shop.clock
+    await place_order(
+        clock, "SO-7", "+8613800000001", clock.now() - timedelta(days=2), [("TEE-1", 1, "99.00")]
+    )
+    tee_only = await Order.get(number="SO-7")
+    chat = Chat.open(desk, lang)
+    await chat.link()
+
+    await chat.command("new")
+
+    closed = order_reply(tee_only, date(2026, 3, 9), "window_closed")
+    so1 = order_reply(desk.shop.order, date(2026, 4, 17))
+    orders = await chat.expect("orders.pick", orders=(closed, so1))
+    assert ("order", str(tee_only.id)) not in verbs(orders)
+    assert ("order", str(desk.shop.order.id)) in verbs(orders)
 
 
 @by_language
