@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
+from tortoise.queryset import QuerySet
 
 from domain.ledger import Account
 from domain.money import ZERO, round_money
@@ -129,8 +130,10 @@ async def ledger_report() -> Ledger:
 class PeriodReport:
     """Money moved by returns between two days (inclusive), in the shop's currency.
 
-    ``exchange_payments`` are differences customers paid for dearer replacements;
-    ``exchange_refunds`` are differences the shop paid back for cheaper ones.
+    ``refunds`` (their count and methods) are those of refund requests, as the money
+    report's "Refunds paid"; ``exchange_payments`` are differences customers paid for
+    dearer replacements, ``exchange_refunds`` differences the shop paid back for cheaper
+    ones (refunds too, counted only there).
     """
 
     since: date
@@ -160,6 +163,12 @@ async def _journal_net(account: Account, start: datetime, end: datetime) -> Deci
     return _money(rows[0]["cr"]) - _money(rows[0]["dr"]) if rows else ZERO
 
 
+def _of_type(refunds: QuerySet[Refund], kind: ReturnType) -> QuerySet[Refund]:
+    # by a subquery, not a join: with a join Tortoise groups a sum by every column
+    requests = ReturnRequest.filter(type=kind).values("id")
+    return refunds.filter(request_id__in=Subquery(requests))
+
+
 async def period_report(since: date, until: date, *, zone: ZoneInfo) -> PeriodReport:
     """Refunds, restocking fees, write-offs and exchange differences between two days.
 
@@ -169,16 +178,13 @@ async def period_report(since: date, until: date, *, zone: ZoneInfo) -> PeriodRe
     end = datetime.combine(until + timedelta(days=1), time(0), zone)
     refunds = Refund.filter(created_at__gte=start, created_at__lt=end)
     by_method = (
-        await refunds.group_by("method")
+        await _of_type(refunds, ReturnType.REFUND)
+        .group_by("method")
         .annotate(total=Sum("amount"), n=Count("id"))
         .values("method", "total", "n")
     )
-    exchanges = ReturnRequest.filter(type=ReturnType.EXCHANGE)
     exchange_refunds = (
-        # by a subquery, not a join: with a join Tortoise groups the sum by every column
-        await refunds.filter(request_id__in=Subquery(exchanges.values("id")))
-        .annotate(total=Sum("amount"))
-        .values("total")
+        await _of_type(refunds, ReturnType.EXCHANGE).annotate(total=Sum("amount")).values("total")
     )
     payments = (
         await Payment.filter(created_at__gte=start, created_at__lt=end)

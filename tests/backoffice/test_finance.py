@@ -14,6 +14,7 @@ from domain.returns import ReturnType
 from services.finance import list_refunds, period_report
 from services.policies import save_policy_rule
 from services.refunds import record_exchange_payment, refund_return, ship_replacement
+from services.reports import Period, ReportFilter, build_report
 from services.warehouse import Grades, inspect_return
 from tests.backoffice.conftest import ZONE, Desk
 from tests.factories import ADMIN, FINANCE, WAREHOUSE, Shop
@@ -182,7 +183,7 @@ async def test_period_report_shows_exchange_differences_both_ways(
     report = await period_report(today, today, zone=ZONE)
 
     assert (report.exchange_payments, report.exchange_refunds) == (D("70.00"), D("20.00"))
-    assert (report.refund_count, report.refunds) == (1, D("20.00"))
+    assert (report.refund_count, report.refunds) == (0, D("0.00"))  # differences: listed apart
 
 
 async def test_period_report_sums_every_exchange_refund(shop: Shop, clock: FakeClock) -> None:
@@ -196,9 +197,26 @@ async def test_period_report_sums_every_exchange_refund(shop: Shop, clock: FakeC
 
     assert (report.exchange_refunds, report.refund_count, report.refunds) == (
         D("40.00"),
-        2,
-        D("40.00"),
+        0,
+        D("0.00"),
     )
+
+
+async def test_the_period_report_and_the_money_report_call_the_same_money_refunds(
+    shop: Shop, clock: FakeClock
+) -> None:
+    refund = await inspected(shop, {"TEE-1": 1})
+    await refund_return(refund.id, actor=FINANCE, clock=clock, amount=D("60.00"))
+    cheaper = await inspected(shop, {"MUG-1": 1}, kind=ReturnType.EXCHANGE, replacement="CAP-1")
+    await ship_replacement(cheaper.id, "YT123456", actor=WAREHOUSE, clock=clock)
+    today = clock.now().astimezone(ZONE).date()
+
+    page = await period_report(today, today, zone=ZONE)
+    money = await build_report("money", ReportFilter(Period.between(today, today)))
+    paid = money.records()[0]  # this month's row
+
+    assert (page.refunds, page.refund_count, page.exchange_refunds) == (D("60.00"), 1, D("20.00"))
+    assert (paid["refunds"], paid["exchange_refunded"]) == (page.refunds, page.exchange_refunds)
 
 
 async def test_an_inspected_exchange_shows_what_the_customer_pays_or_gets_back(
