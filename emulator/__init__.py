@@ -6,6 +6,8 @@ async with Emulator(token=TOKEN) as emu:
     user = emu.create_user("Ann")
     await emu.send_text(user["id"], "hi")
     reply = await emu.next_bot_message(user["id"], wait=5)
+    staff = emu.create_group("Shop staff", members=[user["id"]])  # negative id, type "group"
+    await emu.send_text(user["id"], "hi all", chat_id=staff["id"])
 """
 
 from emulator.core import Emulator

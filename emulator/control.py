@@ -12,6 +12,7 @@ from aiohttp import web
 from emulator.api import HUB
 from emulator.driver import Driver
 from emulator.faults import Fault
+from emulator.state import PrivateChat
 
 STATIC = Path(__file__).parent / "static"
 Action = Callable[[Driver, int, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -23,9 +24,16 @@ async def _photo(driver: Driver, user_id: int, body: dict[str, Any]) -> dict[str
     return await driver.send_photo(user_id, data, body.get("caption") or None)
 
 
+def _chat_id(body: dict[str, Any]) -> int | None:
+    """The group a user writes in (``chat_id``); none: their private chat."""
+    return int(body["chat_id"]) if body.get("chat_id") else None
+
+
 ACTIONS: dict[str, Action] = {
-    "text": lambda d, uid, b: d.send_text(uid, b["text"]),
-    "command": lambda d, uid, b: d.send_command(uid, b["command"], b.get("args", "")),
+    "text": lambda d, uid, b: d.send_text(uid, b["text"], chat_id=_chat_id(b)),
+    "command": lambda d, uid, b: d.send_command(
+        uid, b["command"], b.get("args", ""), chat_id=_chat_id(b)
+    ),
     "contact": lambda d, uid, b: d.share_contact(
         uid,
         b.get("phone_number"),
@@ -75,6 +83,21 @@ async def create_user(request: web.Request) -> web.Response:
     return web.json_response(driver.create_user(body.get("first_name") or "User", **options))
 
 
+async def list_groups(request: web.Request) -> web.Response:
+    return web.json_response(_driver(request).groups())
+
+
+async def create_group(request: web.Request) -> web.Response:
+    """A group: ``{"title", "type": "group" | "supergroup", "members": [user ids]}``."""
+    body = await _body(request)
+    group = _driver(request).create_group(
+        body["title"],
+        members=[int(user_id) for user_id in body.get("members", [])],
+        chat_type=body.get("type", "group"),
+    )
+    return web.json_response(group)
+
+
 async def _act(driver: Driver, user_id: int, action: str, body: dict[str, Any]) -> Any:
     if action not in ACTIONS:
         raise LookupError(f"unknown action {action!r}")
@@ -98,13 +121,18 @@ async def batch(request: web.Request) -> web.Response:
 async def chat_state(request: web.Request) -> web.Response:
     """Whole transcript; with ``after=<version>`` wait (long poll) for a newer version."""
     hub = request.config_dict[HUB]
-    chat = hub.user_chat(int(request.match_info["chat_id"]))
+    chat = hub.find_chat(int(request.match_info["chat_id"]))
     after, wait = int(request.query.get("after", -1)), float(request.query.get("timeout", 0))
     with contextlib.suppress(TimeoutError):
         await hub.wait_until(chat, lambda: chat.version > after, wait)
     messages = _driver(request).messages(chat.id, include_user=True)
     state = {"version": chat.version, "keyboard": chat.keyboard, "messages": messages}
-    about = {"user": chat.user, "last_action": chat.last_action, "notice": chat.notice}
+    about = {
+        "chat": chat.api(),
+        "user": chat.user if isinstance(chat, PrivateChat) else None,
+        "last_action": chat.last_action,
+        "notice": chat.notice,
+    }
     return web.json_response(state | about)
 
 
@@ -172,6 +200,8 @@ def build_control_app() -> web.Application:
     app.router.add_get("/users", list_users)
     app.router.add_post("/users", create_user)
     app.router.add_post("/users/{user_id}/{action}", user_action)
+    app.router.add_get("/groups", list_groups)
+    app.router.add_post("/groups", create_group)
     app.router.add_post("/batch", batch)
     app.router.add_get("/chats/{chat_id}", chat_state)
     app.router.add_get("/chats/{chat_id}/next", next_message)

@@ -1,11 +1,13 @@
 """Acting as Telegram users and reading what the bot sent."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from emulator.state import Chat, Hub, Record
+from emulator.state import Chat, GroupChat, Hub, PrivateChat, Record
 
 STICKER_BYTES = b"RIFF\x1a\x00\x00\x00WEBPVP8 "
+# Ids as Telegram gives them: a basic group's -4…, a supergroup's -100… (then the channel id).
+GROUP_ID_BASES = {"group": -4_000_000_000, "supergroup": -1_000_000_000_000}
 
 
 class Driver:
@@ -30,12 +32,29 @@ class Driver:
         optional = {"last_name": last_name, "username": username, "language_code": language_code}
         user |= {"first_name": first_name} | {k: v for k, v in optional.items() if v}
         chat = self.hub.chats.get(user["id"])
-        if chat is None:
-            chat = self.hub.chats[user["id"]] = Chat(user)
-        else:
+        if isinstance(chat, PrivateChat):
             chat.user = user
+        else:
+            chat = self.hub.chats[user["id"]] = PrivateChat(user=user)
         chat.phone = phone_number
         return user
+
+    def create_group(
+        self, title: str, *, members: Iterable[int] = (), chat_type: str = "group"
+    ) -> dict[str, Any]:
+        """Create a group (or supergroup) with the bot as its administrator and ``members``
+        (user ids) able to write in it; the group as the control API shows it."""
+        if chat_type not in GROUP_ID_BASES:
+            raise ValueError(f"chat_type must be one of {sorted(GROUP_ID_BASES)}")
+        member_ids = {self.hub.user_chat(user_id).id for user_id in members}
+        chat_id = GROUP_ID_BASES[chat_type] - next(self.hub.group_numbers)
+        group = {"id": chat_id, "type": chat_type, "title": title}
+        chat = self.hub.chats[chat_id] = GroupChat(group=group, members=member_ids)
+        return _group_view(chat)
+
+    def groups(self) -> list[dict[str, Any]]:
+        """Every group (a Bot API ``Chat``), with its members' user ids."""
+        return [_group_view(c) for c in self.hub.chats.values() if isinstance(c, GroupChat)]
 
     def add_photo(self, file_id: str, data: bytes) -> None:
         """A photo the bot can download by ``file_id`` (one sent before this emulator ran)."""
@@ -49,24 +68,41 @@ class Driver:
         return [
             chat.user | ({"phone_number": chat.phone} if chat.phone else {})
             for chat in self.hub.chats.values()
+            if isinstance(chat, PrivateChat)
         ]
 
-    async def _message(self, user_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        chat = self.hub.user_chat(user_id)
-        message = chat.new_message(chat.user, body)
+    def _chat_of(self, user_id: int, chat_id: int | None) -> Chat:
+        """Where ``user_id`` writes: their private chat, or a group they are a member of."""
+        if chat_id is None or chat_id == user_id:
+            return self.hub.user_chat(user_id)
+        chat = self.hub.find_chat(chat_id)
+        if not isinstance(chat, GroupChat) or user_id not in chat.members:
+            raise LookupError(f"user {user_id} is not a member of chat {chat_id}")
+        return chat
+
+    async def _message(
+        self, user_id: int, body: dict[str, Any], chat_id: int | None = None
+    ) -> dict[str, Any]:
+        chat = self._chat_of(user_id, chat_id)
+        message = chat.new_message(self.user(user_id), body)
         text = body.get("text", body.get("caption"))
         await self.hub.add(chat, Record(message, False, text))
         return await self.hub.updates.push({"message": message})
 
-    async def send_text(self, user_id: int, text: str) -> dict[str, Any]:
-        return await self._message(user_id, {"text": text})
+    async def send_text(
+        self, user_id: int, text: str, *, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """Write ``text`` in the user's private chat, or in the group ``chat_id``."""
+        return await self._message(user_id, {"text": text}, chat_id)
 
-    async def send_command(self, user_id: int, command: str, args: str = "") -> dict[str, Any]:
-        """Send ``/command args`` with its ``bot_command`` entity."""
+    async def send_command(
+        self, user_id: int, command: str, args: str = "", *, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """Send ``/command args`` with its ``bot_command`` entity (in a group if ``chat_id``)."""
         name = "/" + command.lstrip("/")
         entity = {"type": "bot_command", "offset": 0, "length": len(name)}
         text = f"{name} {args}" if args else name
-        return await self._message(user_id, {"text": text, "entities": [entity]})
+        return await self._message(user_id, {"text": text, "entities": [entity]}, chat_id)
 
     async def share_contact(
         self,
@@ -129,19 +165,19 @@ class Driver:
 
     def messages(self, chat_id: int, *, include_user: bool = False) -> list[dict[str, Any]]:
         """Messages in a chat (bot only by default), edits applied."""
-        records = self.hub.user_chat(chat_id).records.values()
+        records = self.hub.find_chat(chat_id).records.values()
         return [r.view() for r in records if r.from_bot or include_user]
 
     async def next_bot_message(self, chat_id: int, wait: float = 5.0) -> dict[str, Any]:
         """The next bot message not yet returned by this method; waits up to ``wait`` seconds."""
-        chat = self.hub.user_chat(chat_id)
+        chat = self.hub.find_chat(chat_id)
         await self.hub.wait_until(chat, lambda: chat.cursor < len(chat.bot_records), wait)
         chat.cursor += 1
         return chat.bot_records[chat.cursor - 1].view()
 
     async def wait_until(self, chat_id: int, ready: Callable[[], bool], wait: float = 5.0) -> None:
         """Wait until ``ready()`` holds, re-checked whenever this chat changes."""
-        await self.hub.wait_until(self.hub.user_chat(chat_id), ready, wait)
+        await self.hub.wait_until(self.hub.find_chat(chat_id), ready, wait)
 
     def callback_answer(self, update: dict[str, Any]) -> dict[str, Any] | None:
         """How the bot answered the callback query of ``update`` (None if not yet)."""
@@ -154,3 +190,7 @@ def _button_data(record: Record, text: str | None) -> str:
         if text in (None, button["text"]) and "callback_data" in button:
             return button["callback_data"]
     raise LookupError(f"no callback button {text!r} on message {record.message['message_id']}")
+
+
+def _group_view(chat: GroupChat) -> dict[str, Any]:
+    return chat.api() | {"members": sorted(chat.members)}

@@ -40,11 +40,10 @@ class Record:
         }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Chat:
-    """A private chat between the bot and one user."""
+    """A chat with the bot: its messages, the reply keyboard shown and who waits on it."""
 
-    user: dict[str, Any]
     records: dict[int, Record] = field(default_factory=dict)
     bot_records: list[Record] = field(default_factory=list)
     cursor: int = 0
@@ -52,23 +51,44 @@ class Chat:
     keyboard: dict[str, Any] | None = None
     last_action: str | None = None
     notice: dict[str, Any] | None = None  # the bot's last callback answer with words in it
-    phone: str | None = None  # the user's own number, for "share my contact"
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     @property
     def id(self) -> int:
-        return self.user["id"]
+        return int(self.api()["id"])
 
     def api(self) -> dict[str, Any]:
         """The Bot API ``Chat`` object."""
-        names = {k: self.user[k] for k in ("first_name", "last_name", "username") if k in self.user}
-        return {"id": self.id, "type": "private"} | names
+        raise NotImplementedError
 
     def new_message(self, sender: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         message_id = next(self._message_ids)
         head = {"message_id": message_id, "from": sender, "chat": self.api()}
         return head | {"date": int(time.time())} | body
+
+
+@dataclass(kw_only=True)
+class PrivateChat(Chat):
+    """The chat between the bot and one user (its id is the user's)."""
+
+    user: dict[str, Any]
+    phone: str | None = None  # the user's own number, for "share my contact"
+
+    def api(self) -> dict[str, Any]:
+        names = {k: self.user[k] for k in ("first_name", "last_name", "username") if k in self.user}
+        return {"id": self.user["id"], "type": "private"} | names
+
+
+@dataclass(kw_only=True)
+class GroupChat(Chat):
+    """A group (or supergroup) the bot is an administrator of, so it gets every message."""
+
+    group: dict[str, Any]  # the Bot API Chat object: negative id, type, title
+    members: set[int] = field(default_factory=set)  # the users who may write in it
+
+    def api(self) -> dict[str, Any]:
+        return dict(self.group)
 
 
 class Hub:
@@ -98,6 +118,7 @@ class Hub:
         self.calls: Counter[str] = Counter()
         self.delivered: Counter[int] = Counter()
         self.user_ids = itertools.count(100001)
+        self.group_numbers = itertools.count(1)
         self.query_ids = itertools.count(1)
 
     def chat(self, chat_id: int) -> Chat:
@@ -107,11 +128,18 @@ class Hub:
             raise bad_request("chat not found")
         return chat
 
-    def user_chat(self, user_id: int) -> Chat:
-        """Look a chat up for the control side."""
+    def user_chat(self, user_id: int) -> PrivateChat:
+        """Look a user's private chat up for the control side."""
         chat = self.chats.get(user_id)
-        if chat is None:
+        if not isinstance(chat, PrivateChat):
             raise LookupError(f"user {user_id} not found")
+        return chat
+
+    def find_chat(self, chat_id: int) -> Chat:
+        """Look any chat up for the control side."""
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            raise LookupError(f"chat {chat_id} not found")
         return chat
 
     async def add(self, chat: Chat, record: Record) -> None:

@@ -39,6 +39,7 @@ DEMO_TOKEN = "100000:RETURNDESK-DEMO"
 PARTS = ("backoffice", "api", "webhook", "bot", "scheduler")
 SHUTDOWN_SECONDS = 20.0
 JOBS_STOP_SECONDS = 10.0
+DEMO_STAFF_GROUP = "Shop staff"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,15 @@ class Plan:
         return bool(self.parts & {"backoffice", "api", "webhook"})
 
 
+@dataclass(frozen=True)
+class BotEndpoint:
+    """Where the bot talks, and the chat its staff alerts go to (None: nowhere)."""
+
+    token: str
+    base_url: str
+    staff_chat_id: int | None
+
+
 async def _renderer(settings: Settings) -> Renderer:
     zone = (await load_policy_book()).resolve("").zone
     return Renderer(load_catalogs(), currency=settings.currency, zone=zone)
@@ -67,17 +77,15 @@ async def running_bot(
     web_app: web.Application,
     clock: Clock,
     plan: Plan,
-    *,
-    base_url: str,
-    token: str,
+    endpoint: BotEndpoint,
 ) -> AsyncIterator[Application]:
     """The bot's Application: updates by polling or webhook (if this process takes them),
     and the outbox scheduler (if this process runs it)."""
     webhook = bool(settings.webhook_url)
     takes_updates = plan.has("bot")
     application = build_application(
-        token,
-        base_url=base_url,
+        endpoint.token,
+        base_url=endpoint.base_url,
         clock=clock,
         renderer=await _renderer(settings),
         polling=takes_updates and not webhook,
@@ -94,7 +102,7 @@ async def running_bot(
                 application.bot,
                 application.bot_data["renderer"],
                 clock=clock,
-                staff_chat_id=settings.staff_chat_id,
+                staff_chat_id=endpoint.staff_chat_id,
             )
             scheduler.start()
         try:
@@ -164,26 +172,39 @@ async def serving(web_app: web.Application, host: str, port: int) -> AsyncIterat
 
 async def _bot_endpoint(
     settings: Settings, stack: AsyncExitStack, plan: Plan
-) -> tuple[str, str] | None:
+) -> BotEndpoint | None:
     """Where the bot talks: Telegram (or TELEGRAM_API_URL), the demo's emulator, or nowhere."""
     if not plan.parts & {"bot", "scheduler"}:
         return None
     if settings.telegram_bot_token:
-        return settings.telegram_bot_token, settings.telegram_api_url
+        token, url = settings.telegram_bot_token, settings.telegram_api_url
+        return BotEndpoint(token, url, settings.staff_chat_id)
     if not plan.demo:
         log.warning(
             "No TELEGRAM_BOT_TOKEN: serving everything but the bot; scheduled jobs run and "
             "their messages wait in the outbox for an instance with the bot."
         )
         return None
+    return await _demo_emulator(settings, stack)
+
+
+async def _demo_emulator(settings: Settings, stack: AsyncExitStack) -> BotEndpoint:
+    """The demo's emulator: its customer, their photos, and the staff chat (the group
+    "Shop staff", unless RETURNDESK_STAFF_CHAT_ID names another chat)."""
     emulator = Emulator(token=DEMO_TOKEN)
     await emulator.start(settings.http_host, settings.http_port + 1)
     stack.push_async_callback(emulator.stop)
     emulator.create_user("Demo customer", phone_number=DEMO_CUSTOMER_PHONE)
     for file_id, photo in demo_photos().items():
         emulator.add_photo(file_id, photo)
+    staff_chat_id = settings.staff_chat_id
+    if staff_chat_id is None:
+        staff_chat_id = emulator.create_group(DEMO_STAFF_GROUP)["id"]
+        print(f'Staff alerts: the group "{DEMO_STAFF_GROUP}" on the chat page (read-only there)')
+    else:
+        print(f"Staff alerts: chat {staff_chat_id} (RETURNDESK_STAFF_CHAT_ID)")
     print(f"Customer chat (Telegram emulator): {emulator.url}/_emulator/chat")
-    return DEMO_TOKEN, emulator.base_url
+    return BotEndpoint(DEMO_TOKEN, emulator.base_url, staff_chat_id)
 
 
 async def _web_app(settings: Settings, clock: Clock, plan: Plan) -> web.Application:
@@ -214,9 +235,8 @@ async def run(settings: Settings, plan: Plan | None = None, *, clock: Clock | No
         web_app = await _web_app(settings, clock, plan)
         endpoint = await _bot_endpoint(settings, stack, plan)
         if endpoint is not None:
-            token, base_url = endpoint
             application = await stack.enter_async_context(
-                running_bot(settings, web_app, clock, plan, base_url=base_url, token=token)
+                running_bot(settings, web_app, clock, plan, endpoint)
             )
             fetch_photo: Callable[[str], Awaitable[bytes | None]] = partial(
                 download_file, application.bot

@@ -3,7 +3,7 @@
 const ALLOWED = new Set(["B", "STRONG", "I", "EM", "U", "INS", "S", "STRIKE", "DEL", "CODE", "PRE",
   "BLOCKQUOTE", "A", "TG-SPOILER", "SPAN", "TG-EMOJI"]);
 const $ = (id) => document.getElementById(id);
-let userId = null;
+let userId = null; // the user whose private chat is shown (null: a group is shown)
 let poller = null;
 let people = new Map(); // user id -> the user, with their own phone number if they have one
 let shownNotice; // the id of the last answer shown (undefined: none read yet)
@@ -75,6 +75,7 @@ function inlineRow(view, row) {
     const element = document.createElement(button.url ? "a" : "button");
     element.textContent = button.text;
     if (button.url) element.href = button.url;
+    else if (userId === null) element.disabled = true; // a group is read-only here
     else element.onclick = () => act("callback", { message_id: view.message_id, data: button.callback_data });
     line.append(element);
   }
@@ -89,7 +90,8 @@ function renderMessage(view) {
   for (const row of (view.reply_markup || {}).inline_keyboard || []) box.append(inlineRow(view, row));
   const meta = document.createElement("div");
   meta.className = "meta";
-  meta.textContent = `#${view.message_id}${view.edited ? " · edited" : ""}`;
+  const sender = view.from_bot || view.message.chat.type === "private" ? "" : `${view.message.from.first_name} · `;
+  meta.textContent = `${sender}#${view.message_id}${view.edited ? " · edited" : ""}`;
   box.append(meta);
   return box;
 }
@@ -144,18 +146,32 @@ async function watch(chatId) {
   }
 }
 
-async function loadUsers(selected) {
-  const users = await api("/users");
-  people = new Map(users.map((user) => [user.id, user]));
-  $("users").replaceChildren(...users.map((user) => new Option(`${user.first_name} (${user.id})`, user.id)));
-  if (selected) $("users").value = selected;
-  if (users.length) choose(Number($("users").value));
+function optionGroup(label, options) {
+  const group = document.createElement("optgroup");
+  group.label = label;
+  group.append(...options);
+  return group;
 }
 
-function choose(id) {
-  userId = id;
+/* The customers' private chats, then the groups (the demo's staff chat), read-only. */
+async function loadChats(selected) {
+  const [users, groups] = await Promise.all([api("/users"), api("/groups")]);
+  people = new Map(users.map((user) => [user.id, user]));
+  const privateChats = users.map((user) => new Option(`${user.first_name} (${user.id})`, user.id));
+  const groupChats = groups.map((group) => new Option(group.title, group.id));
+  const sections = [["Private chats", privateChats], ["Groups (read-only)", groupChats]];
+  $("chats").replaceChildren(...sections.filter(([, options]) => options.length).map(
+    ([label, options]) => optionGroup(label, options)));
+  if (selected) $("chats").value = selected;
+  if (users.length || groups.length) choose(Number($("chats").value));
+}
+
+/* Private chats have the user's (positive) id; groups have negative ones. */
+function choose(chatId) {
+  userId = chatId > 0 ? chatId : null;
+  document.body.classList.toggle("group", userId === null);
   shownNotice = undefined;
-  watch(id);
+  watch(chatId);
 }
 
 /* Telegram shares the user's own number; a user made here without one is asked for it. */
@@ -165,12 +181,12 @@ function shareContact() {
   if (phone) act("contact", { phone_number: phone });
 }
 
-$("users").onchange = () => choose(Number($("users").value));
+$("chats").onchange = () => choose(Number($("chats").value));
 $("contact").onclick = shareContact;
 $("new-user").onsubmit = async (event) => {
   event.preventDefault();
   const user = await post("/users", { first_name: $("first-name").value, language_code: $("language").value });
-  if (user) loadUsers(user.id);
+  if (user) loadChats(user.id);
 };
 $("composer").onsubmit = (event) => {
   event.preventDefault();
@@ -188,4 +204,4 @@ $("photo").onchange = () => {
   $("photo").value = "";
   api(`/users/${userId}/photo`, { method: "POST", body: form }).catch(showError);
 };
-loadUsers().catch(showError);
+loadChats().catch(showError);

@@ -1,5 +1,6 @@
 """The emulator's chat page, where a person plays a customer (the demo): sharing one's own
-contact as Telegram does, and the bot's answers to button presses shown over the chat."""
+contact as Telegram does, the bot's answers to button presses shown over the chat, and the
+staff chat (a group) read beside the customers' chats."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import re
 
 import pytest
 
+from jobs.outbox import deliver_due
+from services.digest import send_daily_digest
 from tests.browser.conftest import Stack
 from tests.e2e.conftest import PHONE
 from tests.e2e.flows import text
@@ -38,3 +41,32 @@ async def test_a_customer_links_by_their_own_number_and_sees_a_stale_button_refu
 
     await page.locator("#notice", has_text=text("en", "notice.unavailable")).wait_for()
     assert dialogs == []
+
+
+async def test_the_staff_chat_is_read_beside_the_customers_chats(stack: Stack) -> None:
+    emu = stack.desk.emu
+    li = emu.create_user("Li", phone_number=PHONE)
+    staff = emu.create_group("Shop staff", members=[li["id"]])
+    await send_daily_digest(stack.clock)  # a staff alert, through the outbox to the group
+    app = stack.desk.app
+    await deliver_due(
+        app.bot, app.bot_data["renderer"], clock=stack.clock, staff_chat_id=staff["id"]
+    )
+    [digest] = emu.messages(staff["id"])
+    await emu.send_text(li["id"], "On it", chat_id=staff["id"])  # a member writes there
+    page = await stack.new_page()
+    await page.goto(f"{emu.url}/_emulator/chat")
+    await page.locator("#composer").wait_for()  # Li's chat, where one writes
+
+    await page.select_option("#chats", label="Shop staff")
+
+    first_line = digest["message"]["text"].splitlines()[0]
+    await page.locator(".msg.bot", has_text=first_line).wait_for()
+    assert await page.inner_text(".msg.user .meta") == "Li · #2"
+    assert await page.is_visible("#read-only")
+    assert not await page.is_visible("#composer")
+    labels = await page.eval_on_selector_all(
+        "#chats optgroup", "groups => groups.map(g => g.label)"
+    )
+    assert labels == ["Private chats", "Groups (read-only)"]
+    await stack.shot(page, "chat-staff-group")
