@@ -21,6 +21,11 @@ from services.chat.messages import Button, Reply
 from services.reminders import is_reminder_wanted
 
 LEASE = timedelta(minutes=2)
+# Staff messages claimed at once: the staff chat is a group, which Telegram (and PTB's
+# limiter) holds to 20 messages a minute, and a batch is done when its slowest message is;
+# a burst of alerts (escalations after an outage) must not hold customers' messages back
+# for minutes, nor outlast the lease and be sent twice.
+STAFF_PER_CLAIM = 1
 MAX_ATTEMPTS = 5
 BACKOFF = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
 MONEY_PARAMS = {"amount", "due", "refunded"}
@@ -56,17 +61,21 @@ def _due(now: datetime) -> Q:
     return pending | abandoned
 
 
+async def _lock_due(now: datetime, *, staff_chat: bool, limit: int) -> list[Notification]:
+    due = Notification.filter(_due(now), staff_chat=staff_chat).order_by("due_at", "id")
+    return await due.limit(limit).select_for_update(skip_locked=True)
+
+
 async def claim_due(
     now: datetime, *, staff_chat_id: int | None, staff_language: str = "en", limit: int = 50
 ) -> list[Delivery]:
-    """Lease up to ``limit`` due messages to this instance; skip those with nowhere to go."""
+    """Lease up to ``limit`` due messages to customers and ``STAFF_PER_CLAIM`` to the staff
+    chat to this instance; skip those with nowhere to go."""
     async with in_transaction():
-        rows = (
-            await Notification.filter(_due(now))
-            .order_by("due_at", "id")
-            .limit(limit)
-            .select_for_update(skip_locked=True)
-        )
+        rows = [
+            *await _lock_due(now, staff_chat=False, limit=limit),
+            *await _lock_due(now, staff_chat=True, limit=STAFF_PER_CLAIM),
+        ]
         await Notification.filter(id__in=[r.id for r in rows]).update(
             status=Status.SENDING, claimed_until=now + LEASE
         )

@@ -6,10 +6,12 @@ from pathlib import Path
 
 from models import Customer, Notification
 from services.chat import Incoming, handle_incoming
+from services.effects import enqueue
 from services.followup import send_message_to_customer
 from services.outbox import MAX_ATTEMPTS
 from services.review import approve_return, ask_customer
 from tests.factories import REVIEWER, open_return
+from tests.jobs.steps import drain, open_staff_chat, texts
 
 ROOT = Path(__file__).parents[2]
 
@@ -140,3 +142,20 @@ def test_every_enqueued_template_has_a_message_in_the_catalog():
     assert {"return_approved", "survey", "low_stock", "staff_message"} <= templates
     missing = [t for t in templates if f'msgid "notify.{t}"' not in pot]
     assert not missing
+
+
+async def test_a_burst_of_staff_alerts_goes_out_one_per_claim_beside_customers_messages(outbox):
+    """The staff group takes 20 messages a minute: a batch waiting on many of them would hold
+    customers' messages back and could outlast its lease."""
+    staff = open_staff_chat(outbox)
+    now = outbox.shop.clock.now()
+    for n in range(4):
+        params = {"number": f"RMA-{n}", "stage": "review", "hours": 24}
+        await enqueue("sla_overdue", f"staff:burst:{n}", now, params=params)
+    await approved_request(outbox)  # return_approved to the customer, and a staff alert
+
+    assert await outbox.deliver() == 2  # the customer's message and one staff alert
+    assert outbox.emu.delivered[outbox.chat_id] == 1
+    assert len(texts(outbox, staff)) == 1
+    assert await drain(outbox) == 4  # the other staff alerts, one per claim
+    assert len(texts(outbox, staff)) == 5
