@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from tortoise.expressions import F
+
 from domain.clock import FakeClock
 from domain.returns import Actor, Role
-from models import Order, Product
+from models import Notification, Order, Product
 from services.demo_returns import seed_returns
 from services.imports import upsert_customers, upsert_orders, upsert_products
+from services.outbox import Status
 from services.policies import ensure_default_reasons, save_policy_rule
 from services.staff import add_staff_user
 
@@ -90,7 +93,15 @@ async def seed_demo(now: datetime, *, seed: int = 7, progress: Progress | None =
     await upsert_orders(_orders(rng, now, [r for _, r in products], phones), actor=system)
     passwords, staff = await _staff()
     count = await seed_returns(rng, now, staff, progress)
+    await _sent_in_the_past(now)
     return DemoShop(passwords, len(products), len(customers), await Order.all().count(), count)
+
+
+async def _sent_in_the_past(now: datetime) -> None:
+    """The seeded history's messages went out when it happened: the demo's staff chat starts
+    with what is new, not weeks of old alerts (messages due later stay in the outbox)."""
+    past = Notification.filter(status=Status.PENDING, due_at__lte=now)
+    await past.update(status=Status.SENT, sent_at=F("due_at"))
 
 
 def _admin() -> Actor:

@@ -3,6 +3,7 @@
 import asyncio
 import sqlite3
 import uuid
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -148,6 +149,10 @@ def test_seed_demo_fills_every_status_and_refuses_a_second_time(sqlite_env):
     with sqlite3.connect(sqlite_env) as conn:
         statuses = {row[0] for row in conn.execute("select distinct status from return_request")}
         categories = conn.execute("select count(distinct category) from product").fetchone()[0]
+        pending = conn.execute("select due_at from notification where status = 'pending'")
+        overdue = [d for (d,) in pending if datetime.fromisoformat(d) <= datetime.now(UTC)]
+        sent = conn.execute("select count(*) from notification where status = 'sent'").fetchone()
+    assert (overdue, sent[0] > 0) == ([], True)  # the seeded history's messages went out then
     assert statuses == {
         "submitted", "needs_info", "approved", "rejected", "cancelled",
         "received", "inspected", "refunded", "exchanged", "closed",
