@@ -100,13 +100,13 @@ async def refund_return(
         await advance(step, note=f"{amount} {method}")
         await _record_refund(step, amount, RefundMethod(method), reference)
         await keep_amount_due(step.request)
-        told = {"amount": str(amount), "method": str(method)}
-        if step.request.refund_due > 0:  # a part: the customer learns what is still to come
+        due = step.request.refund_due
+        if due > 0:  # a part: the customer learns what is still to come
             await notify_customer(
-                step, "refund_issued_partly", due=str(step.request.refund_due), **told
+                step, "refund_issued_partly", amount=str(amount), method=str(method), due=str(due)
             )
         else:
-            await notify_customer(step, "refund_issued", **told)
+            await notify_customer(step, "refund_issued", amount=str(amount), method=str(method))
     return ReturnView.of(step.request)
 
 

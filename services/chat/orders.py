@@ -130,8 +130,7 @@ def _refusal(
 
 async def reason_classes() -> frozenset[ReasonClass]:
     """The classes of the reasons a customer can choose now (each has its own window)."""
-    classes = await ReasonCode.filter(active=True).values_list("policy_class", flat=True)
-    return frozenset(ReasonClass(c) for c in classes)
+    return frozenset(ReasonClass(r.policy_class) for r in await ReasonCode.filter(active=True))
 
 
 def _window_ends(
