@@ -11,7 +11,7 @@ from domain.clock import Clock
 from domain.errors import ValidationError
 from domain.ledger import InspectedLine, inspection_entry
 from domain.policy import PolicyDecision
-from domain.returns import INSPECTION_ALL_REFUSED, Action, Actor
+from domain.returns import INSPECTION_ALL_REFUSED, Action, Actor, ReturnType
 from domain.stock import Movement, inspection_movements, receive, release
 from models import ReturnLine
 from services.effects import apply_movements, post_entry
@@ -182,8 +182,25 @@ async def _settle_inspection(step: Step, lines: list[ReturnLine]) -> None:
     ]
     await apply_movements(unused, step.actor, step.now, step.request)
     await keep_amount_due(step.request)
-    accepted = sum(line.resellable + line.defective for line in lines)
-    refused = sum(line.refused for line in lines)
-    await notify_customer(step, "return_inspected", accepted=accepted, refused=refused)
+    await _tell_inspected(step, lines)
     if step.request.exchange_due > 0:  # a dearer replacement: it ships once this is paid
         await notify_customer(step, "exchange_payment_due", amount=str(step.request.exchange_due))
+
+
+async def _tell_inspected(step: Step, lines: list[ReturnLine]) -> None:
+    """What inspection accepted and, when less than was asked for, what happens next:
+    refused units go back to the customer, a refund covers the accepted units, and an
+    exchange's replacement shrinks to them."""
+    asked = sum(line.quantity for line in lines)
+    accepted = sum(line.resellable + line.defective for line in lines)
+    refused = sum(line.refused for line in lines)
+    if step.request.type is ReturnType.EXCHANGE and accepted < asked:
+        cut = "return_inspected_exchange_refused" if refused else "return_inspected_exchange_short"
+        await notify_customer(step, cut, accepted=accepted, refused=refused, asked=asked)
+    elif refused:
+        due = str(step.request.refund_due)
+        await notify_customer(
+            step, "return_inspected_refused", accepted=accepted, refused=refused, due=due
+        )
+    else:
+        await notify_customer(step, "return_inspected", accepted=accepted, refused=refused)

@@ -228,10 +228,11 @@ class RefundFlow:
         await notified(
             self.stack,
             self.chat,
-            "notify.return_inspected",
+            "notify.return_inspected_refused",
             number=self.request.number,
             accepted=4,
             refused=1,
+            due=Decimal("360.00"),
         )
         await self.offered(INSPECTED_OFFERED["refund"])
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from domain.ledger import RefundMethod
-from domain.returns import Actor, Role, Status
+from domain.returns import Actor, ReturnType, Role, Status
 from models import (
     Attachment,
     ChatState,
@@ -522,9 +522,10 @@ async def _delivered(chat: Chat, count: int) -> list[str]:
     return [(await chat.next())["text"] for _ in range(count)]
 
 
-async def _inspected_refund(desk, grades: dict[str, Grades]) -> ReturnRequest:
-    """Li Lei's quality refund of the graded items, approved, received and inspected."""
-    request = await submitted(desk, items={sku: g.total for sku, g in grades.items()})
+async def _graded(desk, grades: dict[str, Grades], **opening: object) -> ReturnRequest:
+    """Li Lei's quality return of the graded items (a refund unless ``opening`` says
+    otherwise), approved, received and inspected."""
+    request = await submitted(desk, items={sku: g.total for sku, g in grades.items()}, **opening)
     clock = desk.shop.clock
     await approve_return(request.id, actor=REVIEWER, clock=clock)
     lines = {ln.order_line_id: ln for ln in await ReturnLine.filter(request_id=request.id)}
@@ -543,7 +544,7 @@ async def _partial_refund(desk, lang: str) -> None:
     amounts; the rest then ends it."""
     chat = Chat.open(desk, lang)
     await chat.link()
-    request = await _inspected_refund(desk, {"TEE-1": Grades(resellable=2)})
+    request = await _graded(desk, {"TEE-1": Grades(resellable=2)})
     await _delivered(chat, 3)  # approved, parcel received, inspected
     clock, owed = desk.shop.clock, Decimal("120.00")
 
@@ -581,3 +582,28 @@ async def test_a_partial_refund_says_what_is_still_owed(desk, lang: str) -> None
 @on_both_databases
 async def test_a_partial_refund_says_what_is_still_owed_on_both_databases(desk) -> None:
     await _partial_refund(desk, "ru")
+
+
+@by_language
+async def test_an_inspection_with_refused_units_says_what_happens_next(desk, lang: str) -> None:
+    """A refund of three mugs, one refused: it goes back, and 160.00 is refunded for the
+    other two. An exchange of two T-shirts for dearer ones, one refused: it
+    goes back, and one replacement is sent instead of two (then 50.00 is to pay)."""
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    refund = await _graded(desk, {"MUG-1": Grades(resellable=2, refused=1)})
+    *_, told = await _delivered(chat, 3)
+    counts = {"accepted": 2, "refused": 1}
+    due = Decimal("160.00")
+    assert told == chat.t(
+        "notify.return_inspected_refused", number=refund.number, due=due, **counts
+    )
+
+    kind = {"kind": ReturnType.EXCHANGE, "replacement": "TEE-2"}
+    swap = await _graded(desk, {"TEE-1": Grades(resellable=1, refused=1)}, **kind)
+    *_, told, to_pay = await _delivered(chat, 4)
+    counts = {"accepted": 1, "refused": 1, "asked": 2}
+    expected = chat.t("notify.return_inspected_exchange_refused", number=swap.number, **counts)
+    assert told == expected
+    amount = Decimal("50.00")
+    assert to_pay == chat.t("notify.exchange_payment_due", number=swap.number, amount=amount)

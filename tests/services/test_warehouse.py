@@ -167,7 +167,7 @@ async def test_refused_units_go_back_and_are_not_credited(shop: Shop) -> None:
         Account.INVENTORY: dr("40.00"),
         Account.COST_OF_GOODS_SOLD: cr("40.00"),
     }
-    [told] = await notes("return_inspected")
+    [told] = await notes("return_inspected_refused")  # they go back; 100.00 is refunded
     assert (told.params["accepted"], told.params["refused"]) == (1, 1)
 
 
