@@ -513,3 +513,19 @@ async def test_a_sixth_photo_is_refused_and_five_are_kept(desk) -> None:
     description = await chat.photos_done(photos)
     request = await chat.confirm(await chat.describe(description, draft))
     assert await Attachment.filter(request_id=request.id).count() == 5
+
+
+# --- a group (the staff chat) ----------------------------------------------------------------
+
+
+async def test_messages_in_a_group_are_not_taken_for_a_customers_chat(desk) -> None:
+    """The bot sits in the staff group to post alerts; what people write there is theirs."""
+    chat = Chat.open(desk)
+    group = desk.emu.create_group("Shop staff", members=[chat.user_id])
+    await desk.emu.send_command(chat.user_id, "start", chat_id=group["id"])
+    await desk.emu.send_text(chat.user_id, "RMA-2026-000001 approved?", chat_id=group["id"])
+
+    await chat.nothing_more()  # the private chat's /help is the next thing the bot says
+
+    assert desk.emu.messages(group["id"]) == []
+    assert await ChatState.filter(chat_id=group["id"]).count() == 0
