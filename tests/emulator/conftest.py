@@ -3,7 +3,9 @@
 import asyncio
 import html
 from collections.abc import AsyncIterator
+from typing import Any
 
+import aiohttp
 import pytest
 from telegram import (
     Bot,
@@ -117,3 +119,16 @@ async def polling_app(echo_app: Application) -> AsyncIterator[Application]:
     await echo_app.updater.start_polling(timeout=2)
     yield echo_app
     await echo_app.updater.stop()
+
+
+@pytest.fixture
+async def control(emu: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
+    """An HTTP client of the emulator's control API (under /_emulator)."""
+    async with aiohttp.ClientSession(f"{emu.url}/") as session:
+        yield session
+
+
+async def send(session: aiohttp.ClientSession, verb: str, path: str, **kwargs: Any) -> Any:
+    """Call the control API: (status, JSON body)."""
+    async with session.request(verb, f"_emulator/{path}", **kwargs) as response:
+        return response.status, await response.json()

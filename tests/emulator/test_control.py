@@ -1,8 +1,6 @@
 """The JSON control API under /_emulator and the chat page."""
 
 import base64
-from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 import pytest
@@ -10,17 +8,7 @@ from telegram import Bot
 from telegram.error import RetryAfter
 
 from emulator import Emulator
-
-
-@pytest.fixture
-async def control(emu: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(f"{emu.url}/") as session:
-        yield session
-
-
-async def send(session: aiohttp.ClientSession, verb: str, path: str, **kwargs: Any) -> Any:
-    async with session.request(verb, f"_emulator/{path}", **kwargs) as response:
-        return response.status, await response.json()
+from tests.emulator.conftest import send
 
 
 async def test_users_act_and_chat_is_readable(

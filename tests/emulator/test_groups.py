@@ -1,26 +1,12 @@
 """Group chats over HTTP: made through the control API, written to by the bot as the Bot API
 has them (negative id, type, title), and the members' messages reaching the bot."""
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 import aiohttp
-import pytest
 from telegram import Bot
 from telegram.constants import ChatType
 
 from emulator import Emulator
-
-
-@pytest.fixture
-async def control(emu: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(f"{emu.url}/") as session:
-        yield session
-
-
-async def send(session: aiohttp.ClientSession, verb: str, path: str, **kwargs: Any) -> Any:
-    async with session.request(verb, f"_emulator/{path}", **kwargs) as response:
-        return response.status, await response.json()
+from tests.emulator.conftest import send
 
 
 async def test_a_group_is_made_with_a_negative_id_a_title_and_members(
