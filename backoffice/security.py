@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp_session import get_session, new_session
 
 from domain.returns import Actor, Role
-from services.staff import signed_in_staff
+from services.staff import StaffView, signed_in_staff
 
 log = logging.getLogger("returndesk.backoffice")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -44,12 +44,21 @@ async def csrf_token(request: web.Request) -> str:
     return str(session[CSRF_FIELD])
 
 
-async def start_session(request: web.Request, staff_id: int) -> None:
-    """Sign in: a brand-new session (new id, new CSRF token) holding only the staff id."""
+async def start_session(request: web.Request, staff: StaffView) -> None:
+    """Sign in: a brand-new session (new id, new CSRF token) holding the staff id and the
+    account's session epoch, which ends the session once it moves on."""
     session = await new_session(request)
-    session["staff_id"] = staff_id
+    session["staff_id"] = staff.id
+    session["epoch"] = staff.session_epoch
     session["sid"] = secrets.token_urlsafe(16)
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
+
+
+async def _session_staff(request: web.Request) -> StaffView | None:
+    session = await get_session(request)
+    if "staff_id" not in session or "epoch" not in session:
+        return None  # not signed in, or a session from before epochs: sign in again
+    return await signed_in_staff(session["staff_id"], session["epoch"])
 
 
 @web.middleware
@@ -94,8 +103,7 @@ async def _error_page(request: web.Request, status: int) -> web.StreamResponse:
 @web.middleware
 async def signed_in(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Load the staff member behind the session; send anyone else to the sign-in page."""
-    session = await get_session(request)
-    staff = await signed_in_staff(session["staff_id"]) if "staff_id" in session else None
+    staff = await _session_staff(request)
     if staff is not None:
         request["staff"] = staff
         request["actor"] = Actor.staff(staff.id, staff.username, {Role(r) for r in staff.roles})

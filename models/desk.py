@@ -6,6 +6,10 @@ from tortoise.models import Model
 
 
 class StaffUser(Model):
+    """A staff account. ``session_epoch`` is the generation of its sessions: a session holds
+    the epoch it began in and ends once the epoch moves on (sign-out, a new password,
+    deactivation)."""
+
     id = fields.IntField(primary_key=True)
     username = fields.CharField(max_length=64, unique=True)
     password_hash = fields.CharField(max_length=200)
@@ -15,6 +19,7 @@ class StaffUser(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     updated_by = fields.CharField(max_length=100, default="")
+    session_epoch = fields.IntField(default=0)
 
     class Meta:
         table = "staff_user"

@@ -10,6 +10,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from domain.clock import Clock
@@ -55,8 +56,9 @@ async def add_staff_user(
     )
 
 
-async def authenticate(username: str, password: str) -> Actor | None:
-    """Return the staff member's Actor if the password matches an active account."""
+async def authenticate(username: str, password: str) -> StaffView | None:
+    """Return the account if the password matches an active one; its ``session_epoch`` is
+    what the new session holds (see ``signed_in_staff``)."""
     user = await StaffUser.get_or_none(username=username, active=True)
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
@@ -67,7 +69,7 @@ async def authenticate(username: str, password: str) -> Actor | None:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
         await user.save(update_fields=["password_hash"])
-    return Actor.staff(user.id, user.username, {Role(r) for r in user.roles})
+    return _staff_view(user)
 
 
 async def set_language(staff_id: int, language: str) -> None:
@@ -89,6 +91,7 @@ class StaffView:
     active: bool
     updated_by: str
     updated_at: datetime
+    session_epoch: int
 
 
 def _staff_view(user: StaffUser) -> StaffView:
@@ -100,6 +103,7 @@ def _staff_view(user: StaffUser) -> StaffView:
         user.active,
         user.updated_by,
         user.updated_at,
+        user.session_epoch,
     )
 
 
@@ -114,10 +118,19 @@ async def list_staff_users() -> list[StaffView]:
     return [_staff_view(u) for u in users]
 
 
-async def signed_in_staff(staff_id: int) -> StaffView | None:
-    """The active account behind a session (None once it is deactivated or gone)."""
-    user = await StaffUser.get_or_none(id=staff_id, active=True)
+async def signed_in_staff(staff_id: int, session_epoch: int) -> StaffView | None:
+    """The active account behind a session begun in ``session_epoch``; None once the
+    account is deactivated or gone, or its sessions have ended since (``end_sessions``)."""
+    user = await StaffUser.get_or_none(id=staff_id, active=True, session_epoch=session_epoch)
     return _staff_view(user) if user else None
+
+
+async def end_sessions(staff_id: int) -> int:
+    """End every session of the account, on every device (signing out does: a copied
+    session cookie stops working with it); return the account's new session epoch."""
+    # F(): two ends at once both move the epoch on, so no session begun between them lives.
+    await StaffUser.filter(id=staff_id).update(session_epoch=F("session_epoch") + 1)
+    return (await StaffUser.get(id=staff_id).only("id", "session_epoch")).session_epoch
 
 
 async def staff_user(staff_id: int) -> StaffView:
@@ -179,8 +192,9 @@ async def _active_admins_besides(staff_id: int) -> int:
 
 
 async def set_staff_active(staff_id: int, active: bool, *, actor: Actor, clock: Clock) -> StaffView:
-    """Deactivate an account (its sessions end at the next page) or reactivate it; the
-    change is audited, the same state again changes nothing.
+    """Deactivate an account (its sessions end at once, and stay ended after a
+    reactivation) or reactivate it; the change is audited, the same state again changes
+    nothing.
 
     Refused for one's own account and for the last active admin, so nobody locks the
     shop out of its back-office.
@@ -198,12 +212,15 @@ async def set_staff_active(staff_id: int, active: bool, *, actor: Actor, clock: 
         if user.active != active:
             user.active, user.updated_by = active, actor.label
             await user.save(update_fields=["active", "updated_by", "updated_at"])
+            if not active:
+                user.session_epoch = await end_sessions(staff_id)
             await _audit(actor, clock, "reactivate_staff" if active else "deactivate_staff", user)
     return _staff_view(user)
 
 
 async def reset_password(staff_id: int, password: str, *, actor: Actor, clock: Clock) -> StaffView:
-    """Give an account a new password (kept only as an argon2 hash); the reset is audited."""
+    """Give an account a new password (kept only as an argon2 hash) and end its sessions;
+    the reset is audited."""
     _admin(actor)
     if len(password) < MIN_PASSWORD:
         raise ValidationError("password_too_short", field="password", minimum=MIN_PASSWORD)
@@ -214,6 +231,7 @@ async def reset_password(staff_id: int, password: str, *, actor: Actor, clock: C
             raise NotFound("staff_not_found", staff_id=staff_id)
         user.password_hash, user.updated_by = password_hash, actor.label
         await user.save(update_fields=["password_hash", "updated_by", "updated_at"])
+        user.session_epoch = await end_sessions(staff_id)
         await _audit(actor, clock, "reset_password", user)
     return _staff_view(user)
 

@@ -14,7 +14,7 @@ from backoffice.keys import THROTTLE
 from backoffice.security import start_session
 from locales import LANGUAGES
 from services.login_throttle import Blocked
-from services.staff import authenticate, set_language
+from services.staff import authenticate, end_sessions, set_language
 
 routes = web.RouteTableDef()
 
@@ -46,11 +46,11 @@ async def login(request: web.Request) -> web.StreamResponse:
     attempt = await throttle.admit(username, str(request.remote))
     if isinstance(attempt, Blocked):
         return _refused(request, form, blocked=attempt)
-    actor = await authenticate(username, str(form.get("password", "")))
-    if actor is None:
+    staff = await authenticate(username, str(form.get("password", "")))
+    if staff is None:
         return _refused(request, form)  # the attempt stays counted as a failure
     await throttle.succeeded(attempt)
-    await start_session(request, actor.id or 0)
+    await start_session(request, staff)
     raise web.HTTPSeeOther(_safe_next(str(form.get("next", "/"))))
 
 
@@ -66,7 +66,8 @@ def _refused(
 
 @routes.post("/logout", name="logout")
 async def logout(request: web.Request) -> web.StreamResponse:
-    """End the session."""
+    """End this account's sessions, on every device (see ``end_sessions``)."""
+    await end_sessions(request["staff"].id)
     (await get_session(request)).invalidate()
     raise web.HTTPSeeOther("/login")
 

@@ -176,3 +176,15 @@ async def test_upgrading_to_0011_keeps_what_inspected_refunds_are_owed_on_them()
     async with upgraded("models.0010_login_failures", SHOP_BEFORE_0009) as connection:
         owed = await connection.fetch("SELECT number, refund_due FROM return_request ORDER BY 1")
     assert [tuple(row) for row in owed] == [("RMA-1", Decimal("0")), ("RMA-2", Decimal("100.00"))]
+
+
+@pytest.mark.postgres
+async def test_upgrading_to_0012_starts_every_account_at_session_epoch_zero():
+    account = (
+        "INSERT INTO staff_user (username, password_hash, roles, language, active, created_at,"
+        " updated_at, updated_by) VALUES ('rita', 'x', '[\"reviewer\"]', 'en', true, now(),"
+        " now(), 't')"
+    )
+    async with upgraded("models.0011_refund_due", (account,)) as connection:
+        epochs = await connection.fetch("SELECT username, session_epoch FROM staff_user")
+    assert [tuple(row) for row in epochs] == [("rita", 0)]

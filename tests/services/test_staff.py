@@ -1,5 +1,6 @@
 """Changing a staff member's roles (SPEC §1, admins manage staff accounts and roles), on SQLite
-and PostgreSQL: audited, admin-only, and never leaving the shop without an active admin."""
+and PostgreSQL: audited, admin-only, and never leaving the shop without an active admin; and
+the end of an account's sessions (its session epoch)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from domain.clock import FakeClock
 from domain.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from domain.returns import Actor, Role
 from models import AuditEntry, StaffUser
-from services.staff import StaffView, change_staff_roles
+from services.staff import (
+    StaffView,
+    change_staff_roles,
+    end_sessions,
+    reset_password,
+    set_staff_active,
+    signed_in_staff,
+)
 from tests.security.conftest import everything
 
 
@@ -148,3 +156,41 @@ async def test_two_admins_giving_up_the_role_at_once_leave_one_admin(
     admins = [u.username for u in await StaffUser.all() if "admin" in u.roles]
     assert len(admins) == 1
     assert await AuditEntry.all().count() == 1
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+async def test_a_session_of_the_current_epoch_finds_its_account(boss: Actor) -> None:
+    rita = await StaffUser.get(username="rita")
+    found = await signed_in_staff(rita.id, 0)
+    assert found is not None
+    assert (found.username, found.session_epoch) == ("rita", 0)
+    assert await signed_in_staff(rita.id, 1) is None
+
+
+async def test_ending_sessions_twice_at_once_moves_the_epoch_twice(boss: Actor) -> None:
+    rita = await StaffUser.get(username="rita")
+    await asyncio.gather(end_sessions(rita.id), end_sessions(rita.id))
+    assert (await StaffUser.get(id=rita.id)).session_epoch == 2
+
+
+@pytest.mark.parametrize("change", ["reset_password", "deactivate"])
+async def test_a_password_reset_or_deactivation_ends_the_sessions(
+    boss: Actor, clock: FakeClock, change: str
+) -> None:
+    rita = await StaffUser.get(username="rita")
+    if change == "reset_password":
+        view = await reset_password(rita.id, "a brand new password", actor=boss, clock=clock)
+    else:
+        view = await set_staff_active(rita.id, False, actor=boss, clock=clock)
+        await set_staff_active(rita.id, True, actor=boss, clock=clock)
+    assert view.session_epoch == 1
+    assert await signed_in_staff(rita.id, 0) is None
+    assert await signed_in_staff(rita.id, 1) is not None
+
+
+async def test_new_roles_keep_the_sessions(boss: Actor, clock: FakeClock) -> None:
+    rita = await StaffUser.get(username="rita")
+    await change_staff_roles(rita.id, ["finance"], actor=boss, clock=clock)
+    assert await signed_in_staff(rita.id, 0) is not None
