@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from aiohttp_session import get_session, session_middleware
+from aiohttp_session import get_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from backoffice import names, security
@@ -63,6 +63,8 @@ def session_storage(secret_key: str, *, secure: bool) -> EncryptedCookieStorage:
 
 async def page_context(request: web.Request) -> dict[str, Any]:
     """What every template may use: words, the signed-in actor, the CSRF token."""
+    if security.for_machines(request):
+        return {}  # the API and the webhook render no page (and hold no session)
     words = words_for(request)
     session = await get_session(request)
     routes = {name for name in request.app.router.named_resources()}
@@ -97,7 +99,8 @@ def create_app(
     app.middlewares.extend(
         [
             security.security_headers,
-            session_middleware(session_storage(secret_key, secure=secure_cookies)),
+            api.json_errors,
+            security.page_sessions(session_storage(secret_key, secure=secure_cookies)),
             security.error_pages,
             security.signed_in,
             security.csrf,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from backoffice.payloads import MAX_COUNT, MAX_ITEMS, MAX_LINES
+from domain.ledger import RefundMethod
 from domain.returns import ReturnType, Status
 from services.imports import PRODUCT_FIELDS
 
@@ -276,6 +277,35 @@ SCHEMAS: dict[str, Any] = {
             "created_at": DATE_TIME,
         },
     },
+    "Refund": {
+        "type": "object",
+        "description": "Money paid back to the customer.",
+        "additionalProperties": False,
+        "required": ["amount", "method", "reference", "created_at"],
+        "properties": {
+            "amount": MONEY_OUT,
+            "method": {"type": "string", "enum": [str(m) for m in RefundMethod]},
+            "reference": {
+                "type": "string",
+                "description": "The payment system's reference, as finance entered it.",
+            },
+            "created_at": DATE_TIME,
+        },
+    },
+    "ExchangePayment": {
+        "type": "object",
+        "description": "The customer's payment of an exchange's price difference.",
+        "additionalProperties": False,
+        "required": ["amount", "reference", "created_at"],
+        "properties": {
+            "amount": MONEY_OUT,
+            "reference": {
+                "type": "string",
+                "description": "The payment system's reference, as finance entered it.",
+            },
+            "created_at": DATE_TIME,
+        },
+    },
     "ReturnDetail": {
         "type": "object",
         "additionalProperties": False,
@@ -288,12 +318,15 @@ SCHEMAS: dict[str, Any] = {
             "customer",
             "order",
             "tracking_number",
+            "replacement_tracking_number",
             "created_at",
             "status_changed_at",
             "deadline_at",
             "decision",
             "lines",
             "events",
+            "refunds",
+            "payments",
         ],
         "properties": {
             "number": TEXT_OUT,
@@ -314,12 +347,26 @@ SCHEMAS: dict[str, Any] = {
                 "properties": {"number": TEXT_OUT, "channel": TEXT_OUT},
             },
             "tracking_number": TEXT_OUT,
+            "replacement_tracking_number": {
+                "type": "string",
+                "description": "The exchange's replacement parcel; empty until it ships.",
+            },
             "created_at": DATE_TIME,
             "status_changed_at": DATE_TIME,
             "deadline_at": {"type": ["string", "null"], "format": "date-time"},
             "decision": _ref("Decision"),
             "lines": {"type": "array", "items": _ref("ReturnLine")},
             "events": {"type": "array", "items": _ref("ReturnEvent")},
+            "refunds": {
+                "type": "array",
+                "description": "Every refund, oldest first.",
+                "items": _ref("Refund"),
+            },
+            "payments": {
+                "type": "array",
+                "description": "Every exchange payment, oldest first.",
+                "items": _ref("ExchangePayment"),
+            },
         },
     },
 }
@@ -462,7 +509,10 @@ READ_RETURN = {
         }
     ],
     "responses": {
-        "200": _json(_ref("ReturnDetail"), "The request with its lines, decision and events."),
+        "200": _json(
+            _ref("ReturnDetail"),
+            "The request with its lines, decision, events, refunds and exchange payments.",
+        ),
         "401": {"$ref": "#/components/responses/Unauthorized"},
         "404": _error("No request has that number."),
     },

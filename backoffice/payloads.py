@@ -335,6 +335,7 @@ def return_json(record: ReturnRecord) -> dict[str, Any]:
         "customer": {"name": record.customer_name, "phone": record.customer_phone},
         "order": {"number": record.order_number, "channel": record.channel},
         "tracking_number": record.tracking_number,
+        "replacement_tracking_number": record.replacement_tracking_number,
         "created_at": moment(record.created_at),
         "status_changed_at": moment(record.status_changed_at),
         "deadline_at": moment(record.deadline_at),
@@ -377,5 +378,22 @@ def return_json(record: ReturnRecord) -> dict[str, Any]:
                 "created_at": moment(event.created_at),
             }
             for event in record.events
+        ],
+        "refunds": [
+            {
+                "amount": money(refund.amount),
+                "method": str(refund.method),
+                "reference": refund.reference,
+                "created_at": moment(refund.created_at),
+            }
+            for refund in record.refunds
+        ],
+        "payments": [
+            {
+                "amount": money(payment.amount),
+                "reference": payment.reference,
+                "created_at": moment(payment.created_at),
+            }
+            for payment in record.payments
         ],
     }

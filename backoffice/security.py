@@ -11,23 +11,20 @@ from urllib.parse import quote
 
 import aiohttp_jinja2
 from aiohttp import web
-from aiohttp_session import get_session, new_session
+from aiohttp.typedefs import Middleware
+from aiohttp_session import AbstractStorage, get_session, new_session, session_middleware
 
 from domain.returns import Actor, Role
 from services.staff import StaffView, signed_in_staff
 
 log = logging.getLogger("returndesk.backoffice")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Doors for machines, not people: the JSON API and Telegram's webhook bring their own
+# credentials, so they hold no session (never read nor set its cookie), carry no CSRF
+# token and answer their own errors.
+MACHINE_PREFIXES = ("/api/", "/telegram/")
 # /language: the sign-in page's language buttons work before signing in.
-PUBLIC_PREFIXES = (
-    "/login",
-    "/language",
-    "/static/",
-    "/healthz",
-    "/readyz",
-    "/api/",
-    "/telegram/",
-)
+PUBLIC_PREFIXES = ("/login", "/language", "/static/", "/healthz", "/readyz")
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSP = (
@@ -61,6 +58,25 @@ async def _session_staff(request: web.Request) -> StaffView | None:
     return await signed_in_staff(session["staff_id"], session["epoch"])
 
 
+def for_machines(request: web.Request) -> bool:
+    """Tell whether the request came to the API or the webhook (see ``MACHINE_PREFIXES``)."""
+    return request.path.startswith(MACHINE_PREFIXES)
+
+
+def page_sessions(storage: AbstractStorage) -> Middleware:
+    """aiohttp-session's middleware for the pages only: the API and the webhook neither read
+    nor set the session cookie (a session asked for there is an error, not a new cookie)."""
+    sessions = session_middleware(storage)
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if for_machines(request):
+            return await handler(request)
+        return await sessions(request, handler)
+
+    return middleware
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await handler(request)
@@ -74,10 +90,12 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 @web.middleware
 async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every error as a page in the staff member's language; never a traceback."""
+    if for_machines(request):
+        return await handler(request)
     try:
         return await handler(request)
     except web.HTTPException as error:
-        if error.status < 400 or request.path.startswith(("/api/", "/telegram/")):
+        if error.status < 400:
             raise
         return await _error_page(request, error.status)
     except Exception:
@@ -103,6 +121,8 @@ async def _error_page(request: web.Request, status: int) -> web.StreamResponse:
 @web.middleware
 async def signed_in(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Load the staff member behind the session; send anyone else to the sign-in page."""
+    if for_machines(request):
+        return await handler(request)
     staff = await _session_staff(request)
     if staff is not None:
         request["staff"] = staff
@@ -117,8 +137,7 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
 @web.middleware
 async def csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every form POST carries this session's CSRF token, or is refused with 403."""
-    exempt = request.path.startswith(("/api/", "/telegram/"))
-    if request.method in UNSAFE_METHODS and not exempt:
+    if request.method in UNSAFE_METHODS and not for_machines(request):
         form = await request.post()
         sent = str(form.get(CSRF_FIELD, ""))
         expected = (await get_session(request)).get(CSRF_FIELD, "")

@@ -2,7 +2,8 @@
 
 The list of returns is the queue's own (``services.queue.list_returns``); this module adds
 the read of one request for callers that are not staff, without the staff-only parts of the
-request page (messages, photos, the actions one may take).
+request page (messages, photos, the actions one may take), but with the money that moved
+(refunds, exchange payments) so the shop's ERP can reconcile it.
 """
 
 from __future__ import annotations
@@ -13,11 +14,20 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain.errors import NotFound
+from domain.ledger import RefundMethod
 from domain.policy import PolicyDecision
 from domain.returns import ReturnType, Status
-from models import ReturnEvent, ReturnLine, ReturnRequest
+from models import Payment, Refund, ReturnEvent, ReturnLine, ReturnRequest
 
-__all__ = ["DecisionSummary", "EventRecord", "LineRecord", "ReturnRecord", "read_return"]
+__all__ = [
+    "DecisionSummary",
+    "EventRecord",
+    "LineRecord",
+    "PaymentRecord",
+    "RefundRecord",
+    "ReturnRecord",
+    "read_return",
+]
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,25 @@ class EventRecord:
 
 
 @dataclass(frozen=True)
+class RefundRecord:
+    """Money paid back to the customer: how much, how, the payment system's reference."""
+
+    amount: Decimal
+    method: RefundMethod
+    reference: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    """A customer's payment of an exchange's price difference."""
+
+    amount: Decimal
+    reference: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class ReturnRecord:
     number: str
     status: Status
@@ -71,16 +100,20 @@ class ReturnRecord:
     order_number: str
     channel: str
     tracking_number: str
+    replacement_tracking_number: str
     created_at: datetime
     status_changed_at: datetime
     deadline_at: datetime | None
     decision: DecisionSummary
     lines: list[LineRecord]
     events: list[EventRecord]
+    refunds: list[RefundRecord]
+    payments: list[PaymentRecord]
 
 
 async def read_return(number: str) -> ReturnRecord:
-    """Return the request numbered ``number`` with its lines, decision and events.
+    """Return the request numbered ``number`` with its lines, decision, events, refunds and
+    exchange payments (each in the order they happened).
 
     Raises ``NotFound`` (code ``return_not_found``) when no request has that number.
     """
@@ -94,6 +127,8 @@ async def read_return(number: str) -> ReturnRecord:
         .prefetch_related("order_line__product", "replacement_product")
     )
     events = await ReturnEvent.filter(request_id=request.id).order_by("id")
+    refunds = await Refund.filter(request_id=request.id).order_by("id")
+    payments = await Payment.filter(request_id=request.id).order_by("id")
     return ReturnRecord(
         number=request.number,
         status=Status(request.status),
@@ -105,12 +140,15 @@ async def read_return(number: str) -> ReturnRecord:
         order_number=request.order.number,
         channel=request.order.channel,
         tracking_number=request.tracking_number,
+        replacement_tracking_number=request.replacement_tracking,
         created_at=request.created_at,
         status_changed_at=request.status_changed_at,
         deadline_at=request.deadline_at,
         decision=_summary(decision),
         lines=[_line(line, decision) for line in lines],
         events=[_event(event) for event in events],
+        refunds=[_refund(refund) for refund in refunds],
+        payments=[_payment(payment) for payment in payments],
     )
 
 
@@ -152,4 +190,19 @@ def _event(event: ReturnEvent) -> EventRecord:
         actor=event.actor,
         note=event.note,
         created_at=event.created_at,
+    )
+
+
+def _refund(refund: Refund) -> RefundRecord:
+    return RefundRecord(
+        amount=refund.amount,
+        method=RefundMethod(refund.method),
+        reference=refund.external_reference,
+        created_at=refund.created_at,
+    )
+
+
+def _payment(payment: Payment) -> PaymentRecord:
+    return PaymentRecord(
+        amount=payment.amount, reference=payment.external_reference, created_at=payment.created_at
     )

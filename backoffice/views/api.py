@@ -1,8 +1,9 @@
 """The JSON API ``/api/v1``: upserts of the shop's records and reads of return requests.
 
 Every route but the OpenAPI document needs ``Authorization: Bearer <token>``. Errors are
-JSON ``{"error": code, "message": words}`` (plus ``rows`` for bad items); the document in
-``backoffice.openapi`` describes every request and response.
+JSON ``{"error": code, "message": words}`` (plus ``rows`` for bad items), unknown paths and
+methods under ``/api/`` included (``json_errors``); the document in ``backoffice.openapi``
+describes every request and response. The API holds no session (``security.page_sessions``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from datetime import date
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
@@ -79,8 +81,37 @@ def _invalid_rows(errors: Sequence[Any]) -> ApiError:
     )
 
 
+def _http_error(error: web.HTTPException) -> web.Response:
+    """The router's refusal (no such path, not that method, …) in the API's own words."""
+    status = HTTPStatus(error.status)
+    code = status.phrase.lower().replace(" ", "_").replace("-", "_")
+    response = ApiError(status, code, f"{status.description}.").response()
+    if "Allow" in error.headers:
+        response.headers["Allow"] = error.headers["Allow"]
+    return response
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer every refusal or failure under ``/api/`` as the API's JSON error: a view's,
+    and the router's for an unknown path or method too."""
+    if not request.path.startswith("/api/"):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return error.response()
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return _http_error(error)
+    except Exception:
+        log.exception("API error on %s %s", request.method, request.path)
+        return ApiError(500, "internal_error", "Something went wrong.").response()
+
+
 def api_view(handler: Handler) -> Handler:
-    """Let only live tokens through, and answer every refusal or failure as JSON."""
+    """Let only live tokens through, and turn the services' refusals into API errors."""
 
     @functools.wraps(handler)
     async def guarded(request: web.Request) -> web.StreamResponse:
@@ -91,15 +122,10 @@ def api_view(handler: Handler) -> Handler:
         request[API_CLIENT] = name
         try:
             return await handler(request)
-        except ApiError as error:
-            return error.response()
         except (ImportRejected, payloads.ItemErrors) as rejected:
-            return _invalid_rows(rejected.errors).response()
+            raise _invalid_rows(rejected.errors) from None
         except NotFound:
-            return ApiError(404, "not_found", "No such thing.").response()
-        except Exception:
-            log.exception("API error on %s %s", request.method, request.path)
-            return ApiError(500, "internal_error", "Something went wrong.").response()
+            raise ApiError(404, "not_found", "No such thing.") from None
 
     return guarded
 

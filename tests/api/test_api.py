@@ -5,12 +5,29 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
+from decimal import Decimal
 
+import aiohttp
+import jsonschema_rs
 import pytest
 
-from models import Customer, Order, OrderLine, Product, StockLevel
+from backoffice.openapi import openapi_document
+from domain.ledger import RefundMethod
+from domain.returns import ReturnType
+from models import Customer, Order, OrderLine, Product, ReturnLine, StockLevel
+from services.refunds import record_exchange_payment, refund_return, ship_replacement
+from services.review import approve_return
 from services.tokens import list_api_tokens, revoke_api_token
-from tests.factories import ADMIN, build_shop, open_return
+from services.warehouse import Grades, inspect_return, receive_return
+from tests.factories import (
+    ADMIN,
+    FINANCE,
+    REVIEWER,
+    WAREHOUSE,
+    Shop,
+    build_shop,
+    open_return,
+)
 
 PRODUCTS = [
     {
@@ -322,3 +339,151 @@ async def test_an_unknown_return_is_404_json(api, returns, number):
     async with api.get(f"/api/v1/returns/{number}") as response:
         assert response.status == 404
         assert (await response.json())["error"] == "not_found"
+
+
+# Money on a return: refunds, exchange payments, the replacement's parcel ----------------------
+
+
+async def inspected(shop: Shop, request_id: int) -> None:
+    """Approve, receive and inspect a request's one line as resellable."""
+    clock = shop.clock
+    await approve_return(request_id, actor=REVIEWER, clock=clock)
+    line = await ReturnLine.get(request_id=request_id)
+    await receive_return(request_id, {line.id: line.quantity}, actor=WAREHOUSE, clock=clock)
+    grades = {line.id: Grades(resellable=line.quantity)}
+    await inspect_return(request_id, grades, actor=WAREHOUSE, clock=clock)
+
+
+@pytest.fixture
+async def settled(db, clock):
+    """A refund paid in two parts (a bank transfer, then store credit), and an exchange for a
+    dearer replacement whose difference was paid and which has shipped."""
+    shop = await build_shop(clock)
+    refund = await open_return(shop, {"MUG-1": 1})
+    await inspected(shop, refund.id)
+    for method, amount, reference in (
+        (RefundMethod.BANK_TRANSFER, "30.00", "BANK-20260310-1"),
+        (RefundMethod.STORE_CREDIT, "50.00", ""),
+    ):
+        clock.advance(timedelta(hours=1))
+        await refund_return(
+            refund.id,
+            actor=FINANCE,
+            clock=clock,
+            method=method,
+            amount=Decimal(amount),
+            reference=reference,
+        )
+    exchange = await open_return(shop, {"TEE-1": 1}, kind=ReturnType.EXCHANGE, replacement="TEE-2")
+    await inspected(shop, exchange.id)
+    await record_exchange_payment(
+        exchange.id, Decimal("50.00"), actor=FINANCE, clock=clock, reference="PAY-7"
+    )
+    await ship_replacement(exchange.id, "SF1234567890", actor=WAREHOUSE, clock=clock)
+    return refund.number, exchange.number
+
+
+def assert_documented(body: dict[str, object]) -> None:
+    """``body`` is a ReturnDetail as the OpenAPI document describes it."""
+    components = openapi_document()["components"]
+    schema = {**components["schemas"]["ReturnDetail"], "components": components}
+    jsonschema_rs.Draft202012Validator(schema).validate(body)
+
+
+async def test_a_return_shows_each_refund_with_its_method_reference_and_time(api, settled, clock):
+    status, body = await get(api, f"/api/v1/returns/{settled[0]}")
+    assert status == 200
+    assert_documented(body)
+    assert body["status"] == "refunded"
+    assert [(r["amount"], r["method"], r["reference"]) for r in body["refunds"]] == [
+        ("30.00", "bank_transfer", "BANK-20260310-1"),
+        ("50.00", "store_credit", ""),
+    ]
+    first, second = (r["created_at"] for r in body["refunds"])
+    assert first.endswith("+00:00")
+    assert first < second
+    assert body["payments"] == []
+    assert body["replacement_tracking_number"] == ""
+
+
+async def test_an_exchange_shows_its_payment_and_the_replacements_tracking(api, settled):
+    status, body = await get(api, f"/api/v1/returns/{settled[1]}")
+    assert status == 200
+    assert_documented(body)
+    assert body["status"] == "exchanged"
+    [payment] = body["payments"]
+    assert (payment["amount"], payment["reference"]) == ("50.00", "PAY-7")
+    assert payment["created_at"].endswith("+00:00")
+    assert body["replacement_tracking_number"] == "SF1234567890"
+    assert body["refunds"] == []
+
+
+# Errors and sessions ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "error"),
+    [
+        ("GET", "/api/v1/nowhere", 404, "not_found"),
+        ("GET", "/api/v2/returns", 404, "not_found"),
+        ("DELETE", "/api/v1/returns", 405, "method_not_allowed"),
+        ("POST", "/api/v1/products", 405, "method_not_allowed"),
+    ],
+)
+async def test_unknown_paths_and_methods_answer_as_json(api, method, path, status, error):
+    async with api.request(method, path) as response:
+        assert response.status == status
+        assert response.content_type == "application/json"
+        body = await response.json()
+        allow = response.headers.get("Allow", "")
+    assert body["error"] == error
+    assert body["message"]
+    if status == 405:
+        assert allow
+
+
+async def test_a_failing_view_answers_500_as_json(api, returns, monkeypatch, caplog):
+    async def boom(number):
+        raise RuntimeError("boom-4711")
+
+    monkeypatch.setattr("backoffice.views.api.read_return", boom)
+    async with api.get(f"/api/v1/returns/{returns[0].number}") as response:
+        assert response.status == 500
+        body = await response.json()
+    assert body == {"error": "internal_error", "message": "Something went wrong."}
+    assert any("boom-4711" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
+
+
+API_CALLS = [
+    ("GET", "/api/v1/returns", None),
+    ("GET", "/api/v1/returns/RMA-2099-999999", None),
+    ("GET", "/api/v1/openapi.json", None),
+    ("PUT", "/api/v1/products", []),
+    ("PUT", "/api/v1/products", {"not": "an array"}),
+    ("GET", "/api/v1/nowhere", None),
+    ("POST", "/api/v1/returns", None),
+]
+
+
+@pytest.mark.parametrize("with_token", [True, False])
+async def test_the_api_never_sets_or_touches_a_session_cookie(
+    server, api, anonymous, returns, with_token
+):
+    client = api if with_token else anonymous
+    for method, path, body in API_CALLS:
+        async with client.request(method, path, json=body) as response:
+            assert "Set-Cookie" not in response.headers, (method, path)
+
+
+async def test_a_staff_members_session_cookie_is_left_alone_by_the_api(server, token, returns):
+    """A browser signed in to the back-office that also calls the API keeps its session as
+    it was: the API neither reads, renews nor ends it."""
+    jar = aiohttp.CookieJar(unsafe=True)
+    jar.update_cookies({"returndesk_session": "whatever-the-back-office-set"})
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(base_url=server, cookie_jar=jar, headers=headers) as client:
+        for method, path, body in API_CALLS:
+            async with client.request(method, path, json=body) as response:
+                assert "Set-Cookie" not in response.headers, (method, path)
+    [cookie] = [c for c in jar if c.key == "returndesk_session"]
+    assert cookie.value == "whatever-the-back-office-set"
