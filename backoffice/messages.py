@@ -80,10 +80,15 @@ ERRORS = {
     # policies and reasons
     "policy_bool": N_("Choose true or false."),
     "policy_days": N_("Enter a whole number of days from 0 to 365."),
+    "policy_period_days": N_("Enter a whole number of days from 1 to 365."),
     "policy_hours": N_("Enter a whole number of hours from 1 to 720."),
     "policy_photos": N_("Enter a whole number of photos from 0 to 10."),
     "policy_day_list": N_(
-        "Enter whole numbers of days from 0 to 365, separated by commas (like 3, 10)."
+        "Enter whole numbers of days from 1 to 365, separated by commas (like 3, 10)."
+    ),
+    "policy_reminder_after_deadline": N_(
+        "Every ship-back reminder must come before the ship-back deadline: enter reminder"
+        " days smaller than the ship-back days."
     ),
     "policy_amount": N_(
         "Enter an amount of 0 or more with at most 2 decimals (like 300 or 299.99)."

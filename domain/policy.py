@@ -72,15 +72,31 @@ class Policy:
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Policy)}
-DAYS = ("no_reason_days", "quality_days", "ship_back_days", "survey_delay_days", "auto_close_days")
+# Windows and deadlines: of no days, they would end before the customer could act.
+PERIOD_DAYS = ("no_reason_days", "quality_days", "ship_back_days")
+# Delays after a resolution, where 0 means at once.
+DELAY_DAYS = ("survey_delay_days", "auto_close_days")
 HOURS = ("sla_review_hours", "sla_inspection_hours", "sla_refund_hours")
-# What a number setting may be, and the refusal (its code names the form and range) if not.
+# What a number setting may be saved as, and the refusal (its code names the form and range)
+# if not.
 WHOLE_RANGES: dict[str, tuple[str, int, int]] = {
-    **dict.fromkeys(DAYS, ("policy_days", 0, 365)),
+    **dict.fromkeys(PERIOD_DAYS, ("policy_period_days", 1, 365)),
+    **dict.fromkeys(DELAY_DAYS, ("policy_days", 0, 365)),
     **dict.fromkeys(HOURS, ("policy_hours", 1, 720)),
     "max_photos": ("policy_photos", 0, 10),
-    "reminder_days": ("policy_day_list", 0, 365),
+    "reminder_days": ("policy_day_list", 1, 365),
 }
+# What a stored rule may hold: rules saved before the minimums above (a ship-back deadline
+# of 0 days) still load, so the shop keeps working; only saving them again is refused.
+STORED_RANGES = {
+    **WHOLE_RANGES,
+    **{
+        name: (code, 0, high)
+        for name, (code, _low, high) in WHOLE_RANGES.items()
+        if name in (*PERIOD_DAYS, "reminder_days")
+    },
+}
+Ranges = Mapping[str, tuple[str, int, int]]
 AMOUNT_RANGES: dict[str, tuple[str, Decimal, Decimal]] = {
     "auto_approve_max_value": ("policy_amount", Decimal(0), LARGEST),
     # a fee over 100 % would leave the customer owing the shop for their own return
@@ -107,8 +123,8 @@ def _as_bool(name: str, value: Any) -> bool:
     return value
 
 
-def _as_count(name: str, value: Any) -> int:
-    _code, low, high = WHOLE_RANGES[name]
+def _as_count(name: str, value: Any, ranges: Ranges) -> int:
+    _code, low, high = ranges[name]
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise _refuse(name, value)
     return value
@@ -131,12 +147,13 @@ def _as_text(name: str, value: Any) -> str:
     return value
 
 
-def _as_tuple(name: str, value: Any) -> tuple[Any, ...]:
+def _as_tuple(name: str, value: Any, ranges: Ranges) -> tuple[Any, ...]:
     if not isinstance(value, list | tuple):
         raise _refuse(name, value)
     # items are checked too: a stray "3" among reminder days would only fail in a job later
-    item = _as_count if "int" in str(_FIELD_TYPES[name]) else _as_text
-    return tuple(item(name, v) for v in value)
+    if "int" in str(_FIELD_TYPES[name]):
+        return tuple(_as_count(name, v, ranges) for v in value)
+    return tuple(_as_text(name, v) for v in value)
 
 
 def _as_timezone(name: str, value: Any) -> str:
@@ -147,20 +164,45 @@ def _as_timezone(name: str, value: Any) -> str:
     return str(value)
 
 
-_COERCERS = {"bool": _as_bool, "int": _as_count, "Decimal": _as_amount, "str": _as_timezone}
+_COERCERS = {"bool": _as_bool, "Decimal": _as_amount, "str": _as_timezone}
 
 
-def _coerce(name: str, value: Any) -> Any:
-    kind = _FIELD_TYPES[name]
-    return _COERCERS.get(str(kind), _as_tuple)(name, value)
+def _coerce(name: str, value: Any, ranges: Ranges) -> Any:
+    kind = str(_FIELD_TYPES[name])
+    if kind == "int":
+        return _as_count(name, value, ranges)
+    if kind.startswith("tuple"):
+        return _as_tuple(name, value, ranges)
+    return _COERCERS[kind](name, value)
 
 
-def apply_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
-    """Return ``policy`` with validated ``overrides``; unknown keys are refused."""
+def _overridden(policy: Policy, overrides: Mapping[str, Any], ranges: Ranges) -> Policy:
     unknown = set(overrides) - set(_FIELD_TYPES)
     if unknown:
         raise ValidationError("unknown_policy_field", field=sorted(unknown)[0])
-    return replace(policy, **{k: _coerce(k, v) for k, v in overrides.items()})
+    return replace(policy, **{k: _coerce(k, v, ranges) for k, v in overrides.items()})
+
+
+def _check_reminders(policy: Policy) -> None:
+    """Refuse a ship-back reminder on or after the deadline: the request expires that day,
+    so the customer would never get it."""
+    late = [day for day in policy.reminder_days if day >= policy.ship_back_days]
+    if late:
+        raise ValidationError(
+            "policy_reminder_after_deadline",
+            field="reminder_days",
+            value=str(late[0]),
+            maximum=str(policy.ship_back_days - 1),
+        )
+
+
+def apply_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
+    """Return ``policy`` with ``overrides`` as a rule may be saved with them: unknown keys,
+    values out of their range (``WHOLE_RANGES``) and a reminder day on or after the
+    ship-back deadline are refused."""
+    changed = _overridden(policy, overrides, WHOLE_RANGES)
+    _check_reminders(changed)
+    return changed
 
 
 def policy_to_dict(policy: Policy) -> dict[str, Any]:
@@ -178,12 +220,15 @@ class PolicyBook:
     skus: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def resolve(self, channel: str, category: str | None = None, sku: str | None = None) -> Policy:
-        """Merge default ← channel ← category ← SKU into one Policy."""
-        policy = apply_overrides(Policy(), self.default)
+        """Merge default ← channel ← category ← SKU into one Policy.
+
+        Stored rules are read within ``STORED_RANGES``: a rule saved before a setting's
+        minimum was raised still applies as it was saved."""
+        policy = _overridden(Policy(), self.default, STORED_RANGES)
         layers = (self.channels.get(channel), self.categories.get(category or ""))
         for layer in (*layers, self.skus.get(sku or "")):
             if layer:
-                policy = apply_overrides(policy, layer)
+                policy = _overridden(policy, layer, STORED_RANGES)
         return policy
 
     def not_returnable(self, channel: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -125,12 +125,14 @@ EXPECTED_FORM = {
         "2",
         "Enter a share from 0 to 1 with at most 2 decimals (like 0.30).",
     ),
-    "no_reason_days": ("366", "Enter a whole number of days from 0 to 365."),
+    "no_reason_days": ("366", "Enter a whole number of days from 1 to 365."),
+    "ship_back_days": ("0", "Enter a whole number of days from 1 to 365."),
+    "auto_close_days": ("-1", "Enter a whole number of days from 0 to 365."),
     "sla_review_hours": ("0", "Enter a whole number of hours from 1 to 720."),
     "max_photos": ("x", "Enter a whole number of photos from 0 to 10."),
     "reminder_days": (
-        "3, -1",
-        "Enter whole numbers of days from 0 to 365, separated by commas (like 3, 10).",
+        "0, 3",
+        "Enter whole numbers of days from 1 to 365, separated by commas (like 3, 10).",
     ),
     "timezone": ("Mars/Base", "Enter a time zone name such as Asia/Shanghai or Europe/Moscow."),
     "auto_approve_reasons": (
@@ -155,6 +157,62 @@ async def test_a_refused_setting_says_what_form_and_range_it_takes(
     assert message in html.unescape(page)
     assert f'value="{html.escape(typed)}"' in page
     assert await everything() == before
+
+
+REMINDER_REFUSED = {
+    "en": "Every ship-back reminder must come before the ship-back deadline",
+    "zh_Hans": "每次寄回提醒都必须在寄回期限之前",
+    "ru": "Каждое напоминание об отправке должно приходить до срока отправки",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hans", "ru"])
+async def test_a_reminder_on_or_after_the_ship_back_deadline_is_refused(
+    desk: Desk, shop: Shop, language: str
+) -> None:
+    await StaffUser.filter(username="admin").update(language=language)
+    await desk.as_("admin")
+    before = await everything()
+    form = {"scope": "channel", "key": "web", "ship_back_days": "7", "reminder_days": "3, 7"}
+
+    status, page = await desk.post("/policies/rule", form, page=RULE)
+
+    assert status == 400
+    assert REMINDER_REFUSED[language] in html.unescape(page)
+    assert await everything() == before
+
+
+async def test_a_shorter_deadline_needs_its_reminders_before_it(desk: Desk, shop: Shop) -> None:
+    await desk.as_("admin")
+    short = {"scope": "channel", "key": "web", "ship_back_days": "5"}
+
+    refused, page = await desk.post("/policies/rule", short, page=RULE)
+    saved, _ = await desk.post("/policies/rule", short | {"reminder_days": "2, 4"}, page=RULE)
+
+    assert refused == 400
+    assert "Every ship-back reminder must come before the ship-back deadline" in page
+    assert "Entered: <code>10</code> At most: <code>4</code>" in page
+    assert saved == 200
+    policy = (await load_policy_book()).resolve("web")
+    assert (policy.ship_back_days, policy.reminder_days) == (5, (2, 4))
+
+
+@pytest.mark.parametrize(
+    "db_kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_a_rule_stored_with_a_deadline_of_0_days_still_loads(desk: Desk, shop: Shop) -> None:
+    """Saved before the minimum: the shop keeps working, only saving it again is refused."""
+    await PolicyRule.create(scope="default", key="", settings={"ship_back_days": 0})
+    await desk.as_("admin")
+
+    assert (await load_policy_book()).resolve("web").ship_back_days == 0
+    assert (await desk.get("/policies"))[0] == 200
+    status, form_page = await desk.get(DEFAULT_RULE)
+    assert status == 200
+    assert 'value="0"' in form_page
+    again = {"scope": "default", "key": "", "ship_back_days": "0", "reminder_days": ""}
+    refused, _ = await desk.post("/policies/rule", again, page=DEFAULT_RULE)
+    assert refused == 400
 
 
 @pytest.mark.parametrize(

@@ -676,7 +676,8 @@ async def test_expire_after_deadline_cancels_and_releases(shop: Shop) -> None:
 
 
 async def test_ship_back_days_from_policy_set_the_deadline(shop: Shop) -> None:
-    await save_policy_rule("channel", "web", {"ship_back_days": 5}, actor=ADMIN)
+    settings = {"ship_back_days": 5, "reminder_days": [3]}  # reminders come before it
+    await save_policy_rule("channel", "web", settings, actor=ADMIN)
     r = await approved(shop)
     assert r.deadline_at == shop.clock.now() + timedelta(days=5)
     shop.clock.advance(timedelta(days=5))

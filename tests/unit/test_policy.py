@@ -171,11 +171,15 @@ def test_non_returnable_product_is_refused_whatever_the_policy() -> None:
 
 INVALID_OVERRIDES: list[tuple[dict[str, Any], str]] = [
     ({"no_such_setting": 1}, "unknown_policy_field"),
-    ({"no_reason_days": "7"}, "policy_days"),
-    ({"no_reason_days": -1}, "policy_days"),
-    ({"no_reason_days": True}, "policy_days"),
-    ({"no_reason_days": 7.5}, "policy_days"),
-    ({"no_reason_days": 366}, "policy_days"),
+    ({"no_reason_days": "7"}, "policy_period_days"),
+    ({"no_reason_days": -1}, "policy_period_days"),
+    ({"no_reason_days": True}, "policy_period_days"),
+    ({"no_reason_days": 7.5}, "policy_period_days"),
+    ({"no_reason_days": 366}, "policy_period_days"),
+    ({"no_reason_days": 0}, "policy_period_days"),
+    ({"quality_days": 0}, "policy_period_days"),
+    ({"ship_back_days": 0}, "policy_period_days"),
+    ({"survey_delay_days": -1}, "policy_days"),
     ({"sla_refund_hours": 0}, "policy_hours"),
     ({"max_photos": 11}, "policy_photos"),
     ({"auto_approve": "yes"}, "policy_bool"),
@@ -192,6 +196,9 @@ INVALID_OVERRIDES: list[tuple[dict[str, Any], str]] = [
     ({"reminder_days": 3}, "policy_day_list"),
     ({"reminder_days": ["3"]}, "policy_day_list"),
     ({"reminder_days": [3, -1]}, "policy_day_list"),
+    ({"reminder_days": [0, 3]}, "policy_day_list"),
+    ({"ship_back_days": 10}, "policy_reminder_after_deadline"),
+    ({"ship_back_days": 7, "reminder_days": [3, 7]}, "policy_reminder_after_deadline"),
     ({"auto_approve_reasons": "quality_defect"}, "policy_reason_list"),
     ({"auto_approve_reasons": [1]}, "policy_reason_list"),
 ]
@@ -206,6 +213,34 @@ def test_invalid_override_values_are_refused(overrides: dict[str, Any], code: st
     with pytest.raises(ValidationError) as caught:
         apply_overrides(Policy(), overrides)
     assert caught.value.code == code
+
+
+def test_delays_of_no_days_mean_at_once() -> None:
+    policy = apply_overrides(Policy(), {"survey_delay_days": 0, "auto_close_days": 0})
+    assert (policy.survey_delay_days, policy.auto_close_days) == (0, 0)
+
+
+def test_reminders_before_a_short_deadline_are_kept() -> None:
+    policy = apply_overrides(Policy(), {"ship_back_days": 1, "reminder_days": []})
+    assert (policy.ship_back_days, policy.reminder_days) == (1, ())
+    policy = apply_overrides(Policy(), {"ship_back_days": 5, "reminder_days": [2, 4]})
+    assert policy.reminder_days == (2, 4)
+
+
+def test_a_reminder_on_the_deadline_names_the_last_day_allowed() -> None:
+    with pytest.raises(ValidationError) as caught:
+        apply_overrides(Policy(), {"ship_back_days": 7, "reminder_days": [3, 7]})
+    assert caught.value.params == {"field": "reminder_days", "value": "7", "maximum": "6"}
+
+
+def test_a_rule_stored_before_the_minimums_still_resolves() -> None:
+    book = PolicyBook(
+        default={"ship_back_days": 0, "no_reason_days": 0, "reminder_days": [0, 3]},
+        channels={"web": {"quality_days": 0}},
+    )
+    policy = book.resolve("web")
+    assert (policy.ship_back_days, policy.no_reason_days, policy.quality_days) == (0, 0, 0)
+    assert policy.reminder_days == (0, 3)
 
 
 def test_invalid_layer_is_refused_when_resolved() -> None:
