@@ -151,6 +151,9 @@ ERRORS = {
     "delivered_before_ordered": N_("The order is delivered before it was ordered."),
     "order_rows_disagree": N_("The rows of this order disagree about its customer or dates."),
     "order_has_returns": N_("This order's lines cannot change: a request refers to them."),
+    "order_has_returns_owner": N_(
+        "This order's customer and channel cannot change: a request refers to it."
+    ),
 }
 
 STATUSES = {
