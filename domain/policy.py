@@ -186,7 +186,7 @@ def _overridden(policy: Policy, overrides: Mapping[str, Any], ranges: Ranges) ->
 def _check_reminders(policy: Policy) -> None:
     """Refuse a ship-back reminder on or after the deadline: the request expires that day,
     so the customer would never get it."""
-    late = [day for day in policy.reminder_days if day >= policy.ship_back_days]
+    late = _late_reminders(policy)
     if late:
         raise ValidationError(
             "policy_reminder_after_deadline",
@@ -194,6 +194,11 @@ def _check_reminders(policy: Policy) -> None:
             value=str(late[0]),
             maximum=str(policy.ship_back_days - 1),
         )
+
+
+def _late_reminders(policy: Policy) -> list[int]:
+    """The reminder days on or after the ship-back deadline."""
+    return [day for day in policy.reminder_days if day >= policy.ship_back_days]
 
 
 def apply_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
@@ -230,6 +235,25 @@ class PolicyBook:
             if layer:
                 policy = _overridden(policy, layer, STORED_RANGES)
         return policy
+
+    def with_rule(self, scope: str, key: str, settings: Mapping[str, Any]) -> PolicyBook:
+        """This book with one rule (``default``, ``channel``, ``category`` or ``sku``
+        scope) replaced by ``settings``."""
+        if scope == "default":
+            return replace(self, default=dict(settings))
+        layer = {"channel": "channels", "category": "categories", "sku": "skus"}[scope]
+        return replace(self, **{layer: {**getattr(self, layer), key: dict(settings)}})
+
+    def check_reminders(self, before: PolicyBook) -> None:
+        """Refuse this book (``before`` with a rule changed) if in it some channel's
+        reminders, its own or the default's, fall on or after its ship-back deadline where
+        in ``before`` they did not (a rule saved broken before the check came is left)."""
+        for channel in ("", *self.channels):
+            try:
+                _check_reminders(self.resolve(channel))
+            except ValidationError:
+                if not _late_reminders(before.resolve(channel)):
+                    raise
 
     def not_returnable(self, channel: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The categories and the SKUs this channel's customers cannot return, each sorted."""

@@ -80,6 +80,8 @@ async def save_policy_rule(
     if not settings:
         raise ValidationError("policy_rule_empty", scope=scope)
     apply_overrides(Policy(), settings)
+    book = await load_policy_book()
+    book.with_rule(scope, key, settings).check_reminders(before=book)
     await _known_reasons(settings.get("auto_approve_reasons", ()))
     async with in_transaction():
         await PolicyRule.update_or_create(

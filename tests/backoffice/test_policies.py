@@ -7,10 +7,11 @@ import re
 
 import pytest
 
+from domain.errors import ValidationError
 from models import PolicyRule, ReasonCode, StaffUser
-from services.policies import load_policy_book
+from services.policies import load_policy_book, save_policy_rule
 from tests.backoffice.conftest import Desk
-from tests.factories import Shop
+from tests.factories import ADMIN, Shop
 from tests.security.conftest import everything
 
 RULE = "/policies/rule?scope=channel&key=web"
@@ -274,3 +275,23 @@ async def test_the_rules_list_reads_settings_as_words_and_formatted_numbers(
     assert shown[:6] == list(SETTINGS_READ[language])
     for raw in ("False", "True", "size_fit", "['"):
         assert raw not in page.split("<main>", 1)[1].split('id="reasons"', 1)[0]
+
+
+async def test_reminders_are_checked_against_the_rules_they_end_up_under(shop: Shop) -> None:
+    """A channel's reminders meet the default's deadline, and the default's deadline meets
+    the channels' reminders; a rule stored broken before this check blocks nothing else."""
+    await save_policy_rule("channel", "web", {"reminder_days": [10]}, actor=ADMIN)
+    short = {"ship_back_days": 5, "reminder_days": [2, 4]}
+    with pytest.raises(ValidationError) as breaks_web:
+        await save_policy_rule("default", "", short, actor=ADMIN)
+    await save_policy_rule("default", "", {"ship_back_days": 12, "reminder_days": [2]}, actor=ADMIN)
+    with pytest.raises(ValidationError) as after_default:
+        await save_policy_rule("channel", "telegram", {"reminder_days": [12]}, actor=ADMIN)
+    await PolicyRule.create(scope="channel", key="retail", settings={"reminder_days": [20]})
+    await save_policy_rule("sku", "TEE-1", {"returnable": False}, actor=ADMIN)
+
+    assert breaks_web.value.params == {"field": "reminder_days", "value": "10", "maximum": "4"}
+    assert after_default.value.params["maximum"] == "11"
+    book = await load_policy_book()
+    assert (book.resolve("web").ship_back_days, book.resolve("web").reminder_days) == (12, (10,))
+    assert "telegram" not in book.channels
