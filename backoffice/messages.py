@@ -83,6 +83,9 @@ ERRORS = {
     "policy_period_days": N_("Enter a whole number of days from 1 to 365."),
     "policy_hours": N_("Enter a whole number of hours from 1 to 720."),
     "policy_photos": N_("Enter a whole number of photos from 0 to 10."),
+    "policy_photos_needed": N_(
+        "Quality claims need a photo: allow at least 1 photo, or stop requiring one."
+    ),
     "policy_day_list": N_(
         "Enter whole numbers of days from 1 to 365, separated by commas (like 3, 10)."
     ),

@@ -201,12 +201,19 @@ def _late_reminders(policy: Policy) -> list[int]:
     return [day for day in policy.reminder_days if day >= policy.ship_back_days]
 
 
+def _check_photos(policy: Policy) -> None:
+    """Refuse a photo limit of 0 where quality claims need a photo: none could be made."""
+    if policy.quality_photo_required and policy.max_photos < 1:
+        raise ValidationError("policy_photos_needed", field="max_photos", value="0", minimum="1")
+
+
 def apply_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
     """Return ``policy`` with ``overrides`` as a rule may be saved with them: unknown keys,
-    values out of their range (``WHOLE_RANGES``) and a reminder day on or after the
-    ship-back deadline are refused."""
+    values out of their range (``WHOLE_RANGES``), a reminder day on or after the ship-back
+    deadline and quality claims needing a photo none may be sent with are refused."""
     changed = _overridden(policy, overrides, WHOLE_RANGES)
     _check_reminders(changed)
+    _check_photos(changed)
     return changed
 
 

@@ -386,3 +386,11 @@ def test_decision_snapshot_round_trips_through_json() -> None:
         {"code": "not_returnable", "params": {"sku": "SOAP-1"}}
     ]
     assert stored["evaluated_at"] == "2026-03-02T08:00:00+00:00"
+
+
+def test_quality_claims_keep_room_for_the_photo_they_need() -> None:
+    with pytest.raises(ValidationError) as caught:
+        apply_overrides(Policy(), {"max_photos": 0})
+    assert caught.value.code == "policy_photos_needed"
+    no_photos = {"max_photos": 0, "quality_photo_required": False}
+    assert apply_overrides(Policy(), no_photos).max_photos == 0
