@@ -550,16 +550,28 @@ async def approved(desk: Desk) -> ReturnRequest:
     return request
 
 
-async def closed_refund(desk: Desk) -> ReturnRequest:
-    """A refund request taken all the way: approved, received, inspected, refunded, closed."""
+async def received_and_accepted(desk: Desk, request: ReturnRequest) -> None:
+    """Receive every unit of an approved ``request`` and accept them all (grade A)."""
     clock = desk.shop.clock
-    request = await approved(desk)
     lines = await ReturnLine.filter(request_id=request.id)
     await receive_return(
         request.id, {ln.id: ln.quantity for ln in lines}, actor=WAREHOUSE, clock=clock
     )
     grades = {ln.id: Grades(resellable=ln.quantity) for ln in lines}
     await inspect_return(request.id, grades, actor=WAREHOUSE, clock=clock)
+
+
+async def inspected(desk: Desk, request: ReturnRequest) -> None:
+    """Approve, receive and accept every unit of a submitted ``request`` as the desk would."""
+    await approve_return(request.id, actor=REVIEWER, clock=desk.shop.clock)
+    await received_and_accepted(desk, request)
+
+
+async def closed_refund(desk: Desk) -> ReturnRequest:
+    """A refund request taken all the way: approved, received, inspected, refunded, closed."""
+    clock = desk.shop.clock
+    request = await approved(desk)
+    await received_and_accepted(desk, request)
     await refund_return(request.id, actor=FINANCE, clock=clock)
     await close_return(request.id, actor=ADMIN, clock=clock)
     await request.refresh_from_db()

@@ -41,6 +41,7 @@ from tests.e2e.flows import (
     closed_refund,
     deliver_outbox,
     detail_params,
+    inspected,
     labels,
     on_both_databases,
     submitted,
@@ -441,17 +442,6 @@ async def _exchange(desk, swap: Draft) -> tuple[Chat, ReturnRequest]:
     return chat, await chat.confirm(await chat.open_until("summary", swap))
 
 
-async def _inspected(desk, request: ReturnRequest) -> None:
-    clock = desk.shop.clock
-    await approve_return(request.id, actor=REVIEWER, clock=clock)
-    lines = await ReturnLine.filter(request_id=request.id)
-    await receive_return(
-        request.id, {ln.id: ln.quantity for ln in lines}, actor=WAREHOUSE, clock=clock
-    )
-    grades = {ln.id: Grades(resellable=ln.quantity) for ln in lines}
-    await inspect_return(request.id, grades, actor=WAREHOUSE, clock=clock)
-
-
 async def _exchange_detail(chat: Chat, request: ReturnRequest, money: Reply, **swap: str) -> None:
     """/my → the request: its line with the replacement, then ``money``."""
     item = Reply("detail.exchange_item", {"quantity": swap.pop("quantity", 1), **swap})
@@ -479,7 +469,7 @@ async def test_an_exchange_shows_its_replacement_and_the_difference_until_paid(d
     await _exchange_detail(
         chat, request, Reply("detail.difference_to_pay", {"amount": Decimal("50.00")}), **swap
     )
-    await _inspected(desk, request)
+    await inspected(desk, request)
     await record_exchange_payment(request.id, Decimal("20.00"), actor=FINANCE, clock=clock)
     rest = Reply("detail.difference_rest", {"amount": Decimal("30.00"), "paid": Decimal("20.00")})
     await _exchange_detail(chat, request, rest, **swap)
@@ -509,7 +499,7 @@ async def test_a_cheaper_exchange_shows_what_comes_back_and_when_it_has(desk) ->
     back = Reply("detail.difference_to_get", {"amount": Decimal("80.00")})
 
     await _exchange_detail(chat, request, back, **swap)
-    await _inspected(desk, request)
+    await inspected(desk, request)
     await _exchange_detail(chat, request, back, **swap)
     await ship_replacement(request.id, "SF0000000002", actor=WAREHOUSE, clock=clock)
     refunded = Reply("detail.difference_refunded", {"amount": Decimal("80.00")})

@@ -28,6 +28,7 @@ from tests.e2e.flows import (
     button,
     by_language,
     deliver_outbox,
+    inspected,
     labels,
     on_both_databases,
     order_reply,
@@ -153,7 +154,7 @@ async def test_an_exchange_difference_counts_the_restocking_fee_as_the_ledger_wi
     )
     assert item in summary["text"].splitlines()
     request = await chat.confirm(summary)
-    await _inspect_all(desk, request)
+    await inspected(desk, request)
     assert await exchange_due(request.id) == Decimal("60.00")
 
 
@@ -189,7 +190,7 @@ async def test_the_replacement_picker_shows_what_the_summary_and_the_desk_count(
 
     request = await chat.confirm(summary)
 
-    await _inspect_all(desk, request)
+    await inspected(desk, request)
     assert await exchange_due(request.id) == Decimal("-60.00")
 
 
@@ -199,18 +200,6 @@ PICKED_TEES = {
     "fee": Percent(Decimal(10)),
     "credit": Decimal("180.00"),
 }
-
-
-async def _inspect_all(desk, request: ReturnRequest) -> None:
-    """Approve, receive and accept every unit of ``request`` as the desk would."""
-    clock = desk.shop.clock
-    await approve_return(request.id, actor=REVIEWER, clock=clock)
-    lines = await ReturnLine.filter(request_id=request.id)
-    await receive_return(
-        request.id, {ln.id: ln.quantity for ln in lines}, actor=WAREHOUSE, clock=clock
-    )
-    grades = {ln.id: Grades(resellable=ln.quantity) for ln in lines}
-    await inspect_return(request.id, grades, actor=WAREHOUSE, clock=clock)
 
 
 @by_language
