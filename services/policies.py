@@ -116,9 +116,19 @@ async def ensure_default_reasons() -> None:
         )
 
 
+async def active_reasons() -> list[ReasonCode]:
+    """The reasons a customer can choose now, in the order customers see them."""
+    return await ReasonCode.filter(active=True).order_by("position")
+
+
+async def active_reason(code: str) -> ReasonCode | None:
+    """The reason a customer can choose now under ``code``, if there is one."""
+    return await ReasonCode.get_or_none(code=code, active=True)
+
+
 async def active_reason_class(code: str) -> ReasonClass:
     """Return the policy class of an active reason code, or raise NotFound."""
-    reason = await ReasonCode.get_or_none(code=code, active=True)
+    reason = await active_reason(code)
     if reason is None:
         raise NotFound("unknown_reason", reason=code)
     return ReasonClass(reason.policy_class)

@@ -33,7 +33,7 @@ from services.chat.orders import (
     replacement_options,
 )
 from services.chat.state import Turn
-from services.policies import load_policy_book
+from services.policies import active_reason, active_reasons, load_policy_book
 from services.submission import (
     LineRequest,
     Preview,
@@ -213,7 +213,7 @@ def _reason_words(code: str, label: str | None) -> Reply | str:
 
 
 async def show_reasons(turn: Turn) -> None:
-    reasons = await ReasonCode.filter(active=True).order_by("position")
+    reasons = await active_reasons()
     language, nonce = turn.state.language, turn.data["nonce"]
     rows = tuple(
         (Button(f"reason.{r.code}", f"{nonce}:reason:{r.code}", label=customer_label(r, language)),)
@@ -223,7 +223,7 @@ async def show_reasons(turn: Turn) -> None:
 
 
 async def pick_reason(turn: Turn, code: str) -> None:
-    reason = await ReasonCode.get_or_none(code=code, active=True)
+    reason = await active_reason(code)
     if reason is None:
         turn.notice = "notice.unavailable"
         return

@@ -18,7 +18,8 @@ from domain.policy import (
     last_day,
 )
 from domain.stock import Location
-from models import Order, OrderLine, Product, ReasonCode, StockLevel
+from models import Order, OrderLine, Product, StockLevel
+from services.policies import active_reasons
 from services.submission import returnable_quantities
 
 RECENT = timedelta(days=120)
@@ -130,7 +131,7 @@ def _refusal(
 
 async def reason_classes() -> frozenset[ReasonClass]:
     """The classes of the reasons a customer can choose now (each has its own window)."""
-    return frozenset(ReasonClass(r.policy_class) for r in await ReasonCode.filter(active=True))
+    return frozenset(ReasonClass(r.policy_class) for r in await active_reasons())
 
 
 def _window_ends(
