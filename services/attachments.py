@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tortoise.queryset import QuerySet
@@ -37,12 +38,14 @@ __all__ = [
     "keeping_photos_in",
     "photos_of_customer",
     "remove_local_copies",
+    "remove_unfinished_copies",
 ]
 
 # How a file starts → the extension of its copy; anything else is kept as opaque bytes.
 SIGNATURES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"))
 OTHER = "bin"
 EXTENSIONS = (*(extension for _, extension in SIGNATURES), OTHER)
+UNFINISHED = ".part"  # the suffix of a copy being written
 NOT_DOWNLOADED = "not downloaded from Telegram (gone, or the network failed)"
 
 Fetch = Callable[[str], Awaitable[bytes | None]]
@@ -102,7 +105,7 @@ class PhotoFolder:
         crash leaves the copy absent or whole, never half written."""
         target = self.root / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=UNFINISHED)
         try:
             with os.fdopen(descriptor, "wb") as file:
                 file.write(data)
@@ -112,6 +115,16 @@ class PhotoFolder:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+    def remove_unfinished(self, before: datetime) -> int:
+        """Delete the temporary files of copies whose writing stopped before ``before`` (the
+        process was killed mid-write); return how many went."""
+        removed = 0
+        for leftover in self.root.glob(f"*/.*{UNFINISHED}"):
+            if datetime.fromtimestamp(leftover.stat().st_mtime, UTC) < before:
+                leftover.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def remove(self, photos: Iterable[StoredPhoto]) -> None:
         """Delete the copies of ``photos`` under every name they may have (so a copy made
@@ -202,6 +215,12 @@ async def _copy(folder: PhotoFolder, fetch: Fetch, photo: StoredPhoto) -> str | 
         # the attachment went meanwhile (its customer was anonymized): so does its copy
         await asyncio.to_thread(folder.remove, [photo])
     return None
+
+
+async def remove_unfinished_copies(before: datetime) -> int:
+    """Delete what copies interrupted before ``before`` left behind; return how many."""
+    folder = _media_folder()
+    return await asyncio.to_thread(folder.remove_unfinished, before) if folder else 0
 
 
 async def remove_local_copies(photos: Collection[StoredPhoto]) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -87,6 +88,36 @@ async def test_a_run_copies_one_batch_and_the_next_run_the_rest(outbox, media):
     assert await run(copier, outbox) == 2
     assert await run(copier, outbox) == 1
     assert not await Attachment.filter(local_path="").exists()
+
+
+def leftover(media: PhotoFolder, name: str, written_at: datetime) -> Path:
+    """A temporary file a copy left when its writing stopped at ``written_at``."""
+    path = media.root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(JPEG[:10])
+    os.utime(path, (written_at.timestamp(), written_at.timestamp()))
+    return path
+
+
+async def test_the_first_run_deletes_what_interrupted_copies_left_and_nothing_else(
+    outbox, media, caplog
+):
+    [photo] = await photographed(outbox, JPEG)
+    now = outbox.shop.clock.now()
+    stale = leftover(media, "7/.abc123.part", now - timedelta(hours=2))
+    in_progress = leftover(media, "7/.def456.part", now - timedelta(minutes=1))
+    copier = copier_of(outbox)
+
+    with caplog.at_level(logging.INFO, logger="jobs.photos"):
+        assert await run(copier, outbox) == 1
+
+    assert not stale.exists()
+    assert in_progress.exists()
+    assert (media.root / f"{photo.request_id}/{photo.id}.jpg").read_bytes() == JPEG
+    assert "removed 1 unfinished photo copies" in caplog.text
+    stale = leftover(media, "8/.ghi789.part", now - timedelta(hours=2))
+    assert await run(copier, outbox) == 0
+    assert stale.exists()  # once per start: a later run does not walk the folder again
 
 
 async def test_a_failed_download_waits_then_is_tried_again(outbox, media, caplog):
