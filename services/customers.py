@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 from domain.clock import Clock
 from domain.errors import NotFound, PermissionDenied, ValidationError
 from domain.policy import CustomerHistory
-from domain.returns import VOID_STATUSES, Actor, Role, Status
+from domain.returns import VOID_STATUSES, Action, Actor, Role, Status
 from models import (
     Attachment,
     ChatState,
@@ -313,12 +313,17 @@ async def anonymization_refusal(
     return None
 
 
+# The events whose note is text written by or to the customer (a refund's note is figures).
+WRITTEN_NOTES = (Action.REJECT, Action.ASK, Action.REPLY, Action.CANCEL)
+
+
 async def _forget_what_was_written(customer_id: int) -> list[StoredPhoto]:
     """Free text by or to the customer, their photos and their messages in the outbox can
     name them too: they go; scores, quantities and money stay. Return the photos removed,
     whose local copies go once this commits."""
     ids = await ReturnRequest.filter(customer_id=customer_id).values_list("id", flat=True)
     await ReturnRequest.filter(id__in=ids).update(description="")
+    await ReturnEvent.filter(request_id__in=ids, action__in=WRITTEN_NOTES).update(note="")
     photos = await photos_of_customer(customer_id)
     await Attachment.filter(id__in=[p.id for p in photos]).delete()
     await Message.filter(request_id__in=ids).update(text="")

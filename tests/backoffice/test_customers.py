@@ -21,10 +21,10 @@ from models import (
     Survey,
 )
 from services.customers import list_customers
-from services.followup import submit_survey
+from services.followup import reply_to_question, submit_survey
 from services.ledger import trial_balance
 from services.refunds import refund_return
-from services.review import cancel_return, close_return
+from services.review import ask_customer, cancel_return, close_return, reject_return
 from tests.backoffice.conftest import Desk
 from tests.factories import FINANCE, REVIEWER, Shop, customer_of, open_return
 from tests.services.test_returns import inspected
@@ -190,6 +190,32 @@ async def test_anonymizing_wipes_identity_and_keeps_the_figures(
     assert (event.action, event.actor) == ("anonymize_customer", "staff:admin")
     _again, _ = await desk.post(f"{page}/anonymize", {}, page=page)
     assert (await Customer.get(id=customer.id)).updated_at == customer.updated_at
+
+
+async def test_anonymizing_wipes_what_was_written_in_the_timeline_and_keeps_the_figures(
+    desk: Desk, shop: Shop, clock: FakeClock
+) -> None:
+    refunded = await closed_with_survey(shop)
+    asked = await open_return(shop)
+    await ask_customer(asked.id, "Li Lei, is the seam torn?", actor=REVIEWER, clock=clock)
+    customer = customer_of(shop)
+    await reply_to_question(asked.id, "Yes — Li Lei, Room 5", actor=customer, clock=clock)
+    await cancel_return(asked.id, actor=customer, clock=clock, reason="Li Lei changed her mind")
+    rejected = await open_return(shop)
+    await reject_return(rejected.id, "Li Lei's tee was worn", actor=REVIEWER, clock=clock)
+    clock.advance(timedelta(days=366))
+    await desk.as_("admin")
+    page = f"/customers/{shop.customer.id}"
+
+    await desk.post(f"{page}/anonymize", {}, page=page)
+
+    notes = await ReturnEvent.filter(request_id__in=[asked.id, rejected.id]).values_list(
+        "action", "note"
+    )
+    assert {action for action, _ in notes} >= {"ask", "reply", "cancel", "reject"}
+    assert [note for _, note in notes if "Li Lei" in note] == []
+    refund = await ReturnEvent.get(request_id=refunded, action="refund")
+    assert refund.note == f"{(await Refund.get(request_id=refunded)).amount} original"
 
 
 async def test_anonymize_is_for_admins_only(desk: Desk, shop: Shop) -> None:
