@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
+from aiohttp import web
 from multidict import MultiDictProxy
 
-from backoffice.i18n import Words
+from backoffice.i18n import Words, reason_names, words_for
 from domain.policy import Policy, policy_to_dict
 
 
@@ -85,3 +87,9 @@ def setting_in_words(
     if read is not None:
         return read(value)
     return words.number(value) if isinstance(value, int) else str(value)
+
+
+async def settings_reader(request: web.Request) -> Callable[[str, Any], str]:
+    """``setting_in_words`` for the staff member of ``request``."""
+    names = await reason_names(request)
+    return partial(setting_in_words, words=words_for(request), reason_name=names.name)

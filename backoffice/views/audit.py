@@ -8,6 +8,7 @@ from aiohttp import web
 
 from backoffice.messages import CHANGES
 from backoffice.params import query_int
+from backoffice.policy_form import settings_reader
 from backoffice.security import require_roles
 from domain.returns import Role
 from services.audit import list_audit_entries, list_audit_events, recent_changes
@@ -31,5 +32,6 @@ async def show_audit(request: web.Request) -> dict[str, object]:
         "action": action,
         "entries": await list_audit_entries(actor=actor, action=kind) if first else [],
         "entry_actions": CHANGES,
+        "setting_words": await settings_reader(request),
         "changes": await recent_changes() if first else [],
     }

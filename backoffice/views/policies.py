@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import aiohttp_jinja2
@@ -10,9 +9,9 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from backoffice.actions import flash
-from backoffice.i18n import ReasonNames, reason_names, words_for
+from backoffice.i18n import ReasonNames
 from backoffice.keys import CATALOGS, CLOCK
-from backoffice.policy_form import SETTINGS, setting_in_words, settings_from_form, shown_settings
+from backoffice.policy_form import SETTINGS, settings_from_form, settings_reader, shown_settings
 from backoffice.refusals import Refusal, attempt
 from backoffice.security import require_roles
 from domain.clock import Clock
@@ -58,11 +57,7 @@ async def _policies_page(
     reasons = await list_reason_codes()
     context = {
         "rules": await list_policy_rules(),
-        "setting_words": partial(
-            setting_in_words,
-            words=words_for(request),
-            reason_name=(await reason_names(request)).name,
-        ),
+        "setting_words": await settings_reader(request),
         "reasons": reasons,
         "shown_labels": _shown_labels(request, reasons),
         "scopes": SCOPES,

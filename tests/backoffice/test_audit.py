@@ -90,5 +90,34 @@ async def test_admin_changes_made_on_the_pages_are_listed_with_their_admin(
     ):
         assert words in changes, words
     assert changes.count("<td>admin</td>") == 4
-    assert "file.csv (Products) · Imported: 1 new, 0 updated." in imports
+    assert "file.csv (Products) · Imported: 1 new, 0 updated, 0 unchanged." in imports
     assert "policy rule saved" not in imports[imports.index("Changes outside requests") :]
+
+
+async def test_a_policy_change_reads_in_words_not_as_stored_values(
+    desk: Desk, shop: Shop
+) -> None:
+    settings = {
+        "returnable": False,
+        "auto_approve": True,
+        "auto_approve_reasons": ["quality_defect", "wrong_item"],
+        "reminder_days": [3, 9],
+        "restocking_fee_percent": "2.5",
+    }
+    await save_policy_rule("category", "apparel", settings, actor=ADMIN)
+    await desk.as_("admin")
+
+    _, page = await desk.get("/audit")
+
+    change = page[page.index("policy rule saved:") : page.index("Last changes to")]
+    for words in (
+        ">Category apparel</a>",
+        "Returnable: no",
+        "Approve automatically: yes",
+        "Quality defect, Wrong item",
+        "3, 9",
+        "2.5%",
+    ):
+        assert words in change, words
+    for stored in ("False", "True", "[", "category:", "quality_defect"):
+        assert stored not in change, stored
