@@ -94,9 +94,7 @@ async def test_admin_changes_made_on_the_pages_are_listed_with_their_admin(
     assert "policy rule saved" not in imports[imports.index("Changes outside requests") :]
 
 
-async def test_a_policy_change_reads_in_words_not_as_stored_values(
-    desk: Desk, shop: Shop
-) -> None:
+async def test_a_policy_change_reads_in_words_not_as_stored_values(desk: Desk, shop: Shop) -> None:
     settings = {
         "returnable": False,
         "auto_approve": True,
