@@ -143,6 +143,10 @@ ERRORS = {
     "value_too_small": N_("The value is smaller than allowed."),
     "invalid_boolean": N_("The value is not true or false."),
     "invalid_date": N_("The value is not an ISO 8601 date and time."),
+    "date_out_of_range": N_(
+        "The date is too far in the past or the future: it must fall between 1000-01-02 and"
+        " 9998-01-01 (UTC)."
+    ),
     "invalid_email": N_("The value is not an e-mail address."),
     "invalid_phone": N_("The value is not a phone number in international form."),
     "duplicate_sku": N_("The SKU appears twice in the file."),

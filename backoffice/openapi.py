@@ -11,7 +11,7 @@ from typing import Any
 from backoffice.payloads import MAX_COUNT, MAX_ITEMS, MAX_LINES
 from domain.ledger import RefundMethod
 from domain.returns import ReturnType, Status
-from services.imports import PRODUCT_FIELDS
+from services.imports import EARLIEST, LATEST, PRODUCT_FIELDS
 
 __all__ = ["MAX_BODY_BYTES", "openapi_document"]
 
@@ -48,6 +48,7 @@ MONEY_OUT = {
 }
 COUNT = {"type": "integer", "minimum": 0, "maximum": MAX_COUNT}
 DATE_TIME = {"type": "string", "format": "date-time"}
+DATE_RANGE = f"From {EARLIEST.isoformat()} to {LATEST.isoformat()}; outside, date_out_of_range."
 TEXT_OUT = {"type": "string"}
 
 SCHEMAS: dict[str, Any] = {
@@ -106,8 +107,12 @@ SCHEMAS: dict[str, Any] = {
             "order_number": _text(64),
             "customer_phone": _text(30),
             "channel": _text(32),
-            "ordered_at": {**DATE_TIME, "description": "RFC 3339, with an offset."},
-            "delivered_at": {"type": ["string", "null"], "format": "date-time"},
+            "ordered_at": {**DATE_TIME, "description": f"RFC 3339, with an offset. {DATE_RANGE}"},
+            "delivered_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": DATE_RANGE,
+            },
             "payment_method": _text(32, min_length=0),
             "lines": {
                 "type": "array",

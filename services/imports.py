@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -64,6 +64,11 @@ PHONE = re.compile(r"\+[1-9]\d{6,14}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 TRUE, FALSE = {"1", "true", "yes", "y"}, {"0", "false", "no", "n", ""}
 SUBJECT_LIMIT = 100  # AuditEntry.subject: a longer file name is cut
+# The order dates every part of the shop can handle in every time zone (offsets stay within a
+# day): the rollups key a month by its four-digit year, and a return window of up to a year
+# must end before the last day a datetime holds.
+EARLIEST = datetime(1000, 1, 2, tzinfo=UTC)
+LATEST = datetime(9998, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -189,7 +194,16 @@ def _moment(row: Row, name: str, zone: ZoneInfo, *, required: bool = True) -> da
         moment = datetime.fromisoformat(raw)
     except ValueError:
         raise ValidationError("invalid_date", field=name, value=raw) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    if not EARLIEST <= aware <= LATEST:
+        raise ValidationError(
+            "date_out_of_range",
+            field=name,
+            value=raw,
+            minimum=EARLIEST.isoformat(),
+            maximum=LATEST.isoformat(),
+        )
+    return aware
 
 
 def _check_rows(

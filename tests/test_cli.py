@@ -92,6 +92,28 @@ def test_import_reports_bad_rows_with_line_numbers_and_lands_nothing(sqlite_env,
         assert conn.execute("select count(*) from product").fetchone()[0] == 0
 
 
+CUSTOMERS = "external_id,name,phone,email,language\nC1,Li Lei,+8613800000001,,zh\n"
+ORDERS = (
+    "order_number,customer_phone,channel,ordered_at,delivered_at,sku,quantity,unit_price,"
+    "payment_method\n"
+)
+
+
+@pytest.mark.parametrize("ordered_at", ["0001-01-01", "9999-12-31T23:00:00-05:00"])
+def test_import_refuses_a_date_out_of_range_as_a_bad_row(sqlite_env, tmp_path, ordered_at):
+    run("migrate")
+    (tmp_path / "products.csv").write_text(PRODUCTS)
+    (tmp_path / "customers.csv").write_text(CUSTOMERS)
+    assert run("import", "products", str(tmp_path / "products.csv")).exit_code == 0
+    assert run("import", "customers", str(tmp_path / "customers.csv")).exit_code == 0
+    orders = tmp_path / "orders.csv"
+    orders.write_text(ORDERS + f"SO-1,+8613800000001,web,{ordered_at},,TEE-1,1,1,card\n")
+    result = CliRunner().invoke(main, ["import", "orders", str(orders)])
+    assert (result.exit_code, result.exception.__class__) == (1, SystemExit)
+    assert "orders.csv:2: " in result.output
+    assert "nothing imported" in result.output
+
+
 def test_import_lands_a_valid_file(sqlite_env, tmp_path):
     run("migrate")
     good = tmp_path / "products.csv"

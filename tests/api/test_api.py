@@ -205,6 +205,8 @@ async def test_one_bad_item_lands_nothing_and_is_named(api, path, bad, reason, p
         ({"lines": [{"sku": "NOPE", "quantity": 1, "unit_price": "1.00"}]}, "unknown_sku"),
         ({"customer_phone": "+10000000000"}, "unknown_customer"),
         ({"ordered_at": "2026-03-01 10:00"}, "invalid_date"),
+        ({"ordered_at": "0001-01-01T00:00:00+01:00"}, "date_out_of_range"),
+        ({"delivered_at": "9999-12-31T23:00:00-05:00"}, "date_out_of_range"),
         ({"delivered_at": "2026-02-01T00:00:00Z"}, "delivered_before_ordered"),
         ({"lines": []}, "invalid_lines"),
         ({"lines": [{"sku": "BAG-1", "quantity": 0, "unit_price": "1.00"}]}, "invalid_integer"),

@@ -10,6 +10,10 @@ from tests.backoffice.conftest import Desk
 from tests.factories import Shop
 
 HEADER = "sku,name,category,price,cost,stock,low_stock_threshold,returnable\n"
+ORDERS_HEADER = (
+    "order_number,customer_phone,channel,ordered_at,delivered_at,sku,quantity,unit_price,"
+    "payment_method\n"
+)
 
 
 async def upload(
@@ -121,3 +125,17 @@ async def test_a_negative_stock_is_refused_as_negative(
     assert negative in page
     assert not_whole not in page
     assert "<code>-4</code>" in page
+
+
+async def test_an_order_dated_in_the_year_one_is_a_bad_row_with_words(
+    desk: Desk, shop: Shop
+) -> None:
+    await desk.as_("admin")
+    text = ORDERS_HEADER + "SO-9,+8613800000001,web,0001-01-01,,TEE-1,1,1.00,card\n"
+
+    status, page = await upload(desk, "orders", text)
+
+    assert status == 400
+    assert "<tr><td>2</td>" in page
+    assert "The date is too far in the past or the future" in page
+    assert "<code>0001-01-01</code>" in page

@@ -2,9 +2,11 @@
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain.policy import window_end
 from domain.stock import Location
 from models import Customer, Order, OrderLine, Product, StockLevel, StockMovement
 from services.imports import (
@@ -14,6 +16,7 @@ from services.imports import (
     upsert_orders,
     upsert_products,
 )
+from services.policies import save_policy_rule
 from tests.factories import ADMIN, build_shop, open_return, place_order
 
 PRODUCTS = """sku,name,category,price,cost,stock,low_stock_threshold,returnable
@@ -274,3 +277,42 @@ async def test_an_order_without_returns_may_change_hands(db, clock):
     await reimport_so_1(shop, phone="+79000000002", channel="telegram")
     order = await Order.get(number="SO-1")
     assert (order.customer_id, order.channel) == (shop.other.id, "telegram")
+
+
+def order_dated(ordered_at, delivered_at=""):
+    return f"SO-3,+8613800000001,web,{ordered_at},{delivered_at},TEE-1,1,1.00,card\n"
+
+
+@pytest.mark.parametrize(
+    ("ordered_at", "delivered_at", "field"),
+    [
+        ("0001-01-01", "", "ordered_at"),  # midnight in Shanghai is still year 0 in UTC
+        ("0001-01-01T00:00:00+01:00", "", "ordered_at"),
+        ("1000-01-01T23:00:00Z", "", "ordered_at"),  # still the year 999 west of Greenwich
+        ("2026-03-01T10:00:00", "9999-12-31T23:00:00-05:00", "delivered_at"),
+        ("2026-03-01T10:00:00", "9998-01-01T00:00:01Z", "delivered_at"),
+    ],
+)
+async def test_a_date_outside_the_shops_range_is_refused_as_out_of_range(
+    db, clock, ordered_at, delivered_at, field
+):
+    await upsert_products(read_csv(PRODUCTS, "products"), actor=ADMIN, clock=clock)
+    await upsert_customers(read_csv(CUSTOMERS, "customers"), actor=ADMIN)
+    rows = read_csv(ORDERS + order_dated(ordered_at, delivered_at), "orders")
+    with pytest.raises(ImportRejected) as rejected:
+        await upsert_orders(rows, actor=ADMIN)
+    [error] = rejected.value.errors
+    assert (error.line, error.reason, error.params["field"]) == (5, "date_out_of_range", field)
+    assert await Order.all().count() == 0
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT+12", "Pacific/Kiritimati"])
+async def test_the_earliest_and_latest_dates_land_and_work_in_every_time_zone(db, clock, zone):
+    await save_policy_rule("default", "", {"timezone": zone}, actor=ADMIN, clock=clock)
+    await upsert_products(read_csv(PRODUCTS, "products"), actor=ADMIN, clock=clock)
+    await upsert_customers(read_csv(CUSTOMERS, "customers"), actor=ADMIN)
+    earliest, latest = "1000-01-02T00:00:00+00:00", "9998-01-01T00:00:00+00:00"
+    await upsert_orders(read_csv(ORDERS + order_dated(earliest, latest), "orders"), actor=ADMIN)
+    order = await Order.get(number="SO-3")
+    assert (order.ordered_at.isoformat(), order.delivered_at.isoformat()) == (earliest, latest)
+    assert window_end(order.delivered_at, 365, ZoneInfo(zone)).year == 9999
