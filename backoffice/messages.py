@@ -137,6 +137,10 @@ ERRORS = {
     "file_not_utf8": N_("The file is not UTF-8 text."),
     "unknown_import_kind": N_("Choose what the file holds: products, customers or orders."),
     "bad_header": N_("The header row is not the expected one."),
+    "wrong_column_count": N_(
+        "The row does not have one field per column of the header row: a comma too many or"
+        " too few?"
+    ),
     "missing_value": N_("A required value is missing."),
     "negative_value": N_("The value must not be negative."),
     "invalid_integer": N_("The value is not a whole number."),

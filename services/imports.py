@@ -64,6 +64,10 @@ PHONE = re.compile(r"\+[1-9]\d{6,14}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 TRUE, FALSE = {"1", "true", "yes", "y"}, {"0", "false", "no", "n", ""}
 SUBJECT_LIMIT = 100  # AuditEntry.subject: a longer file name is cut
+# What csv.DictReader puts in a row without one field per column of the header: the fields
+# beyond the last column (a list, under a key no header has), and each column it lacks.
+EXTRA_FIELDS = "\x00extra"
+MISSING_FIELD = object()
 # The order dates every part of the shop can handle in every time zone (offsets stay within a
 # day): the rollups key a month by its four-digit year, and a return window of up to a year
 # must end before the last day a datetime holds.
@@ -113,11 +117,21 @@ class ImportResult:
 
 def read_csv(text: str, kind: str) -> list[tuple[int, Row]]:
     """Parse a CSV file's text into (line number, row); the header must match SPEC §10."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    reader = csv.DictReader(
+        io.StringIO(text.lstrip("\ufeff")), restkey=EXTRA_FIELDS, restval=MISSING_FIELD
+    )
     expected = FIELDS[kind]
     if reader.fieldnames is None or tuple(h.strip() for h in reader.fieldnames) != expected:
         raise ImportRejected([RowError(1, "bad_header", {"expected": ",".join(expected)})])
     return [(reader.line_num, row) for row in reader]
+
+
+def _require_one_field_per_column(row: Row) -> None:
+    columns = [name for name in row if name != EXTRA_FIELDS]
+    found = sum(row[name] is not MISSING_FIELD for name in columns)
+    found += len(row.get(EXTRA_FIELDS, ()))
+    if found != len(columns):
+        raise ValidationError("wrong_column_count", expected=len(columns), found=found)
 
 
 def _text(row: Row, name: str, *, required: bool = True, limit: int = 200) -> str:
@@ -212,6 +226,7 @@ def _check_rows(
     parsed, errors = [], []
     for line, row in rows:
         try:
+            _require_one_field_per_column(row)
             parsed.append((line, parse(row)))
         except RowRefused as refused:
             errors += [_row_error(line, error) for error in refused.errors]

@@ -139,3 +139,15 @@ async def test_an_order_dated_in_the_year_one_is_a_bad_row_with_words(
     assert "<tr><td>2</td>" in page
     assert "The date is too far in the past or the future" in page
     assert "<code>0001-01-01</code>" in page
+
+
+async def test_a_row_with_a_field_too_many_is_a_bad_row_with_words(desk: Desk, shop: Shop) -> None:
+    await desk.as_("admin")
+    text = HEADER + "HAT-1,Hat,apparel,30.00,10.00,5,1,true,oops\n"
+
+    status, page = await upload(desk, "products", text)
+
+    assert status == 400
+    assert "<tr><td>2</td>" in page
+    assert "The row does not have one field per column of the header row" in page
+    assert not await Product.exists(sku="HAT-1")

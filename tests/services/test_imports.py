@@ -316,3 +316,26 @@ async def test_the_earliest_and_latest_dates_land_and_work_in_every_time_zone(db
     order = await Order.get(number="SO-3")
     assert (order.ordered_at.isoformat(), order.delivered_at.isoformat()) == (earliest, latest)
     assert window_end(order.delivered_at, 365, ZoneInfo(zone)).year == 9999
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected", "found"),
+    [
+        ("products", PRODUCTS + "HAT-1,Hat,apparel,30.00,10.00,5,1,true,extra\n", 8, 9),
+        ("products", PRODUCTS + "HAT-1,Hat,apparel,30.00,10.00,5,1\n", 8, 7),
+        ("customers", CUSTOMERS + "C3,Bob,+4915100000003,bob@example.com\n", 5, 4),
+        ("customers", CUSTOMERS + "C3,Bob,+4915100000003,,en,,\n", 5, 7),
+    ],
+)
+async def test_a_row_without_one_field_per_column_is_a_bad_row(
+    db, clock, kind, text, expected, found
+):
+    importer = {"products": upsert_products, "customers": upsert_customers}[kind]
+    extra = {"clock": clock} if kind == "products" else {}
+    with pytest.raises(ImportRejected) as rejected:
+        await importer(read_csv(text, kind), actor=ADMIN, **extra)
+    assert [(e.line, e.reason, e.params) for e in rejected.value.errors] == [
+        (4, "wrong_column_count", {"expected": str(expected), "found": str(found)})
+    ]
+    assert await Product.all().count() == 0
+    assert await Customer.all().count() == 0
