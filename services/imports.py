@@ -65,9 +65,10 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 TRUE, FALSE = {"1", "true", "yes", "y"}, {"0", "false", "no", "n", ""}
 SUBJECT_LIMIT = 100  # AuditEntry.subject: a longer file name is cut
 # What csv.DictReader puts in a row without one field per column of the header: the fields
-# beyond the last column (a list, under a key no header has), and each column it lacks.
+# beyond the last column (a list, under a key no header has), and in each column it lacks a
+# text no field can hold (they hold no NUL).
 EXTRA_FIELDS = "\x00extra"
-MISSING_FIELD = object()
+MISSING_FIELD = "\x00missing"
 # The order dates every part of the shop can handle in every time zone (offsets stay within a
 # day): the rollups key a month by its four-digit year, and a return window of up to a year
 # must end before the last day a datetime holds.
@@ -128,7 +129,7 @@ def read_csv(text: str, kind: str) -> list[tuple[int, Row]]:
 
 def _require_one_field_per_column(row: Row) -> None:
     columns = [name for name in row if name != EXTRA_FIELDS]
-    found = sum(row[name] is not MISSING_FIELD for name in columns)
+    found = sum(row[name] != MISSING_FIELD for name in columns)
     found += len(row.get(EXTRA_FIELDS, ()))
     if found != len(columns):
         raise ValidationError("wrong_column_count", expected=len(columns), found=found)
