@@ -1,6 +1,6 @@
 """The back-office on a 375×812 phone: the queue fits the screen's width with every column
 readable, the menu leaves most of the first screen to the page, and the request page offers
-the stage's main action first, with cancelling styled apart."""
+the stage's main action first, with cancelling styled apart; no page hides a table's column."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import os
 
 import pytest
 
-from models import StaffUser
+from domain.returns import ReturnType
+from models import StaffUser, StockLevel
 from tests.browser.conftest import Stack, StaffPage
 from tests.factories import open_return
-from tests.services.test_returns import approved
+from tests.services.test_returns import approved, inspected
 
 PHONE = {"width": 375, "height": 812}
 LANGUAGES = ["en", "zh_Hans", "ru"]
@@ -78,3 +79,36 @@ async def test_the_warehouse_sees_receiving_first_and_cancelling_apart(stack: St
     assert first["y"] < last["y"]
     colours = "(b) => getComputedStyle(b).backgroundColor + getComputedStyle(b).color"
     assert await receive.evaluate(colours) != await cancel.evaluate(colours)
+
+
+HIDDEN_CELLS = """() => [...document.querySelectorAll('main td')]
+    .filter((cell) => getComputedStyle(cell).display === 'none')
+    .map((cell) => cell.textContent.trim())"""
+
+
+async def test_no_page_hides_a_column_on_a_phone(stack: Stack) -> None:
+    shop = stack.desk.shop
+    exchange = await inspected(shop, {"TEE-1": 1}, kind=ReturnType.EXCHANGE, replacement="TEE-2")
+    await StockLevel.filter(location="sellable").update(quantity=1)  # low stock on the dashboard
+    admin = await on_a_phone(stack, "admin", "en")
+    pages = (
+        f"/returns/{exchange.id}",
+        "/",
+        "/customers",
+        f"/customers/{shop.customer.id}",
+        "/staff",
+        "/tokens",
+        "/audit",
+        "/inventory",
+    )
+    for path in pages:
+        await admin.goto(path)
+        await shot(admin, "phone" + path.replace("/", "-"))
+
+        assert await admin.page.evaluate(HIDDEN_CELLS) == [], path
+        width = await admin.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], path
+    await admin.goto(f"/returns/{exchange.id}")
+    items = await admin.page.inner_text("table.items")
+    assert "TEE-2" in items  # the replacement the warehouse ships
+    assert "1/0/0" in items  # and how the returned unit was graded
