@@ -252,12 +252,17 @@ async def add_tracking(turn: Turn, text: str) -> None:
 
 
 async def ask_reply(turn: Turn, request_id: object) -> None:
+    """Ask for the answer; Back goes to the request's detail (the answer so far is kept while
+    the customer stays with this request)."""
     request = await _mine(turn, request_id)
     if request is None or request.status is not Status.NEEDS_INFO:
         turn.notice = "notice.unavailable"
         return
-    turn.reset()
-    turn.go("reply", request_id=request.id, photos=[])
+    if turn.state.step not in ("detail", "reply") or turn.data.get("request_id") != request.id:
+        turn.reset()  # the answer button of a message: as if pressed on the request's detail
+        turn.go("list")  # neither is shown: Back goes to the detail, and on to the list
+        turn.go("detail", request_id=request.id)
+    turn.go("reply", request_id=request.id)
     await show_reply(turn)
 
 

@@ -60,7 +60,9 @@ async def start_new(turn: Turn, order_number: str = "") -> None:
     if order_number:
         loaded = await _eligible_order(turn, lambda o: o.number == order_number)
     if loaded is not None:
-        draft(turn)["order_id"] = loaded[0].id
+        order = loaded[0]
+        draft(turn).update(order_id=order.id, channel=order.channel)
+        turn.go("order")  # not shown: Back from the items goes to the order list
         turn.go("items")
         await show_items(turn, loaded)
         return

@@ -222,13 +222,13 @@ async def _step_press(turn: Turn, nonce: str, rest: str) -> None:
 
 
 async def _back(turn: Turn) -> None:
-    step = turn.back()
-    if step == "replacement":
-        open_.draft(turn)["replacements"] = {}
-    if not step:
+    """Go back to the previous screen; a step with none to go back to is left, and said so."""
+    if not turn.data.get("history"):  # a chat begun before every first step had one
         await _cancel(turn, "")
-    else:
-        await reshow(turn)
+        return
+    if turn.back() == "replacement":
+        open_.draft(turn)["replacements"] = {}
+    await reshow(turn)
 
 
 async def _set_language(turn: Turn, code: str) -> None:
