@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 
 from models import Customer, Notification, ReturnRequest
 from services.chat.messages import Button, Reply
-from services.reminders import is_reminder_wanted
+from services.reminders import is_still_wanted
 
 LEASE = timedelta(minutes=2)
 # Staff messages claimed at once: the staff chat is a group, which Telegram (and PTB's
@@ -85,8 +85,8 @@ async def claim_due(
         delivery = recipients.delivery(row, staff_chat_id, staff_language)
         if delivery is None:
             await finish(row.id, Status.SKIPPED, now, "no chat to deliver to")
-        elif not await is_reminder_wanted(delivery.template, delivery.request_id):
-            await finish(row.id, Status.SKIPPED, now, "the customer already acted")
+        elif not await is_still_wanted(delivery.template, delivery.request_id):
+            await finish(row.id, Status.SKIPPED, now, "no longer applies")
         else:
             deliveries.append(delivery)
     return deliveries

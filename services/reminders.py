@@ -3,7 +3,8 @@
 A reminder is queued when its day comes, and only while it still makes sense: the request
 is still approved without a tracking number, or the closed request's survey is still
 unanswered. One that waited in the outbox while the customer acted is skipped when it is
-claimed (:func:`is_reminder_wanted`, called by the outbox).
+claimed (:func:`is_still_wanted`, called by the outbox), as is a call to act on a request
+that was cancelled or rejected meanwhile.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 
 from domain.clock import Clock
 from domain.policy import Policy
-from domain.returns import Status
+from domain.returns import VOID_STATUSES, Status
 from models import Notification, ReturnRequest, Survey
 from services.deadlines import in_batches
 from services.effects import enqueue
@@ -22,7 +23,7 @@ __all__ = [
     "SURVEY_REMINDER_AFTER",
     "awaits_parcel",
     "awaits_survey",
-    "is_reminder_wanted",
+    "is_still_wanted",
     "send_ship_back_reminders",
     "send_survey_reminders",
 ]
@@ -42,13 +43,21 @@ async def awaits_survey(request: ReturnRequest) -> bool:
     return request.status is Status.CLOSED and not await Survey.exists(request_id=request.id)
 
 
-async def is_reminder_wanted(template: str, request_id: int | None) -> bool:
-    """Tell whether a queued message is still worth sending: reminders only while awaited."""
-    if template not in ("ship_back_reminder", "survey_reminder"):
+# Messages that ask the customer to do something for a request that is still going on.
+CALLS_TO_ACT = frozenset({"return_approved", "question_asked"})
+
+
+async def is_still_wanted(template: str, request_id: int | None) -> bool:
+    """Tell whether a queued message is still worth sending: reminders only while awaited,
+    and no call to act (send the parcel, answer a question) once the request was cancelled
+    or rejected — the customer would be told to ship a request that has ended."""
+    if template not in {"ship_back_reminder", "survey_reminder", *CALLS_TO_ACT}:
         return True
     request = await ReturnRequest.get_or_none(id=request_id) if request_id else None
     if request is None:
         return False
+    if template in CALLS_TO_ACT:
+        return request.status not in VOID_STATUSES
     if template == "ship_back_reminder":
         return awaits_parcel(request)
     return await awaits_survey(request)

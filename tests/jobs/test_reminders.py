@@ -2,8 +2,11 @@
 
 from datetime import timedelta
 
+from domain.returns import Actor
 from models import PolicyRule
 from services.reminders import send_ship_back_reminders
+from services.review import ask_customer, cancel_return
+from tests.factories import REVIEWER, open_return
 from tests.jobs.steps import (
     FIVE_REQUESTS,
     MINUTE,
@@ -12,6 +15,7 @@ from tests.jobs.steps import (
     drain,
     send_parcel,
     statuses,
+    texts,
 )
 
 DAY = timedelta(days=1)
@@ -66,6 +70,21 @@ async def test_a_queued_reminder_is_skipped_when_the_customer_acts_before_it_goe
     await drain(outbox)
     assert containing(outbox, outbox.chat_id, REMINDER_ZH) == []
     assert await statuses("ship_back_reminder") == ["skipped"]
+
+
+async def test_a_call_to_act_is_skipped_when_the_request_ended_before_it_went(outbox):
+    clock = outbox.shop.clock
+    shipped_back, asked = await approved(outbox), await open_return(outbox.shop, {"MUG-1": 1})
+    await ask_customer(asked.id, "Which colour?", actor=REVIEWER, clock=clock)
+    for view in (shipped_back, asked):  # before the outbox got to the approval or question
+        await cancel_return(view.id, actor=Actor.customer(view.customer_id), clock=clock)
+
+    await drain(outbox)
+
+    assert await statuses("return_approved") == ["skipped"]
+    assert await statuses("question_asked") == ["skipped"]
+    told = texts(outbox, outbox.chat_id)
+    assert [text for text in told if "Which colour?" in text or "已通过" in text] == []
 
 
 async def test_after_a_missed_run_only_the_latest_reminder_goes(outbox):
