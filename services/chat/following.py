@@ -77,11 +77,32 @@ async def show_detail(turn: Turn, request_id: object) -> None:
             Reply(f"event.{e.action}", {"when": e.created_at, "note": e.note}) for e in events
         ),
     }
-    turn.ask(Reply("detail.show", params, (*_actions(turn, request), turn.nav())))
+    buttons = (*_actions(turn, request), turn.nav("button.close_menu"))
+    turn.ask(Reply("detail.show", params, buttons))
     if request.status is Status.APPROVED and request.deadline_at:
         turn.say(
             "detail.deadline", deadline=request.deadline_at, tracking=request.tracking_number or "—"
         )
+
+
+# What leaving a step of following says: nothing was sent, nothing happened to the request
+LEFT = {
+    "list": "flow.closed",
+    "detail": "flow.closed",
+    "cancel_confirm": "cancel.kept",
+    "tracking": "tracking.skipped",
+    "reply": "reply.cancelled",
+    "survey_comment": "survey.comment_skipped",
+}
+
+
+async def left(turn: Turn) -> Reply | None:
+    """What leaving the current step says, if it is one of following (None: it is not)."""
+    key = LEFT.get(turn.state.step)
+    if key != "cancel.kept":
+        return None if key is None else Reply(key)
+    request = await _mine(turn, turn.data.get("request_id", ""))
+    return Reply(key, {"number": request.number}) if request else Reply("flow.closed")
 
 
 def _status_words(request: ReturnRequest) -> Reply:

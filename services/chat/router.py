@@ -134,8 +134,13 @@ async def _help(turn: Turn, _argument: str) -> None:
     turn.ask(Reply("help.show"))
 
 
-async def _cancel(turn: Turn, _argument: str) -> None:
-    turn.say("flow.cancelled" if turn.state.step else "flow.nothing")
+async def _leave(turn: Turn, _argument: str) -> None:
+    """Leave the step (Cancel, Close, /cancel), saying what that means there: a draft dropped,
+    or only a screen closed."""
+    if not turn.state.step:
+        turn.say("flow.nothing")
+    else:
+        turn.ask(await follow.left(turn) or Reply("flow.cancelled"))
     turn.reset()
 
 
@@ -146,7 +151,7 @@ COMMANDS: dict[str, Handler] = {
     "policy": _policy,
     "language": _language,
     "help": _help,
-    "cancel": _cancel,
+    "cancel": _leave,
 }
 OPEN_TO_ALL = {"start", "policy", "language", "help", "cancel"}
 
@@ -214,7 +219,7 @@ async def _step_press(turn: Turn, nonce: str, rest: str) -> None:
     if nonce != turn.data.get("nonce") or verb not in (*handlers, "back", "cancel"):
         turn.notice = "notice.unavailable"
     elif verb == "cancel":
-        await _cancel(turn, "")
+        await _leave(turn, "")
     elif verb == "back":
         await _back(turn)
     else:
@@ -224,7 +229,7 @@ async def _step_press(turn: Turn, nonce: str, rest: str) -> None:
 async def _back(turn: Turn) -> None:
     """Go back to the previous screen; a step with none to go back to is left, and said so."""
     if not turn.data.get("history"):  # a chat begun before every first step had one
-        await _cancel(turn, "")
+        await _leave(turn, "")
         return
     if turn.back() == "replacement":
         open_.draft(turn)["replacements"] = {}

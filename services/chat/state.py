@@ -132,9 +132,10 @@ class Turn:
     def labelled(self, label: str, verb: str, arg: object = "") -> Button:
         return Button("", f"{self.data.get('nonce', '')}:{verb}:{arg}", label=label)
 
-    def nav(self) -> tuple[Button, ...]:
-        """Back and Cancel, on every step."""
-        return (self.button("button.back", "back"), self.button("button.cancel", "cancel"))
+    def nav(self, leave: str = "button.cancel") -> tuple[Button, ...]:
+        """Back, and the button that leaves the step: Cancel where something is being written,
+        Close (``button.close_menu``) where the customer only looks."""
+        return (self.button("button.back", "back"), self.button(leave, "cancel"))
 
 
 COLUMNS = "language, step, data, customer_id, last_update_id, recent_update_ids"

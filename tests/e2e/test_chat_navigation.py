@@ -195,3 +195,123 @@ async def test_back_on_the_detail_goes_to_the_list_and_the_list_offers_no_back(d
 
     listed = await chat.expect("list.pick", plural=1, count=1)
     assert ("back", "") not in verbs(listed)
+
+
+# --- leaving a step: a draft dropped, or only a screen closed --------------------------------
+
+
+@by_language
+async def test_close_on_the_list_closes_it_without_a_word_of_cancelling(desk, lang: str) -> None:
+    request = await submitted(desk)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    listed = await chat.my(request)
+    assert labels(listed)[-1] == chat.t("button.close_menu")
+
+    await chat.press(listed, "cancel")
+
+    await chat.expect("flow.closed")
+    assert await step(chat) == ""
+    await request.refresh_from_db()
+    assert request.status is Status.SUBMITTED
+
+
+@by_language
+async def test_the_detail_is_closed_by_close_not_by_a_second_cancel(desk, lang: str) -> None:
+    """An approved request offers "Cancel this request"; the navigation under it is Close,
+    and Close only closes the detail."""
+    request = await approved(desk)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    detail = await chat.detail(await chat.my(request), request)
+    await chat.expect("detail.deadline", deadline=request.deadline_at, tracking="—")
+    assert labels(detail)[-3:] == [
+        chat.t("button.cancel_request"),
+        chat.t("button.back"),
+        chat.t("button.close_menu"),
+    ]
+    assert chat.t("button.cancel") not in labels(detail)
+
+    await chat.press(detail, "cancel")
+
+    await chat.expect("flow.closed")
+    await request.refresh_from_db()
+    assert request.status is Status.APPROVED
+    await chat.nothing_more()
+
+
+async def test_cancel_command_on_a_detail_closes_it(desk) -> None:
+    request = await submitted(desk)
+    chat = Chat.open(desk, "ru")
+    await chat.link()
+    await chat.detail(await chat.my(request), request)
+
+    await chat.command("cancel")
+
+    await chat.expect("flow.closed")
+    await chat.command("cancel")
+    await chat.expect("flow.nothing")
+
+
+@by_language
+async def test_cancel_command_at_the_cancel_question_keeps_the_request(desk, lang: str) -> None:
+    request = await submitted(desk)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    detail = await chat.detail(await chat.my(request), request)
+    await chat.press(detail, "cancel_req", request.id)
+    await chat.expect("cancel.confirm", number=request.number)
+
+    await chat.command("cancel")
+
+    await chat.expect("cancel.kept", number=request.number)
+    await request.refresh_from_db()
+    assert request.status is Status.SUBMITTED
+
+
+@by_language
+async def test_cancel_on_the_tracking_number_says_none_was_added(desk, lang: str) -> None:
+    request = await approved(desk)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    detail = await chat.detail(await chat.my(request), request)
+    await chat.expect("detail.deadline", deadline=request.deadline_at, tracking="—")
+    await chat.press(detail, "tracking", request.id)
+    ask = await chat.expect("tracking.ask", number=request.number)
+
+    await chat.press(ask, "cancel")
+
+    await chat.expect("tracking.skipped")
+    await request.refresh_from_db()
+    assert (request.status, request.tracking_number) == (Status.APPROVED, "")
+
+
+@by_language
+async def test_cancel_on_an_answer_says_the_answer_was_not_sent(desk, lang: str) -> None:
+    request = await needs_info(Chat.open(desk, lang))
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    await chat.press_data(await chat.my(request), f"rp:{request.id}")
+    await chat.expect("reply.ask", plural=0, number=request.number, count=0)
+    await chat.photo(b"the box")
+    ask = await chat.expect("reply.ask", plural=1, number=request.number, count=1)
+
+    await chat.press(ask, "cancel")
+
+    await chat.expect("reply.cancelled")
+    assert not await Message.filter(request_id=request.id, from_customer=True).exists()
+    await request.refresh_from_db()
+    assert request.status is Status.NEEDS_INFO
+
+
+@by_language
+async def test_cancel_on_a_draft_still_says_nothing_was_sent(desk, lang: str) -> None:
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    await chat.command("start", "SO-1")
+    items = await chat.expect_items()
+
+    await chat.press(items, "cancel")
+
+    await chat.expect("flow.cancelled")
+    assert await ReturnRequest.all().count() == 0

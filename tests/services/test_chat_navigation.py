@@ -46,3 +46,15 @@ async def test_back_on_a_drafts_first_step_without_history_says_the_draft_was_dr
     assert [reply.key for reply in outcome.replies] == ["flow.cancelled"]
     state = await ChatState.get(chat_id=USER)
     assert (state.step, "draft" in state.data) == ("", False)
+
+
+async def test_back_on_an_answer_without_history_says_the_answer_was_not_sent(
+    db: str, clock: FakeClock
+) -> None:
+    shop = await build_shop(clock)
+    await chat_at(shop, "reply", {"request_id": 1, "photos": ["f1"], "text": "box"})
+
+    outcome = await press("back", clock)
+
+    assert [reply.key for reply in outcome.replies] == ["reply.cancelled"]
+    assert (await ChatState.get(chat_id=USER)).step == ""
