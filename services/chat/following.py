@@ -297,10 +297,10 @@ async def show_reply(turn: Turn) -> None:
 async def reply_photo(turn: Turn, file_id: str) -> None:
     photos = turn.data.setdefault("photos", [])
     if len(photos) >= MAX_REPLY_PHOTOS:
-        turn.say("error.too_many_photos", max=MAX_REPLY_PHOTOS)
+        turn.refuse_photo(MAX_REPLY_PHOTOS)
     else:
         photos.append(file_id)
-    turn.data["text"] = turn.with_caption(turn.data.get("text", ""), MAX_TEXT)
+        turn.data["text"] = turn.with_caption(turn.data.get("text", ""), MAX_TEXT)
     await show_reply(turn)
 
 

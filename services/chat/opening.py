@@ -405,11 +405,11 @@ async def add_photo(turn: Turn, file_id: str) -> None:
     photos = draft(turn)["photos"]
     _required, most = await _photo_rules(turn)
     if len(photos) >= most:
-        turn.say("error.too_many_photos", max=most)
+        turn.refuse_photo(most)
     else:
         photos.append(file_id)
-    d = draft(turn)
-    d["description"] = turn.with_caption(d.get("description", ""), MAX_DESCRIPTION)
+        d = draft(turn)
+        d["description"] = turn.with_caption(d.get("description", ""), MAX_DESCRIPTION)
     await show_photos(turn)
 
 

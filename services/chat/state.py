@@ -98,6 +98,12 @@ class Turn:
             return kept
         return text
 
+    def refuse_photo(self, most: int) -> None:
+        """Tell the customer the incoming photo is one too many: neither it nor its caption
+        is kept."""
+        caption = bool(self.incoming.text.strip())
+        self.say("error.too_many_photos_caption" if caption else "error.too_many_photos", max=most)
+
     def say(self, key: str, **params: Any) -> None:
         self.replies.append(Reply(key, params))
 

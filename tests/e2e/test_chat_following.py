@@ -597,3 +597,26 @@ async def test_an_inspection_with_refused_units_says_what_happens_next(desk, lan
     assert told == expected
     amount = Decimal("50.00")
     assert to_pay == chat.t("notify.exchange_payment_due", number=swap.number, amount=amount)
+
+
+@by_language
+async def test_a_refused_sixth_photos_caption_is_not_part_of_the_answer(desk, lang: str) -> None:
+    request = await submitted(desk)
+    await ask_customer(request.id, "Photos of the box?", actor=REVIEWER, clock=desk.shop.clock)
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    await chat.press_data(await chat.my(request), f"rp:{request.id}")
+    await chat.expect("reply.ask", plural=0, number=request.number, count=0)
+    for n in range(5):
+        await chat.photo(f"box {n}".encode(), f"box{n}")
+        await chat.expect("reply.ask", plural=n + 1, number=request.number, count=n + 1)
+
+    await chat.photo(b"box 5", "box5")
+    await chat.expect("error.too_many_photos_caption", max=5)
+    prompt = await chat.expect("reply.ask", plural=5, number=request.number, count=5)
+    await chat.press(prompt, "send_reply")
+    await chat.expect("reply.done", number=request.number)
+
+    answer = await Message.get(request_id=request.id, from_customer=True)
+    assert answer.text == "\n".join(f"box{n}" for n in range(5))
+    assert await Attachment.filter(message_id=answer.id).count() == 5

@@ -606,3 +606,22 @@ async def test_a_caption_over_the_descriptions_limit_is_not_kept_but_its_photo_i
     photos = await chat.expect_photos(CAPTIONED, 2)
     await chat.press(photos, "photos_done")
     await chat.expect("description.kept", text="вот брак", max=MAX_DESCRIPTION)
+
+
+@by_language
+async def test_a_refused_sixth_photos_caption_is_dropped_with_it(desk, lang: str) -> None:
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    photos = await _captioned_photos(chat, *(f"cap{n}" for n in range(5)))
+
+    await chat.photo(b"photo 6", "cap5")
+    await chat.expect("error.too_many_photos_caption", max=5)
+    photos = await chat.expect_photos(CAPTIONED, 5)
+
+    await chat.press(photos, "photos_done")
+    kept = "\n".join(f"cap{n}" for n in range(5))
+    prompt = await chat.expect("description.kept", text=kept, max=MAX_DESCRIPTION)
+    await chat.press(prompt, "describe", "keep")
+    request = await chat.confirm(await chat.next())
+    assert request.description == kept
+    assert await Attachment.filter(request_id=request.id).count() == 5
