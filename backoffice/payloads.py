@@ -196,8 +196,11 @@ def _fields(item: Mapping[str, Any], spec: Mapping[str, Field]) -> Row:
     return row
 
 
-def _items(body: Sequence[Any], parse: Callable[[int, Any], list[Row]]) -> list[tuple[int, Row]]:
-    """Parse every item; all shape errors at once, or (index, row) pairs."""
+def _items(
+    body: Sequence[Any], parse: Callable[[int, Any], list[Row]]
+) -> tuple[list[tuple[int, Row]], list[RowError]]:
+    """Parse every item: the (index, row) pairs of the good ones, the shape error of each
+    bad one."""
     rows: list[tuple[int, Row]] = []
     errors: list[RowError] = []
     for index, item in enumerate(body):
@@ -205,8 +208,13 @@ def _items(body: Sequence[Any], parse: Callable[[int, Any], list[Row]]) -> list[
             rows.extend((index, row) for row in parse(index, item))
         except _Bad as bad:
             errors.append(RowError(index, bad.reason, bad.params))
+    return rows, errors
+
+
+def _good_items(rows: list[tuple[int, Row]], errors: list[RowError]) -> list[tuple[int, Row]]:
+    """The rows, unless some items are bad: then all of those at once, by index."""
     if errors:
-        raise ItemErrors(errors)
+        raise ItemErrors(sorted(errors, key=lambda error: error.line))
     return rows
 
 
@@ -219,12 +227,12 @@ def _flat(spec: Mapping[str, Field]) -> Callable[[int, Any], list[Row]]:
 
 def product_rows(body: Sequence[Any]) -> list[tuple[int, Row]]:
     """Import rows for ``upsert_products``, one per item."""
-    return _items(body, _flat(PRODUCT))
+    return _good_items(*_items(body, _flat(PRODUCT)))
 
 
 def customer_rows(body: Sequence[Any]) -> list[tuple[int, Row]]:
     """Import rows for ``upsert_customers``, one per item."""
-    return _items(body, _flat(CUSTOMER))
+    return _good_items(*_items(body, _flat(CUSTOMER)))
 
 
 def _order(_index: int, item: Any) -> list[Row]:
@@ -249,16 +257,19 @@ def order_rows(body: Sequence[Any]) -> list[tuple[int, Row]]:
     An order number may appear once per call; the import would otherwise merge two items'
     lines into one order.
     """
-    rows = _items(body, _order)
+    rows, errors = _items(body, _order)
+    return _good_items(rows, errors + _repeated_order_numbers(rows))
+
+
+def _repeated_order_numbers(rows: list[tuple[int, Row]]) -> list[RowError]:
+    """One RowError for each item whose order number an earlier item has."""
     first: dict[str, int] = {}
-    errors = []
+    errors = {}
     for index, row in rows:
         seen = first.setdefault(row["order_number"], index)
         if seen != index:
-            errors.append(RowError(index, "duplicate_order_number", {"first_index": str(seen)}))
-    if errors:
-        raise ItemErrors(list({e.line: e for e in errors}.values()))
-    return rows
+            errors[index] = RowError(index, "duplicate_order_number", {"first_index": str(seen)})
+    return list(errors.values())
 
 
 def row_errors_json(errors: Sequence[RowError]) -> list[dict[str, Any]]:

@@ -2,9 +2,10 @@
 
 The same upserts serve the CSV import and the JSON API; a CSV file (the command, the
 back-office page) goes through ``import_file``, which also keeps one audit entry per file.
-Every row is checked first; if any is bad, ``ImportRejected`` names each bad row with its
-line number and reason, and nothing is written. Rows are mappings of field name to text
-(CSV) or JSON values.
+Every row is checked in one pass: its fields, then (if they read) against the file's other
+rows and the database. If any is bad, ``ImportRejected`` names every bad row with its line
+number and reason, and nothing is written (what the good rows wrote meanwhile is rolled
+back). Rows are mappings of field name to text (CSV) or JSON values.
 """
 
 from __future__ import annotations
@@ -223,34 +224,46 @@ def _moment(row: Row, name: str, zone: ZoneInfo, *, required: bool = True) -> da
 
 def _check_rows(
     rows: Iterable[tuple[int, Row]], parse: Callable[[Row], Any]
-) -> list[tuple[int, Any]]:
+) -> tuple[list[tuple[int, Any]], list[RowError]]:
+    """The rows whose every field reads, and every bad field of the others."""
     parsed, errors = [], []
     for line, row in rows:
         try:
             _require_one_field_per_column(row)
             parsed.append((line, parse(row)))
-        except RowRefused as refused:
-            errors += [_row_error(line, error) for error in refused.errors]
         except DomainError as error:
-            errors.append(_row_error(line, error))
-    if errors:
-        raise ImportRejected(errors)
-    return parsed
+            errors += _row_errors(line, error)
+    return parsed, errors
 
 
-def _row_error(line: int, error: DomainError) -> RowError:
-    return RowError(line, error.code, {k: str(v) for k, v in error.params.items()})
+def _row_errors(line: int, error: DomainError) -> list[RowError]:
+    """One RowError for each reason ``error`` gives (a ``RowRefused`` gives several)."""
+    reasons = error.errors if isinstance(error, RowRefused) else [error]
+    return [RowError(line, e.code, {k: str(v) for k, v in e.params.items()}) for e in reasons]
 
 
-def _unique(parsed: list[tuple[int, Any]], key: Callable[[Any], str], reason: str) -> None:
+def _repeated(
+    parsed: list[tuple[int, Any]], key: Callable[[Any], str], reason: str
+) -> list[RowError]:
+    """A RowError for each row whose key an earlier row has already."""
     seen: dict[str, int] = {}
     errors = []
     for line, item in parsed:
         if key(item) in seen:
             errors.append(RowError(line, reason, {"first_line": str(seen[key(item)])}))
         seen.setdefault(key(item), line)
+    return errors
+
+
+def _without_errors(parsed: list[tuple[int, Any]], errors: list[RowError]) -> list[tuple[int, Any]]:
+    bad = {error.line for error in errors}
+    return [(line, item) for line, item in parsed if line not in bad]
+
+
+def _refuse_any(errors: list[RowError]) -> None:
+    """Refuse the file for its bad rows, if any, in the order of its lines."""
     if errors:
-        raise ImportRejected(errors)
+        raise ImportRejected(sorted(errors, key=lambda error: error.line))
 
 
 def _tick(progress: Progress | None) -> None:
@@ -311,8 +324,9 @@ async def upsert_products(
     rows: Iterable[tuple[int, Row]], *, actor: Actor, clock: Clock, progress: Progress | None = None
 ) -> ImportResult:
     """Create or update products by SKU and set their sellable stock to the given count."""
-    parsed = _check_rows(rows, _product)
-    _unique(parsed, lambda p: p["sku"], "duplicate_sku")
+    parsed, errors = _check_rows(rows, _product)
+    errors += _repeated(parsed, lambda p: p["sku"], "duplicate_sku")
+    _refuse_any(errors)
     now = clock.now()
     outcomes: Counter[str] = Counter()
     async with in_transaction():
@@ -391,31 +405,32 @@ async def upsert_customers(
     rows: Iterable[tuple[int, Row]], *, actor: Actor, progress: Progress | None = None
 ) -> ImportResult:
     """Create or update customers, matched by external id when given, else by phone."""
-    parsed = _check_rows(rows, _customer)
-    _unique(parsed, lambda c: c["phone"], "duplicate_phone")
-    _unique(
+    parsed, errors = _check_rows(rows, _customer)
+    errors += _repeated(parsed, lambda c: c["phone"], "duplicate_phone")
+    errors += _repeated(
         [(n, c) for n, c in parsed if c["external_id"]],
         lambda c: c["external_id"],
         "duplicate_external_id",
     )
     outcomes: Counter[str] = Counter()
     async with in_transaction():
-        for line, data in parsed:
+        for line, data in _without_errors(parsed, errors):
             customer = await _find_customer(data)
-            clash = (
-                await Customer.filter(phone=data["phone"])
-                .exclude(id=customer.id if customer else 0)
-                .exists()
-            )
-            if clash:
-                raise ImportRejected([RowError(line, "phone_taken", {"phone": data["phone"]})])
-            if customer is None:
+            if await _phone_taken(data["phone"], customer):
+                errors.append(RowError(line, "phone_taken", {"phone": data["phone"]}))
+            elif customer is None:
                 await Customer.create(**data, updated_by=actor.label)
                 outcomes["created"] += 1
             else:
                 outcomes[await _update(customer, data, actor)] += 1
             _tick(progress)
+        _refuse_any(errors)  # inside: what the good rows wrote meanwhile is rolled back
     return ImportResult.counted(outcomes)
+
+
+async def _phone_taken(phone: str, customer: Customer | None) -> bool:
+    """Whether a customer other than the row's own (``customer``) has ``phone``."""
+    return await Customer.filter(phone=phone).exclude(id=customer.id if customer else 0).exists()
 
 
 async def _find_customer(data: Mapping[str, Any]) -> Customer | None:
@@ -448,11 +463,18 @@ def _order_line(zone: ZoneInfo) -> Callable[[Row], dict[str, Any]]:
     return parse
 
 
-async def _resolve_references(parsed: list[tuple[int, dict[str, Any]]]) -> tuple[dict, dict]:
+async def _references(parsed: list[tuple[int, dict[str, Any]]]) -> tuple[dict, dict]:
+    """The customers (by phone) and products (by SKU) the rows name that exist."""
     customers = {
         c.phone: c for c in await Customer.filter(phone__in={d["phone"] for _, d in parsed})
     }
     products = {p.sku: p for p in await Product.filter(sku__in={d["sku"] for _, d in parsed})}
+    return customers, products
+
+
+def _reference_and_date_errors(
+    parsed: list[tuple[int, dict[str, Any]]], customers: dict, products: dict
+) -> list[RowError]:
     errors = []
     for line, data in parsed:
         if data["phone"] not in customers:
@@ -462,22 +484,32 @@ async def _resolve_references(parsed: list[tuple[int, dict[str, Any]]]) -> tuple
         delivered = data["delivered_at"]
         if delivered is not None and delivered < data["ordered_at"]:
             errors.append(RowError(line, "delivered_before_ordered"))
-    if errors:
-        raise ImportRejected(errors)
-    return customers, products
+    return errors
 
 
-def _group_orders(parsed: list[tuple[int, dict[str, Any]]]) -> dict[str, list[tuple[int, dict]]]:
-    orders: dict[str, list[tuple[int, dict]]] = {}
+def _disagreeing_rows(parsed: list[tuple[int, dict[str, Any]]]) -> list[RowError]:
+    """A RowError for each row whose order's header differs from the order's first row's."""
+    first: dict[str, dict[str, Any]] = {}
     errors = []
     header = ("phone", "channel", "ordered_at", "delivered_at", "payment_method")
     for line, data in parsed:
-        group = orders.setdefault(data["number"], [])
-        if group and any(group[0][1][k] != data[k] for k in header):
+        head = first.setdefault(data["number"], data)
+        if any(head[k] != data[k] for k in header):
             errors.append(RowError(line, "order_rows_disagree", {"order": data["number"]}))
-        group.append((line, data))
-    if errors:
-        raise ImportRejected(errors)
+    return errors
+
+
+def _sound_orders(
+    rows: list[tuple[int, Row]], parsed: list[tuple[int, dict]], errors: list[RowError]
+) -> dict[str, list[tuple[int, dict]]]:
+    """The rows of each order none of whose rows is bad, by order number: the others'
+    lines are not all known, so comparing them with the stored order would mislead."""
+    bad = {error.line for error in errors}
+    incomplete = {str(row.get("order_number") or "").strip() for n, row in rows if n in bad}
+    orders: dict[str, list[tuple[int, dict]]] = {}
+    for line, data in parsed:
+        if data["number"] not in incomplete:
+            orders.setdefault(data["number"], []).append((line, data))
     return orders
 
 
@@ -490,16 +522,22 @@ async def upsert_orders(
     already refers to them, in which case they must stay as they are.
     """
     zone = (await load_policy_book()).resolve("").zone
-    parsed = _check_rows(rows, _order_line(zone))
-    orders = _group_orders(parsed)
+    rows = list(rows)
+    parsed, errors = _check_rows(rows, _order_line(zone))
+    errors += _disagreeing_rows(parsed)
     outcomes: Counter[str] = Counter()
     async with in_transaction():
-        customers, products = await _resolve_references(parsed)
-        for number, group in orders.items():
+        customers, products = await _references(parsed)
+        errors += _reference_and_date_errors(parsed, customers, products)
+        for number, group in _sound_orders(rows, parsed, errors).items():
             work = _upsert_order(number, group, customers, products)
-            outcomes[await recount_order(number, work)] += 1
+            try:
+                outcomes[await recount_order(number, work)] += 1
+            except ValidationError as error:
+                errors += _row_errors(group[0][0], error)
             for _ in group:
                 _tick(progress)
+        _refuse_any(errors)  # inside: what the sound orders wrote meanwhile is rolled back
     return ImportResult.counted(outcomes)
 
 
@@ -507,13 +545,13 @@ async def upsert_orders(
 FIXED_ONCE_RETURNED = frozenset({"customer_id", "channel"})
 
 
-async def _order_header(number: str, header: dict[str, Any], line: int) -> tuple[Order, str]:
+async def _order_header(number: str, header: dict[str, Any]) -> tuple[Order, str]:
     order = await Order.get_or_none(number=number)
     if order is None:
         return await Order.create(number=number, **header), "created"
     changes = _changes(order, header)
     if changes.keys() & FIXED_ONCE_RETURNED and await _has_returns(order):
-        raise ImportRejected([RowError(line, "order_has_returns_owner", {"order": number})])
+        raise ValidationError("order_has_returns_owner", order=number)
     if changes:
         await order.update_from_dict(changes).save()
     return order, "updated" if changes else "unchanged"
@@ -534,14 +572,14 @@ async def _upsert_order(
         "delivered_at": first["delivered_at"],
         "payment_method": first["payment_method"],
     }
-    order, outcome = await _order_header(number, header, group[0][0])
+    order, outcome = await _order_header(number, header)
     wanted = sorted((products[d["sku"]].id, d["quantity"], d["unit_price"]) for _, d in group)
     current = await OrderLine.filter(order=order).order_by("id")
     have = sorted((line.product_id, line.quantity, line.unit_price) for line in current)
     if wanted == have:
         return outcome
     if await _has_returns(order):
-        raise ImportRejected([RowError(group[0][0], "order_has_returns", {"order": number})])
+        raise ValidationError("order_has_returns", order=number)
     await OrderLine.filter(order=order).delete()
     await OrderLine.bulk_create(
         [OrderLine(order=order, product_id=p, quantity=q, unit_price=u) for p, q, u in wanted]

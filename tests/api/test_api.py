@@ -232,6 +232,16 @@ async def test_one_order_number_twice_in_a_call_is_refused(api):
     ]
 
 
+async def test_bad_items_and_a_repeated_order_number_are_named_in_one_answer(api):
+    bad = {**ORDERS[0], "order_number": "WEB-101", "channel": ""}
+    status, body = await put(api, "/api/v1/orders", [ORDERS[0], bad, ORDERS[0]])
+    assert status == 422
+    assert [(row["index"], row["reason"]) for row in body["rows"]] == [
+        (1, "missing_value"),
+        (2, "duplicate_order_number"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("data", "error"),
     [

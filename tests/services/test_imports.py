@@ -187,7 +187,7 @@ async def test_every_error_of_a_customer_or_order_row_names_its_field(db, clock)
         "email",
         "language",
     ]
-    assert [(e.reason, e.params["field"]) for e in order.value.errors] == [
+    assert [(e.reason, e.params["field"]) for e in order.value.errors if e.line == 5] == [
         ("invalid_phone", "customer_phone"),
         ("invalid_date", "ordered_at"),
         ("value_too_small", "quantity"),
@@ -339,3 +339,82 @@ async def test_a_row_without_one_field_per_column_is_a_bad_row(
     ]
     assert await Product.all().count() == 0
     assert await Customer.all().count() == 0
+
+
+async def test_one_upload_of_products_names_bad_fields_and_repeated_skus_together(db, clock):
+    text = PRODUCTS + "HAT-1,Hat,apparel,cheap,1,1,1,true\nTEE-1,Again,apparel,1,1,1,1,true\n"
+    with pytest.raises(ImportRejected) as rejected:
+        await upsert_products(read_csv(text, "products"), actor=ADMIN, clock=clock)
+    assert [(e.line, e.reason) for e in rejected.value.errors] == [
+        (4, "invalid_amount"),
+        (5, "duplicate_sku"),
+    ]
+    assert await Product.all().count() == 0
+
+
+async def test_one_upload_of_customers_names_bad_fields_repeats_and_taken_phones_together(
+    db, clock
+):
+    await upsert_customers(read_csv(CUSTOMERS, "customers"), actor=ADMIN)
+    text = CUSTOMERS.split("\n", 1)[0] + "\nC2,Anna,+8613800000001,,ru\n"  # Li Lei's phone
+    text += "C3,Bob,12345,,en\nC4,Eve,+4915100000005,,en\nC5,Eva,+4915100000005,,en\n"
+    with pytest.raises(ImportRejected) as rejected:
+        await upsert_customers(read_csv(text, "customers"), actor=ADMIN)
+    assert [(e.line, e.reason) for e in rejected.value.errors] == [
+        (2, "phone_taken"),
+        (3, "invalid_phone"),
+        (5, "duplicate_phone"),
+    ]
+    assert await Customer.all().count() == 2
+    assert await Customer.filter(name__in=["Bob", "Eve", "Eva"]).count() == 0
+
+
+def order_row(number, phone, sku, ordered, delivered="", price="1.00"):
+    return f"{number},{phone},web,{ordered},{delivered},{sku},1,{price},card\n"
+
+
+async def test_one_upload_of_orders_names_every_bad_row_it_can_know_about(db, clock):
+    shop = await build_shop(clock)
+    await open_return(shop, {"TEE-1": 1})
+    delivered = clock.now() - timedelta(days=2)
+    ordered = (delivered - timedelta(days=2)).isoformat()
+    li, anna = "+8613800000001", "+79000000002"
+    text = ORDERS.split("\n", 1)[0] + "\n"
+    text += order_row("SO-1", li, "TEE-1", ordered, delivered.isoformat())  # a line less
+    text += order_row("SO-2", li, "TEE-1", "yesterday")
+    text += order_row("SO-3", li, "NOPE", ordered)
+    text += order_row("SO-4", "+8613800000099", "TEE-1", ordered)
+    text += order_row("SO-5", li, "TEE-1", ordered)
+    text += order_row("SO-5", anna, "MUG-1", ordered)
+    text += order_row("SO-6", li, "TEE-1", ordered, "2020-01-01T00:00:00+00:00")
+
+    with pytest.raises(ImportRejected) as rejected:
+        await upsert_orders(read_csv(text, "orders"), actor=ADMIN)
+
+    assert [(e.line, e.reason) for e in rejected.value.errors] == [
+        (2, "order_has_returns"),
+        (3, "invalid_date"),
+        (4, "unknown_sku"),
+        (5, "unknown_customer"),
+        (7, "order_rows_disagree"),
+        (8, "delivered_before_ordered"),
+    ]
+    assert await Order.all().values_list("number", flat=True) == ["SO-1"]
+    assert await OrderLine.filter(order__number="SO-1").count() == 4
+
+
+async def test_an_order_with_a_bad_row_is_not_judged_by_its_other_rows(db, clock):
+    shop = await build_shop(clock)
+    await open_return(shop, {"TEE-1": 1})
+    delivered = (clock.now() - timedelta(days=2)).isoformat()
+    ordered = (clock.now() - timedelta(days=4)).isoformat()
+    li = "+8613800000001"
+    text = ORDERS.split("\n", 1)[0] + "\n"
+    for sku, price in (("TEE-1", "100.00"), ("CAP-1", "55.00"), ("MUG-1", "80.00")):
+        text += order_row("SO-1", li, sku, ordered, delivered, price)
+    text += order_row("SO-1", li, "SOAP-1", ordered, delivered, "cheap")
+
+    with pytest.raises(ImportRejected) as rejected:
+        await upsert_orders(read_csv(text, "orders"), actor=ADMIN)
+
+    assert [(e.line, e.reason) for e in rejected.value.errors] == [(5, "invalid_amount")]
