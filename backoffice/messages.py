@@ -137,9 +137,12 @@ ERRORS = {
     "file_not_utf8": N_("The file is not UTF-8 text."),
     "unknown_import_kind": N_("Choose what the file holds: products, customers or orders."),
     "bad_header": N_("The header row is not the expected one."),
+    "control_character": N_(
+        "The value holds a control character (such as a line break or a tab): write it on one"
+        " line, as plain text."
+    ),
     "wrong_column_count": N_(
-        "The row does not have one field per column of the header row: a comma too many or"
-        " too few?"
+        "The row does not have one field per column of the header row: a comma too many or too few?"
     ),
     "missing_value": N_("A required value is missing."),
     "negative_value": N_("The value must not be negative."),

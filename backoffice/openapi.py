@@ -11,7 +11,7 @@ from typing import Any
 from backoffice.payloads import MAX_COUNT, MAX_ITEMS, MAX_LINES
 from domain.ledger import RefundMethod
 from domain.returns import ReturnType, Status
-from services.imports import EARLIEST, LATEST, PRODUCT_FIELDS
+from services.imports import CONTROL_CHARACTERS, EARLIEST, LATEST, PRODUCT_FIELDS
 
 __all__ = ["MAX_BODY_BYTES", "openapi_document"]
 
@@ -22,8 +22,17 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+# One line of plain text: a control character (C0, DEL, C1) is refused as control_character.
+ONE_LINE = f"^[^{CONTROL_CHARACTERS}]*$"
+
+
 def _text(max_length: int, *, min_length: int = 1) -> dict[str, Any]:
-    return {"type": "string", "minLength": min_length, "maxLength": max_length}
+    return {
+        "type": "string",
+        "minLength": min_length,
+        "maxLength": max_length,
+        "pattern": ONE_LINE,
+    }
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -74,7 +83,7 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "required": ["name", "phone"],
         "properties": {
-            "external_id": {"type": ["string", "null"], "maxLength": 64},
+            "external_id": {"type": ["string", "null"], "maxLength": 64, "pattern": ONE_LINE},
             "name": _text(200),
             "phone": {
                 **_text(30),

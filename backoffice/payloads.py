@@ -19,7 +19,7 @@ from typing import Any
 
 from domain.money import round_money
 from services.api import ReturnRecord
-from services.imports import RowError
+from services.imports import RowError, control_character_in
 from services.queue import QueuePage, QueueRow
 
 __all__ = [
@@ -102,8 +102,8 @@ class ItemErrors(Exception):
 
 
 def _is_text(value: object) -> bool:
-    """A string a database can store: no NUL, no lone surrogates from a JSON escape."""
-    if not isinstance(value, str) or "\x00" in value:
+    """A string a database can store: no lone surrogates from a JSON escape."""
+    if not isinstance(value, str):
         return False
     try:
         value.encode("utf-8")
@@ -116,6 +116,9 @@ def _text_value(name: str, value: object, spec: Field) -> str:
     if not _is_text(value):
         raise _Bad("invalid_type", field=name, expected="string")
     text = str(value)
+    character = control_character_in(text)
+    if character:
+        raise _Bad("control_character", field=name, character=character)
     if spec.kind == "text" and not text:
         raise _Bad("missing_value", field=name)
     if len(text) > spec.limit:

@@ -64,6 +64,9 @@ LANGUAGES = {"en": "en", "zh": "zh_Hans", "zh_hans": "zh_Hans", "zh-cn": "zh_Han
 PHONE = re.compile(r"\+[1-9]\d{6,14}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 TRUE, FALSE = {"1", "true", "yes", "y"}, {"0", "false", "no", "n", ""}
+# C0 and C1 control characters and DEL: every field is one line of plain text.
+CONTROL_CHARACTERS = r"\u0000-\u001f\u007f-\u009f"
+CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 SUBJECT_LIMIT = 100  # AuditEntry.subject: a longer file name is cut
 # What csv.DictReader puts in a row without one field per column of the header: the fields
 # beyond the last column (a list, under a key no header has), and in each column it lacks a
@@ -136,8 +139,18 @@ def _require_one_field_per_column(row: Row) -> None:
         raise ValidationError("wrong_column_count", expected=len(columns), found=found)
 
 
+def control_character_in(text: str) -> str | None:
+    """The first control character in ``text``, written U+XXXX; None if there is none."""
+    found = CONTROL.search(text)
+    return None if found is None else f"U+{ord(found[0]):04X}"
+
+
 def _text(row: Row, name: str, *, required: bool = True, limit: int = 200) -> str:
-    value = str(row.get(name) or "").strip()
+    value = str(row.get(name) or "")
+    character = control_character_in(value)
+    if character:
+        raise ValidationError("control_character", field=name, character=character)
+    value = value.strip()
     if required and not value:
         raise ValidationError("missing_value", field=name)
     if len(value) > limit:

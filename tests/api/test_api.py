@@ -182,7 +182,25 @@ async def test_customers_and_orders_land_and_are_idempotent(api):
             {"field": "colour"},
         ),
         ("/api/v1/products", {**PRODUCTS[1], "sku": "BAG-1"}, "duplicate_sku", {"first_line": "0"}),
-        ("/api/v1/products", {**PRODUCTS[1], "name": "nul\x00"}, "invalid_type", {"field": "name"}),
+        (
+            "/api/v1/products",
+            {**PRODUCTS[1], "name": "nul\x00"},
+            "control_character",
+            {"field": "name", "character": "U+0000"},
+        ),
+        (
+            "/api/v1/products",
+            {**PRODUCTS[1], "sku": "QA\n2"},
+            "control_character",
+            {"field": "sku", "character": "U+000A"},
+        ),
+        (
+            "/api/v1/customers",
+            {**CUSTOMERS[1], "external_id": "C\x852"},
+            "control_character",
+            {"field": "external_id", "character": "U+0085"},
+        ),
+        ("/api/v1/products", {**PRODUCTS[1], "name": "\ud800"}, "invalid_type", {"field": "name"}),
         ("/api/v1/customers", {**CUSTOMERS[1], "phone": "call me"}, "invalid_phone", {}),
         ("/api/v1/customers", {**CUSTOMERS[1], "language": "de"}, "invalid_language", {}),
     ],
@@ -230,6 +248,15 @@ async def test_one_order_number_twice_in_a_call_is_refused(api):
     assert body["rows"] == [
         {"index": 1, "reason": "duplicate_order_number", "params": {"first_index": "0"}}
     ]
+
+
+@pytest.mark.parametrize("text", ["QA\n2", "tab\there", "del\x7f", "c1\x9b"])
+def test_the_document_allows_no_control_character_in_a_text_field(text):
+    components = openapi_document()["components"]
+    schema = {**components["schemas"]["Product"], "components": components}
+    with pytest.raises(jsonschema_rs.ValidationError):
+        jsonschema_rs.Draft202012Validator(schema).validate({**PRODUCTS[0], "name": text})
+    jsonschema_rs.Draft202012Validator(schema).validate({**PRODUCTS[0], "name": "Tote «bag» 包"})
 
 
 async def test_bad_items_and_a_repeated_order_number_are_named_in_one_answer(api):

@@ -418,3 +418,23 @@ async def test_an_order_with_a_bad_row_is_not_judged_by_its_other_rows(db, clock
         await upsert_orders(read_csv(text, "orders"), actor=ADMIN)
 
     assert [(e.line, e.reason) for e in rejected.value.errors] == [(5, "invalid_amount")]
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "character"),
+    [
+        ('HAT-1,"Hat\nline two",apparel,1,1,1,1,true', "name", "U+000A"),
+        ("HAT\t1,Hat,apparel,1,1,1,1,true", "sku", "U+0009"),
+        ("HAT-1,Hat,app\x00arel,1,1,1,1,true", "category", "U+0000"),
+        ("HAT-1,Hat\x85,apparel,1,1,1,1,true", "name", "U+0085"),
+    ],
+)
+async def test_a_control_character_in_a_field_is_refused_by_name(db, clock, row, field, character):
+    with pytest.raises(ImportRejected) as rejected:
+        await upsert_products(read_csv(PRODUCTS + row + "\n", "products"), actor=ADMIN, clock=clock)
+    [error] = rejected.value.errors
+    assert (error.reason, error.params) == (
+        "control_character",
+        {"field": field, "character": character},
+    )
+    assert await Product.all().count() == 0
