@@ -402,8 +402,10 @@ def _upsert(kind: str, item: str, what: str) -> dict[str, Any]:
         "operationId": f"upsert_{kind}",
         "summary": f"Create or update {kind}",
         "description": (
-            f"{what} Idempotent: sending the same array again changes nothing and counts "
-            f"every item as updated. All or nothing: if any item is bad, none is written. "
+            f"{what} The answer counts the items that were new (`created`), that changed "
+            f"something (`updated`) and that were already as sent (`unchanged`). Idempotent: "
+            f"sending the same array again changes nothing and counts every item as unchanged. "
+            f"All or nothing: if any item is bad, none is written. "
             f"At most {MAX_ITEMS} items and {MAX_BODY_BYTES} bytes per request."
         ),
         "tags": ["imports"],

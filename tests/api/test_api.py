@@ -137,6 +137,17 @@ async def test_products_land_and_sending_them_again_changes_nothing(api):
     assert await Product.all().count() == 2
 
 
+@pytest.mark.parametrize("kind", ["products", "customers"])
+async def test_the_document_counts_a_repeated_upsert_as_the_answer_does(api, kind):
+    items = PRODUCTS if kind == "products" else CUSTOMERS
+    await put(api, f"/api/v1/{kind}", items)
+    again = await put(api, f"/api/v1/{kind}", items)
+    description = openapi_document()["paths"][f"/api/v1/{kind}"]["put"]["description"]
+    assert again == upserted(0, 0, len(items))
+    assert "counts every item as unchanged" in description
+    assert "as updated" not in description
+
+
 async def test_a_changed_product_is_updated_in_place(api):
     await put(api, "/api/v1/products", PRODUCTS)
     changed = [{**PRODUCTS[0], "price": "59.90", "stock": 5}]
