@@ -9,15 +9,19 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from gettext import GNUTranslations
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 from tqdm import tqdm
 
+from backoffice.names import REFUSAL_DETAILS
+from backoffice.refusals import Refusal, refusal_of
 from domain.clock import SystemClock
 from domain.errors import DomainError
 from domain.returns import Actor
+from locales import compile_catalog
 from returndesk.database import connected, migrate
 from returndesk.logs import configure_logging
 from returndesk.runtime import PARTS, Plan, run
@@ -106,13 +110,22 @@ def read_csv_or_fail(path: Path, kind: str) -> list[tuple[int, Any]]:
 
 
 def _report_rejection(path: Path, rejected: ImportRejected) -> NoReturn:
+    english = compile_catalog("en", domain="backoffice")
     for error in rejected.errors:
-        details = ", ".join(f"{k}={v}" for k, v in error.params.items())
-        click.echo(
-            f"{path.name}:{error.line}: {error.reason}{' (' + details + ')' if details else ''}",
-            err=True,
-        )
+        words = _in_words(refusal_of(error.reason, error.params), english)
+        click.echo(f"{path.name}:{error.line}: {words}", err=True)
     raise click.ClickException(f"nothing imported: {len(rejected.errors)} bad row(s)")
+
+
+def _in_words(refusal: Refusal, catalog: GNUTranslations) -> str:
+    """A bad row's refusal in the import page's words, then its field and details (named as
+    the page names them, where it does)."""
+    details = [refusal.field] if refusal.field else []
+    for name, value in refusal.params.items():
+        label = catalog.gettext(REFUSAL_DETAILS[name]) if name in REFUSAL_DETAILS else name
+        details.append(f"{label}: {value}")
+    words = catalog.gettext(refusal.message)
+    return f"{words} ({'; '.join(details)})" if details else words
 
 
 @main.group()

@@ -86,7 +86,7 @@ def test_import_reports_bad_rows_with_line_numbers_and_lands_nothing(sqlite_env,
     bad.write_text(PRODUCTS + "X-1,Broken,misc,abc,1,1,1,true\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["import", "products", str(bad)])
     assert result.exit_code == 1
-    assert "products.csv:3: invalid_amount" in result.output
+    assert "products.csv:3: Write the amount in plain digits, like 12.50" in result.output
     assert "nothing imported: 1 bad row(s)" in result.output
     with sqlite3.connect(sqlite_env) as conn:
         assert conn.execute("select count(*) from product").fetchone()[0] == 0
@@ -112,6 +112,24 @@ def test_import_refuses_a_date_out_of_range_as_a_bad_row(sqlite_env, tmp_path, o
     assert (result.exit_code, result.exception.__class__) == (1, SystemExit)
     assert "orders.csv:2: " in result.output
     assert "nothing imported" in result.output
+
+
+def test_import_names_each_bad_row_in_the_import_pages_words(sqlite_env, tmp_path):
+    run("migrate")
+    bad = tmp_path / "p_bad.csv"
+    rows = (
+        "X-1,Hat,misc,-1,1,1,1,true\nX-2,Cap,misc,1,1,1,1,true,extra\nTEE-1,Tee,misc,1,1,1,1,true\n"
+    )
+    bad.write_text(PRODUCTS + rows, encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", "products", str(bad)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[:3] == [
+        "p_bad.csv:3: The value must not be negative. (price; Entered: -1)",
+        "p_bad.csv:4: The row does not have one field per column of the header row:"
+        " a comma too many or too few? (expected: 8; found: 9)",
+        "p_bad.csv:5: The SKU appears twice in the file. (first_line: 2)",
+    ]
+    assert "negative_value" not in result.output
 
 
 def test_import_lands_a_valid_file(sqlite_env, tmp_path):
