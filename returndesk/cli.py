@@ -24,7 +24,7 @@ from domain.returns import Actor
 from locales import compile_catalog
 from returndesk.database import connected, migrate
 from returndesk.logs import configure_logging
-from returndesk.runtime import PARTS, Plan, run
+from returndesk.runtime import PARTS, Plan, StartupError, run
 from returndesk.settings import Settings, SettingsError, load_settings
 from services.demo import DEMO_CUSTOMER_PHONE, seed_demo, shop_is_empty
 from services.imports import FIELDS, ImportRejected, ImportResult, import_file, read_csv
@@ -208,7 +208,7 @@ def demo_command(ctx: click.Context) -> None:
         "Play a customer in the chat page: the user Demo customer has the phone number "
         f"{DEMO_CUSTOMER_PHONE}; press Share my contact to link the chat to their orders."
     )
-    asyncio.run(run(settings, Plan(demo=True)))
+    _run_until_stopped(settings, Plan(demo=True))
 
 
 @main.command("serve")
@@ -229,7 +229,15 @@ def serve_command(ctx: click.Context, parts: tuple[str, ...], log_json: bool) ->
             f"RETURNDESK_SECRET_KEY is required ({MIN_SECRET_KEY}+ characters)"
         )
     configure_logging(json_lines=log_json)
-    asyncio.run(run(settings, Plan(frozenset(parts or PARTS))))
+    _run_until_stopped(settings, Plan(frozenset(parts or PARTS)))
+
+
+def _run_until_stopped(settings: Settings, plan: Plan) -> None:
+    """Run the planned parts; a configuration they cannot start with ends in one line."""
+    try:
+        asyncio.run(run(settings, plan))
+    except StartupError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _month_option(value: str) -> date:

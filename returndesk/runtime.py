@@ -16,6 +16,7 @@ from pathlib import Path
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
 from backoffice.app import create_app
@@ -40,6 +41,10 @@ PARTS = ("backoffice", "api", "webhook", "bot", "scheduler")
 SHUTDOWN_SECONDS = 20.0
 JOBS_STOP_SECONDS = 10.0
 DEMO_STAFF_GROUP = "Shop staff"
+
+
+class StartupError(RuntimeError):
+    """ReturnDesk cannot start as configured; the message says why and holds no secret."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,7 @@ async def running_bot(
     )
     if takes_updates and webhook and plan.has("webhook"):
         add_webhook(web_app, application, webhook_secret(settings.secret_key))
+    await _initialize(application, endpoint.base_url)
     async with application:
         await application.start()
         if takes_updates:
@@ -113,6 +119,22 @@ async def running_bot(
             if scheduler is not None:
                 await stop_scheduler(scheduler)
             await application.stop()
+
+
+async def _initialize(application: Application, base_url: str) -> None:
+    """Initialize the bot (PTB checks the token with getMe). A refused token or a Bot API
+    that does not answer stops the start with a message; PTB's own names the token."""
+    try:
+        await application.initialize()
+    except InvalidToken:
+        await application.bot.shutdown()  # PTB leaves the HTTP sessions open here
+        raise StartupError(
+            "Telegram refused TELEGRAM_BOT_TOKEN (mistyped, or revoked: @BotFather shows "
+            "the bot's current token)"
+        ) from None
+    except TelegramError as error:
+        await application.bot.shutdown()
+        raise StartupError(f"The Bot API at {base_url} did not answer: {error}") from None
 
 
 @asynccontextmanager
