@@ -113,8 +113,10 @@ ERRORS = {
     "invalid_reason_code": N_("A reason code is 2–40 small letters, digits or underscores."),
     "invalid_reason_class": N_("Choose the reason's policy class."),
     "reason_code_taken": N_("That reason code exists already."),
+    "reason_label_required": N_("Give the reason a name in at least one language."),
     "unknown_reason": N_("There is no such reason code."),
     "last_reason_code": N_("At least one reason must stay available to customers."),
+    "invalid_form_key": N_("This form is damaged: reload the page and try again."),
     # inventory
     "scrap_exceeds_defective": N_("There are not that many defective units to scrap."),
     # staff

@@ -38,8 +38,9 @@ DEFAULT_REASONS: dict[str, ReasonClass] = {
 
 def reason_label(labels: Mapping[str, str], language: str, code: str) -> str:
     """A reason as one reader sees it: its label in their language, else the English label,
-    else its code (labels are what the shop's admins typed, per language)."""
-    return labels.get(language) or labels.get("en") or code
+    else its label in another language, else its code (labels are what the shop's admins
+    typed, per language)."""
+    return next((labels[lang] for lang in (language, "en", *labels) if labels.get(lang)), code)
 
 
 @dataclass(frozen=True)

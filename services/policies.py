@@ -234,6 +234,7 @@ async def add_reason_code(
     if policy_class not in set(ReasonClass):
         raise ValidationError("invalid_reason_class", field="policy_class", value=policy_class)
     clean = {lang: _reason_label(lang, text) for lang, text in (labels or {}).items() if text}
+    _named(code, clean)
     async with in_transaction():
         if await ReasonCode.exists(code=code):
             raise ValidationError("reason_code_taken", field="code", value=code)
@@ -247,6 +248,13 @@ async def add_reason_code(
         details = {"policy_class": policy_class, "labels": clean}
         await _audit(actor, clock, "add_reason", code, details)
     return _reason_view(reason)
+
+
+def _named(code: str, labels: Mapping[str, str]) -> None:
+    """Refuse a reason of the shop's own with no label: staff and customers would read its
+    code (a built-in reason has its name in the catalogs)."""
+    if code not in DEFAULT_REASONS and not labels:
+        raise ValidationError("reason_label_required", field="labels", value=code)
 
 
 def _reason_label(language: str, label: str) -> str:
@@ -271,6 +279,7 @@ async def rename_reason_code(
         before = dict(reason.labels)
         kept = {k: v for k, v in before.items() if k not in clean}
         reason.labels = {**kept, **{k: v for k, v in clean.items() if v}}
+        _named(code, reason.labels)
         if reason.labels != before:
             await reason.save(update_fields=["labels"])
             details = {"before": before, "after": reason.labels}

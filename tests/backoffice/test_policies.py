@@ -112,6 +112,29 @@ async def test_a_taken_or_bad_reason_code_is_refused(desk: Desk, shop: Shop) -> 
     assert missing[0] == 404
 
 
+async def test_a_reason_of_the_shops_own_needs_a_label_in_some_language(
+    desk: Desk, shop: Shop
+) -> None:
+    await desk.as_("admin")
+    unnamed = {"code": "gift", "policy_class": "no_reason", "label_en": " ", "label_ru": ""}
+    named = {"code": "late", "policy_class": "quality", "label_ru": "Опоздал"}
+
+    status, page = await desk.post("/policies/reasons", unnamed, page="/policies")
+    await desk.post("/policies/reasons", named, page="/policies")
+    emptied = {"label_en": "", "label_ru": "", "label_zh_Hans": ""}
+    renamed, renamed_page = await desk.post(
+        "/policies/reasons/late/labels", emptied, page="/policies"
+    )
+    built_in, _ = await desk.post("/policies/reasons/size_fit/labels", emptied, page="/policies")
+
+    assert (status, renamed, built_in) == (400, 400, 200)
+    words = "Give the reason a name in at least one language."
+    assert words in page
+    assert words in renamed_page
+    assert not await ReasonCode.exists(code="gift")
+    assert (await ReasonCode.get(code="late")).labels == {"ru": "Опоздал"}
+
+
 DEFAULT_RULE = "/policies/rule?scope=default"
 EXPECTED_FORM = {
     "auto_approve_max_value": (

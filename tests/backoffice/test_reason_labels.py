@@ -9,7 +9,7 @@ import re
 import pytest
 from markupsafe import escape
 
-from models import StaffUser
+from models import ReasonCode, StaffUser
 from services.policies import add_reason_code, rename_reason_code, set_reason_active
 from tests.backoffice.conftest import Desk
 from tests.factories import ADMIN, Shop, open_return
@@ -75,17 +75,27 @@ async def test_pages_name_a_reason_by_its_label_in_the_staff_members_language(
     assert set(shown.values()) == {LABELS["quality_defect"][language]}
 
 
-async def test_a_shop_reason_without_a_label_in_the_language_falls_back_to_english_then_code(
+async def test_a_shop_reason_without_a_label_in_the_language_falls_back_to_another_label(
     desk: Desk, shop: Shop
 ) -> None:
     await add_reason_code("late", "quality", labels={"en": "Came too late"}, actor=ADMIN)
-    await add_reason_code("gift", "no_reason", actor=ADMIN)
+    await add_reason_code("gift", "no_reason", labels={"zh_Hans": "礼物"}, actor=ADMIN)
     english_only = await open_return(shop, {"TEE-1": 1}, reason="late")
-    unlabelled = await open_return(shop, {"MUG-1": 1}, reason="gift")
+    chinese_only = await open_return(shop, {"MUG-1": 1}, reason="gift")
     await set_reason_active("late", False, actor=ADMIN)  # old requests keep it
     await sign_in_speaking(desk, "ru")
 
     assert set((await shown_reasons(desk, shop, english_only.id)).values()) == {"Came too late"}
+    assert set((await shown_reasons(desk, shop, chinese_only.id)).values()) == {"礼物"}
+
+
+async def test_a_reason_stored_without_any_label_is_named_by_its_code(
+    desk: Desk, shop: Shop
+) -> None:
+    await ReasonCode.create(code="gift", policy_class="no_reason", position=9)  # before labels
+    unlabelled = await open_return(shop, {"MUG-1": 1}, reason="gift")
+    await sign_in_speaking(desk, "ru")
+
     assert set((await shown_reasons(desk, shop, unlabelled.id)).values()) == {"gift"}
 
 
