@@ -37,6 +37,7 @@ from backoffice.views import (
 )
 from domain.clock import Clock
 from locales import load_catalogs
+from services.form_keys import new_form_key
 from services.login_throttle import LoginThrottle
 
 HERE = Path(__file__).resolve().parent
@@ -81,6 +82,7 @@ async def page_context(request: web.Request) -> dict[str, Any]:
         "staff": request.get("staff"),
         "actor": request.get("actor"),
         "csrf_token": await security.csrf_token(request),
+        "new_form_key": new_form_key,
         "path": request.path,
     }
 

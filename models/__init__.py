@@ -14,6 +14,7 @@ from models.catalog import Customer, Order, OrderLine, Product, StockLevel, Stoc
 from models.desk import (
     ApiToken,
     ChatState,
+    FormSubmission,
     LoginFailure,
     PolicyRule,
     ReasonCode,
@@ -38,6 +39,7 @@ __all__ = [
     "ChatState",
     "Customer",
     "CustomerRollup",
+    "FormSubmission",
     "JournalEntry",
     "JournalLine",
     "LedgerRollup",

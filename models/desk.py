@@ -43,6 +43,17 @@ class LoginFailure(Model):
         indexes = (("address", "failed_at"), ("address", "username", "failed_at"))
 
 
+class FormSubmission(Model):
+    """A back-office form's one-use key, recorded with the change the form made (so the
+    same form sent twice changes things once)."""
+
+    form_key = fields.CharField(max_length=32, primary_key=True)
+    sent_at = fields.DatetimeField()
+
+    class Meta:
+        table = "form_submission"
+
+
 class ApiToken(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=100)

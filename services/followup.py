@@ -12,6 +12,7 @@ from domain.errors import InvalidTransition, NotFound, PermissionDenied, Validat
 from domain.returns import Action, Actor, Status
 from models import Attachment, Message, Survey
 from services.effects import enqueue
+from services.form_keys import first_use
 from services.lifecycle import Step, advance, begin, load_request, notify_staff
 from services.review import clean_text
 from services.rollups import count_survey
@@ -72,15 +73,18 @@ async def add_tracking_number(
 
 
 async def send_message_to_customer(
-    return_id: int, text: str, *, actor: Actor, clock: Clock
+    return_id: int, text: str, *, actor: Actor, clock: Clock, form_key: str = ""
 ) -> None:
-    """Write to the customer in the request's thread (staff only; the status stays)."""
+    """Write to the customer in the request's thread (staff only; the status stays). The
+    form's key, once used, makes the same form sent again send nothing."""
     text = clean_text(text)
     if not actor.is_staff:
         raise PermissionDenied(action="message")
     async with in_transaction():
         request = await load_request(return_id, actor)
         now = clock.now()
+        if not await first_use(form_key, now):
+            return
         step = Step(request, actor, Action.ASK, request.status, request.status, now)
         message = await _add_message(step, text, (), from_customer=False)
         await enqueue(

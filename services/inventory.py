@@ -19,6 +19,7 @@ from domain.stock import Location, scrap
 from models import Product, StockLevel, StockMovement
 from services.audit import record_audit_entry
 from services.effects import apply_movements
+from services.form_keys import first_use
 from services.keyset import NEWEST_FIRST, cursor_of, older_than
 from services.review import clean_text
 
@@ -177,7 +178,13 @@ async def _defective_units(product_id: int) -> int:
 
 
 async def scrap_defective(
-    product_id: int, quantity: int, note: str, *, actor: Actor, clock: Clock
+    product_id: int,
+    quantity: int,
+    note: str,
+    *,
+    actor: Actor,
+    clock: Clock,
+    form_key: str = "",
 ) -> StockRow:
     """Dispose of ``quantity`` defective units of a product, saying why in ``note``.
 
@@ -185,7 +192,8 @@ async def scrap_defective(
     when it graded them B, so no journal entry follows: the movement and an audit entry are
     all that is written, together. Refused, changing nothing, for anyone but warehouse staff
     and admins, for a quantity under one or over the units held as defective, and for a
-    missing or too long note; NotFound if there is no such product.
+    missing or too long note; NotFound if there is no such product. The form's key, once
+    used, makes the same form sent again change nothing.
     """
     if not actor.roles & SCRAPPERS:
         raise PermissionDenied(action="scrap_stock")
@@ -196,10 +204,12 @@ async def scrap_defective(
         product = await Product.get_or_none(id=product_id)
         if product is None:
             raise NotFound("product_not_found", product_id=product_id)
+        now = clock.now()
+        if not await first_use(form_key, now):  # this form scrapped already
+            return await product_stock(product_id)
         held = await _defective_units(product_id)
         if quantity > held:
             raise InsufficientStock("scrap_exceeds_defective", held=held)
-        now = clock.now()
         await apply_movements([scrap(product_id, quantity)], actor, now)
         details = {"product_id": product_id, "quantity": quantity}
         await record_audit_entry(actor, "scrap_stock", product.sku, now, note=note, details=details)

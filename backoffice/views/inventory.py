@@ -67,6 +67,7 @@ async def _scrap(request: web.Request, product_id: int) -> StockRow:
         str(form.get("note", "")),
         actor=request["actor"],
         clock=request.app[CLOCK],
+        form_key=str(form.get("form_key", "")),
     )
 
 

@@ -113,7 +113,11 @@ async def post_message(request: web.Request) -> web.StreamResponse:
         request,
         return_id,
         send_message_to_customer(
-            return_id, str(form.get("text", "")), actor=request["actor"], clock=request.app[CLOCK]
+            return_id,
+            str(form.get("text", "")),
+            actor=request["actor"],
+            clock=request.app[CLOCK],
+            form_key=str(form.get("form_key", "")),
         ),
     )
     raise web.HTTPSeeOther(f"/returns/{return_id}#thread")
