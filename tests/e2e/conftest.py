@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -102,3 +103,20 @@ async def desk(db, clock, monkeypatch) -> AsyncIterator[Desk]:
 def customer(desk: Desk, language: str = "en") -> Customer:
     user = desk.emu.create_user("Li", language_code=language)
     return Customer(desk, user["id"])
+
+
+def bot_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Errors logged while setting up and running a test (an update that raised)."""
+    records = caplog.get_records("setup") + caplog.get_records("call")
+    return [
+        f"{r.name}: {r.getMessage()} {r.exc_info[1] if r.exc_info else ''}"
+        for r in records
+        if r.levelno >= logging.ERROR
+    ]
+
+
+@pytest.fixture
+def no_bot_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """No update may end in an exception: the customer would be left without an answer."""
+    yield
+    assert bot_errors(caplog) == []

@@ -14,7 +14,6 @@ on 23 March.
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -78,16 +77,6 @@ def catalog() -> Renderer:
 def text(lang: str, key: str, *, plural: int | None = None, **params: Any) -> str:
     """The catalog's text for ``key`` in ``lang`` (``plural`` picks the form), as rendered."""
     return catalog().text(Reply(key, params, count=plural), lang)
-
-
-def bot_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
-    """Errors logged while setting up and running a test (an update that raised)."""
-    records = caplog.get_records("setup") + caplog.get_records("call")
-    return [
-        f"{r.name}: {r.getMessage()} {r.exc_info[1] if r.exc_info else ''}"
-        for r in records
-        if r.levelno >= logging.ERROR
-    ]
 
 
 def labels(message: Mapping[str, Any]) -> list[str]:

@@ -16,7 +16,6 @@ from services.review import ask_customer
 from tests.e2e.flows import (
     Chat,
     approved,
-    bot_errors,
     by_language,
     detail_params,
     labels,
@@ -31,10 +30,7 @@ def db_kind() -> str:
     return "sqlite"
 
 
-@pytest.fixture(autouse=True)
-def _no_bot_errors(caplog: pytest.LogCaptureFixture):
-    yield
-    assert bot_errors(caplog) == []
+pytestmark = pytest.mark.usefixtures("no_bot_errors")
 
 
 async def step(chat: Chat) -> str:
