@@ -140,6 +140,8 @@ REFUSAL_DETAILS = {
     "max": N_("At most"),
     "maximum": N_("At most"),
     "held": N_("Defective units held"),
+    "expected": N_("Columns expected"),
+    "found": N_("Columns found"),
 }
 
 # What a CSV import holds (services.imports.FIELDS).

@@ -151,3 +151,15 @@ async def test_a_row_with_a_field_too_many_is_a_bad_row_with_words(desk: Desk, s
     assert "<tr><td>2</td>" in page
     assert "The row does not have one field per column of the header row" in page
     assert not await Product.exists(sku="HAT-1")
+
+
+async def test_a_row_with_a_field_too_many_shows_how_many_columns_it_has(
+    desk: Desk, shop: Shop
+) -> None:
+    await desk.as_("admin")
+
+    status, page = await upload(desk, "products", HEADER + "HAT-1,Hat,apparel,30,10,5,1,true,x,y\n")
+
+    assert status == 400
+    assert "Columns expected: <code>8</code> Columns found: <code>10</code>" in page
+    assert not await Product.exists(sku="HAT-1")
