@@ -53,6 +53,11 @@ def draft(turn: Turn) -> dict[str, Any]:
     return turn.data.setdefault("draft", {"lines": {}, "photos": [], "replacements": {}})
 
 
+def has_draft(turn: Turn) -> bool:
+    """Whether a request is being opened (an order was chosen) and not yet sent."""
+    return bool(turn.data.get("draft", {}).get("order_id"))
+
+
 async def start_new(turn: Turn, order_number: str = "") -> None:
     """Begin a new request, at the order step or straight at an order from a deep link."""
     turn.reset()

@@ -104,6 +104,7 @@ async def _start(turn: Turn, argument: str) -> None:
         turn.data["deep_link"] = argument[:64]
         _ask_contact(turn, "start.welcome")
     elif argument:
+        _drop_draft(turn)
         await open_.start_new(turn, argument)
     else:
         customer = await Customer.get(id=turn.customer_id)
@@ -113,11 +114,19 @@ async def _start(turn: Turn, argument: str) -> None:
         turn.ask(Reply("help.show"))
 
 
+def _drop_draft(turn: Turn) -> None:
+    """Say so when a command starting something else drops the request being opened."""
+    if open_.has_draft(turn):
+        turn.say("flow.draft_dropped")
+
+
 async def _new(turn: Turn, _argument: str) -> None:
+    _drop_draft(turn)
     await open_.start_new(turn)
 
 
 async def _my(turn: Turn, _argument: str) -> None:
+    _drop_draft(turn)
     await follow.show_list(turn)
 
 

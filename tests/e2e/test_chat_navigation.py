@@ -311,3 +311,19 @@ async def test_cancel_on_a_draft_still_says_nothing_was_sent(desk, lang: str) ->
 
     await chat.expect("flow.cancelled")
     assert await ReturnRequest.all().count() == 0
+
+
+@by_language
+async def test_a_command_that_drops_a_draft_says_the_request_was_not_sent(desk, lang: str) -> None:
+    chat = Chat.open(desk, lang)
+    await chat.link()
+    items = await chat.pick_order(await chat.new_request())
+    await chat.pick_item(items, "MUG-1", 1)
+
+    await chat.command("my")
+
+    await chat.expect("flow.draft_dropped")
+    await chat.expect("list.empty")
+    await chat.command("new")
+    await chat.orders_prompt()  # nothing was chosen yet: nothing is said to be dropped
+    assert await ReturnRequest.all().count() == 0
