@@ -543,6 +543,7 @@ async def upsert_orders(
         customers, products = await _references(parsed)
         errors += _reference_and_date_errors(parsed, customers, products)
         for number, group in _sound_orders(rows, parsed, errors).items():
+            await _lock_order(number)  # before the rollups read what the order counts
             work = _upsert_order(number, group, customers, products)
             try:
                 outcomes[await recount_order(number, work)] += 1
@@ -556,6 +557,19 @@ async def upsert_orders(
 
 # What a return's decision rests on: once a request refers to the order, they stay.
 FIXED_ONCE_RETURNED = frozenset({"customer_id", "channel"})
+
+
+async def _lock_order(number: str) -> None:
+    """Hold the stored order's row until the import ends (PostgreSQL).
+
+    Submitting a return holds it too, from before it reads the order until its lines are
+    written (``services.submission``), so the checks for returns below either see a
+    submission's committed request or run before it reads the order: a re-import can never
+    replace (and so cascade away) the lines a return is being written against, nor hand the
+    order to another customer meanwhile. FOR NO KEY UPDATE: rows that refer to the order
+    (new requests among them) are not held up by it, only other holders of this lock.
+    """
+    await Order.filter(number=number).select_for_update(no_key=True)
 
 
 async def _order_header(number: str, header: dict[str, Any]) -> tuple[Order, str]:

@@ -185,8 +185,17 @@ def _check_shape(draft: ReturnDraft) -> None:
 async def _order_and_lines(
     draft: ReturnDraft, customer_id: int, lock: bool
 ) -> tuple[Order, dict[int, OrderLine]]:
-    """The customer's order and the draft's lines of it (one query when the draft is sound)."""
+    """The customer's order and the draft's lines of it (one query when the draft is sound).
+
+    With ``lock``, the order's row and then the draft's lines are held until the submission
+    commits (PostgreSQL): an order re-import holds the same row before it looks for returns
+    and replaces the lines (``services.imports``), so the two take turns.
+    """
     ids = [line.order_line_id for line in draft.lines]
+    if lock:
+        await Order.filter(id=draft.order_id, customer_id=customer_id).select_for_update(
+            no_key=True
+        )
     query = OrderLine.filter(
         order_id=draft.order_id, order__customer_id=customer_id, id__in=ids
     ).select_related("order", "product")

@@ -55,10 +55,11 @@ from models import (
 )
 from services.assignment import assign_return
 from services.followup import submit_survey
-from services.imports import upsert_customers
+from services.imports import ImportRejected, upsert_customers
 from services.ledger import credit_balance, is_balanced, trial_balance
 from services.refunds import refund_return
 from services.review import approve_return, ask_customer, close_return, reject_return
+from services.rollups import expected_rollups, stored_rollups
 from services.submission import LineRequest, ReturnDraft, submit_return
 from services.views import ReturnView
 from services.warehouse import Grades, inspect_return, receive_return
@@ -131,6 +132,36 @@ async def together(
         release.set()
         await blocking
     return list(await asyncio.gather(*tasks, return_exceptions=True))
+
+
+async def meanwhile(
+    first: Callable[[], Awaitable[Any]], then: Callable[[], Awaitable[Any]]
+) -> list[Any]:
+    """Run ``then`` while ``first`` is done but not yet committed: ``first`` runs in a
+    transaction held open until ``then`` waits on a lock in PostgreSQL (or has finished, if
+    nothing held it up). Returns both results or refusals, in order."""
+    done, release = asyncio.Event(), asyncio.Event()
+
+    async def held() -> Any:
+        try:
+            async with in_transaction():
+                result = await first()
+                done.set()
+                await release.wait()
+            return result
+        finally:
+            done.set()  # refused: ``then`` runs after it, and nothing waits
+
+    holding = asyncio.create_task(held())
+    await done.wait()
+    later = asyncio.create_task(then())
+    deadline = time.monotonic() + WAIT_LIMIT
+    try:
+        while not holding.done() and not later.done() and await sessions_waiting_on_locks() < 1:
+            assert time.monotonic() < deadline, "the second action never waited nor finished"
+    finally:
+        release.set()
+    return list(await asyncio.gather(holding, later, return_exceptions=True))
 
 
 def split(results: list[Any]) -> tuple[list[Any], list[BaseException]]:
@@ -607,3 +638,67 @@ async def test_staff_taking_one_request_at_once_from_the_same_page_exactly_one_w
     [assigned] = await ReturnEvent.filter(request_id=r.id, action="assign")
     assert assigned.actor == f"staff:taker{request.assigned_to_id}"
     assert request.version == r.version + 1
+
+
+# --- An order re-imported while its customer submits a return ----------------------------------
+
+CHANGED_LINES = [("TEE-1", 2, "100.00"), ("CAP-1", 1, "55.00"), ("MUG-1", 3, "80.00")]
+
+
+def reimport(shop: Shop, phone: str, items: list[tuple[str, int, str]]) -> Callable[[], Any]:
+    """The ERP sends order SO-1 again, for ``phone``, with ``items`` as its lines."""
+    delivered = shop.clock.now() - timedelta(days=2)
+    return lambda: place_order(shop.clock, "SO-1", phone, delivered, items)
+
+
+async def assert_rollups_true() -> None:
+    assert await stored_rollups() == await expected_rollups()
+
+
+async def test_a_reimport_while_a_return_is_being_submitted_keeps_the_returned_lines(
+    shop: Shop,
+) -> None:
+    """The submission has written its request when the import looks for returns: the
+    import waits for it, sees the request and refuses to replace the lines (before, its
+    DELETE waited for the submission to commit, then cascaded its return lines away)."""
+    before = sorted(await OrderLine.filter(order_id=shop.order.id).values_list("id", flat=True))
+
+    submitted, refused = await meanwhile(
+        lambda: open_return(shop, {"TEE-1": 1}), reimport(shop, shop.customer.phone, CHANGED_LINES)
+    )
+
+    assert isinstance(submitted, ReturnView), submitted
+    assert isinstance(refused, ImportRejected), refused
+    assert [e.reason for e in refused.errors] == ["order_has_returns"]
+    assert await ReturnLine.filter(request_id=submitted.id).count() == 1
+    after = sorted(await OrderLine.filter(order_id=shop.order.id).values_list("id", flat=True))
+    assert after == before
+    await assert_rollups_true()
+
+
+@pytest.mark.parametrize(
+    "change", ["lines", "customer"], ids=["lines-replaced", "order-changes-hands"]
+)
+async def test_a_return_submitted_while_its_order_is_reimported_waits_and_is_refused(
+    shop: Shop, change: str
+) -> None:
+    """The import has replaced the order's lines, or given the order to another customer,
+    when the customer confirms: the submission waits for the import and then finds neither
+    the lines nor the order it was drafted against (before, a request was written for the
+    old owner of an order that had just changed hands)."""
+    if change == "lines":
+        work, code = reimport(shop, shop.customer.phone, CHANGED_LINES), "order_line_not_found"
+    else:
+        items = [
+            (line.product.sku, line.quantity, str(line.unit_price)) for line in shop.lines.values()
+        ]
+        work, code = reimport(shop, shop.other.phone, items), "order_not_found"
+
+    imported, refused = await meanwhile(work, lambda: open_return(shop, {"TEE-1": 1}))
+
+    assert imported is None, imported
+    assert isinstance(refused, DomainError), refused
+    assert refused.code == code
+    assert await ReturnRequest.all().count() == 0
+    assert await ReturnLine.all().count() == 0
+    await assert_rollups_true()
