@@ -56,14 +56,6 @@ class ReturnType(StrEnum):
     EXCHANGE = "exchange"
 
 
-class Grade(StrEnum):
-    """Inspection grade of one unit."""
-
-    RESELLABLE = "A"
-    DEFECTIVE = "B"
-    REFUSED = "R"
-
-
 S, A = Status, Action
 
 TRANSITIONS: dict[tuple[Status, Action], Status] = {
