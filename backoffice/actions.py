@@ -103,12 +103,9 @@ async def _inspect(request: web.Request, rid: int, form: Form) -> object:
 
 
 async def _refund(request: web.Request, rid: int, form: Form) -> object:
-    method = _text(form, "method") or RefundMethod.ORIGINAL
-    if method not in set(RefundMethod):
-        raise ValidationError("invalid_refund_method")
     return await refund_return(
         rid,
-        method=RefundMethod(method),
+        method=_text(form, "method") or RefundMethod.ORIGINAL,
         amount=_amount(form),
         reference=_text(form, "reference"),
         expected_version=_version(form),
@@ -178,9 +175,7 @@ async def flash(
     }
 
 
-async def run_action(
-    request: web.Request, return_id: int, work: Coroutine[Any, Any, object]
-) -> None:
+async def run_action(request: web.Request, work: Coroutine[Any, Any, object]) -> None:
     """Await the action; a refusal becomes a message on the page, someone else's id a 404."""
     try:
         await work

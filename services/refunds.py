@@ -72,12 +72,13 @@ async def refund_return(
     *,
     actor: Actor,
     clock: Clock,
-    method: RefundMethod = RefundMethod.ORIGINAL,
+    method: str = RefundMethod.ORIGINAL,
     amount: Decimal | None = None,
     reference: str = "",
     expected_version: int | None = None,
 ) -> ReturnView:
-    """Pay the customer back for the accepted units, never more than is owed.
+    """Pay the customer back for the accepted units, never more than is owed, by ``method``
+    (one of RefundMethod, else ``invalid_refund_method``).
 
     ``amount`` must be above zero, exact to the cent and at most what is still owed;
     left out (None), it is all that is still owed. Refused with ``amount_not_positive``,
@@ -85,7 +86,7 @@ async def refund_return(
     """
     reference = _reference(reference)
     try:
-        method = RefundMethod(method)
+        paid_by = RefundMethod(method)
     except ValueError:
         raise ValidationError("invalid_refund_method", method=str(method)) from None
     async with in_transaction():
@@ -97,8 +98,8 @@ async def refund_return(
         amount = owed if amount is None else _positive(amount)
         if not ZERO < amount <= owed:  # nothing is owed any more, or less than asked
             raise ValidationError("refund_exceeds_refundable", maximum=str(owed))
-        await advance(step, note=f"{amount} {method}")
-        await _record_refund(step, amount, RefundMethod(method), reference)
+        await advance(step, note=f"{amount} {paid_by}")
+        await _record_refund(step, amount, paid_by, reference)
         await keep_amount_due(step.request)
         due = step.request.refund_due
         if due > 0:  # a part: the customer learns what is still to come

@@ -111,7 +111,6 @@ async def post_message(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     await run_action(
         request,
-        return_id,
         send_message_to_customer(
             return_id,
             str(form.get("text", "")),
@@ -128,7 +127,7 @@ async def post_assignment(request: web.Request) -> web.StreamResponse:
     """Assign the request to oneself, to another staff member or to nobody."""
     return_id = _return_id(request)
     form = await request.post()
-    await run_action(request, return_id, assign(request, return_id, form))
+    await run_action(request, assign(request, return_id, form))
     raise web.HTTPSeeOther(f"/returns/{return_id}#assignment")
 
 
@@ -139,5 +138,5 @@ async def post_action(request: web.Request) -> web.StreamResponse:
     if name not in ACTIONS:
         raise web.HTTPNotFound()
     form = await request.post()
-    await run_action(request, return_id, ACTIONS[name].call(request, return_id, form))
+    await run_action(request, ACTIONS[name].call(request, return_id, form))
     raise web.HTTPSeeOther(f"/returns/{return_id}")
