@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
 from domain.clock import Clock
 from domain.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from domain.returns import Action, Actor, Status
-from models import Attachment, Message, Survey
+from models import Attachment, Message, ReturnRequest, Survey
 from services.effects import enqueue
 from services.form_keys import first_use
-from services.lifecycle import Step, advance, begin, load_request, notify_staff
+from services.lifecycle import advance, begin, load_request, notify_staff
 from services.review import clean_text
 from services.rollups import count_survey
 from services.views import ReturnView
@@ -23,20 +24,19 @@ MAX_PHOTOS = 5
 
 
 async def _add_message(
-    step: Step, text: str, photos: Sequence[str], from_customer: bool
+    request: ReturnRequest, author: Actor, now: datetime, text: str, photos: Sequence[str] = ()
 ) -> Message:
+    """Add to the request's thread: the text and photos, from the customer or the staff."""
     message = await Message.create(
-        request=step.request,
-        author=step.actor.label,
-        from_customer=from_customer,
+        request=request,
+        author=author.label,
+        from_customer=author.is_customer,
         text=text,
-        created_at=step.now,
+        created_at=now,
     )
     await Attachment.bulk_create(
         [
-            Attachment(
-                request=step.request, message=message, telegram_file_id=f, created_at=step.now
-            )
+            Attachment(request=request, message=message, telegram_file_id=f, created_at=now)
             for f in photos
         ]
     )
@@ -53,7 +53,7 @@ async def reply_to_question(
     async with in_transaction():
         step = await begin(return_id, Action.REPLY, actor=actor, clock=clock)
         await advance(step, note=text)
-        await _add_message(step, text, photos, from_customer=True)
+        await _add_message(step.request, actor, step.now, text, photos)
         await notify_staff(step, "customer_replied")
     return ReturnView.of(step.request)
 
@@ -85,8 +85,7 @@ async def send_message_to_customer(
         now = clock.now()
         if not await first_use(form_key, now):
             return
-        step = Step(request, actor, Action.ASK, request.status, request.status, now)
-        message = await _add_message(step, text, (), from_customer=False)
+        message = await _add_message(request, actor, now, text)
         await enqueue(
             "staff_message",
             f"{request.number}:message:{message.id}",
