@@ -18,7 +18,14 @@ from decimal import Decimal
 from typing import Any
 
 from domain.money import round_money
-from services.api import ReturnRecord
+from services.api import (
+    DecisionSummary,
+    EventRecord,
+    LineRecord,
+    PaymentRecord,
+    RefundRecord,
+    ReturnRecord,
+)
 from services.imports import RowError, control_character_in
 from services.queue import QueuePage, QueueRow
 
@@ -339,7 +346,7 @@ def queue_page_json(page: QueuePage) -> dict[str, Any]:
 
 
 def return_json(record: ReturnRecord) -> dict[str, Any]:
-    decision = record.decision
+    """A request as the API's ``Return`` schema gives it."""
     return {
         "number": record.number,
         "status": str(record.status),
@@ -353,61 +360,69 @@ def return_json(record: ReturnRecord) -> dict[str, Any]:
         "created_at": moment(record.created_at),
         "status_changed_at": moment(record.status_changed_at),
         "deadline_at": moment(record.deadline_at),
-        "decision": {
-            "eligible": decision.eligible,
-            "auto_approved": decision.auto_approved,
-            "reason_class": decision.reason_class,
-            "shipping_paid_by": decision.shipping_paid_by,
-            "photo_required": decision.photo_required,
-            "ship_back_days": decision.ship_back_days,
-            "refusals": [
-                {"code": code, "params": {k: str(v) for k, v in params.items()}}
-                for code, params in decision.refusals
-            ],
-            "evaluated_at": moment(decision.evaluated_at),
-        },
-        "lines": [
-            {
-                "sku": line.sku,
-                "name": line.name,
-                "quantity": line.quantity,
-                "unit_price": money(line.unit_price),
-                "restocking_fee_percent": money(line.restocking_fee_percent),
-                "replacement_sku": line.replacement_sku,
-                "replacement_unit_price": money(line.replacement_unit_price),
-                "received": line.received,
-                "resellable": line.resellable,
-                "defective": line.defective,
-                "refused": line.refused,
-            }
-            for line in record.lines
+        "decision": _decision_json(record.decision),
+        "lines": [_line_json(line) for line in record.lines],
+        "events": [_event_json(event) for event in record.events],
+        "refunds": [_refund_json(refund) for refund in record.refunds],
+        "payments": [_payment_json(payment) for payment in record.payments],
+    }
+
+
+def _decision_json(decision: DecisionSummary) -> dict[str, Any]:
+    return {
+        "eligible": decision.eligible,
+        "auto_approved": decision.auto_approved,
+        "reason_class": decision.reason_class,
+        "shipping_paid_by": decision.shipping_paid_by,
+        "photo_required": decision.photo_required,
+        "ship_back_days": decision.ship_back_days,
+        "refusals": [
+            {"code": code, "params": {k: str(v) for k, v in params.items()}}
+            for code, params in decision.refusals
         ],
-        "events": [
-            {
-                "action": event.action,
-                "from_status": str(event.from_status) if event.from_status else None,
-                "to_status": str(event.to_status),
-                "actor": event.actor,
-                "note": event.note,
-                "created_at": moment(event.created_at),
-            }
-            for event in record.events
-        ],
-        "refunds": [
-            {
-                "amount": money(refund.amount),
-                "method": str(refund.method),
-                "reference": refund.reference,
-                "created_at": moment(refund.created_at),
-            }
-            for refund in record.refunds
-        ],
-        "payments": [
-            {
-                "amount": money(payment.amount),
-                "reference": payment.reference,
-                "created_at": moment(payment.created_at),
-            }
-            for payment in record.payments
-        ],
+        "evaluated_at": moment(decision.evaluated_at),
+    }
+
+
+def _line_json(line: LineRecord) -> dict[str, Any]:
+    return {
+        "sku": line.sku,
+        "name": line.name,
+        "quantity": line.quantity,
+        "unit_price": money(line.unit_price),
+        "restocking_fee_percent": money(line.restocking_fee_percent),
+        "replacement_sku": line.replacement_sku,
+        "replacement_unit_price": money(line.replacement_unit_price),
+        "received": line.received,
+        "resellable": line.resellable,
+        "defective": line.defective,
+        "refused": line.refused,
+    }
+
+
+def _event_json(event: EventRecord) -> dict[str, Any]:
+    return {
+        "action": event.action,
+        "from_status": str(event.from_status) if event.from_status else None,
+        "to_status": str(event.to_status),
+        "actor": event.actor,
+        "note": event.note,
+        "created_at": moment(event.created_at),
+    }
+
+
+def _refund_json(refund: RefundRecord) -> dict[str, Any]:
+    return {
+        "amount": money(refund.amount),
+        "method": str(refund.method),
+        "reference": refund.reference,
+        "created_at": moment(refund.created_at),
+    }
+
+
+def _payment_json(payment: PaymentRecord) -> dict[str, Any]:
+    return {
+        "amount": money(payment.amount),
+        "reference": payment.reference,
+        "created_at": moment(payment.created_at),
     }
