@@ -44,7 +44,7 @@ async def deliver_due(
 
 
 async def _deliver(bot: Bot, renderer: Renderer, delivery: Delivery, clock: Clock) -> bool:
-    record: partial[Coroutine[Any, Any, None]]
+    record: partial[Coroutine[Any, Any, bool]]
     try:
         await send_reply(
             bot, delivery.chat_id, notification_reply(delivery), renderer, delivery.language
@@ -59,18 +59,27 @@ async def _deliver(bot: Bot, renderer: Renderer, delivery: Delivery, clock: Cloc
         )
         record = partial(defer, delivery, clock.now() + wait, str(error))
     except BadRequest as error:
-        record = partial(finish, delivery.id, Status.DEAD, clock.now(), str(error))
+        record = partial(finish, delivery, Status.DEAD, clock.now(), str(error))
     except NetworkError as error:
         record = partial(mark_failed, delivery, clock.now(), str(error))
     else:
-        record = partial(mark_sent, delivery.id, clock.now())
-    await _record(record)
+        record = partial(mark_sent, delivery, clock.now())
+    if not await _record(record):
+        # The send outlasted the lease and another instance claimed the message: what it
+        # records stands (sent, or to be retried by it), and this late answer is dropped.
+        log.warning(
+            "outbox message %s: lease ran out during the send and another instance claimed"
+            " it; %s not recorded",
+            delivery.id,
+            record.func.__name__,
+        )
     return record.func is mark_sent
 
 
-async def _record(write: Callable[[], Awaitable[None]]) -> None:
+async def _record(write: Callable[[], Awaitable[bool]]) -> bool:
     """Record how a delivery went, waiting out a database restart: a message that reached
-    Telegram but stayed 'sending' would be sent again once its lease ran out."""
+    Telegram but stayed 'sending' would be sent again once its lease ran out. Tell whether
+    it was recorded (False: the claim was lost to another instance)."""
     for delay in RECORD_RETRY_DELAYS:
         try:
             return await write()
@@ -79,7 +88,7 @@ async def _record(write: Callable[[], Awaitable[None]]) -> None:
                 "database unavailable (%s); recording again in %ss", type(error).__name__, delay
             )
             await asyncio.sleep(delay)
-    await write()
+    return await write()
 
 
 def _as_delta(retry_after: int | timedelta) -> timedelta:

@@ -4,6 +4,12 @@ Several instances may deliver at once: on PostgreSQL a claim takes due rows with
 ``FOR UPDATE SKIP LOCKED`` and leases them for a while, so each row goes to one instance;
 a lease that runs out (the instance died) makes the row due again. SQLite serializes
 transactions, so one instance delivers there.
+
+A lease can also run out under an instance that is still sending (a slow or stalled
+request). Every record of how a delivery went therefore names the claim it was made under
+(:attr:`Delivery.claimed_until`) and only changes a row still ``sending`` under that claim:
+once another instance has re-claimed the message, the late answer is not recorded, so it
+cannot put back in the queue (or undo) a message the other instance delivered.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import Customer, Notification, ReturnRequest
@@ -53,6 +59,7 @@ class Delivery:
     attempts: int
     customer_id: int | None
     request_id: int | None
+    claimed_until: datetime  # the lease this instance holds it under
 
 
 def _due(now: datetime) -> Q:
@@ -71,22 +78,23 @@ async def claim_due(
 ) -> list[Delivery]:
     """Lease up to ``limit`` due messages to customers and ``STAFF_PER_CLAIM`` to the staff
     chat to this instance; skip those with nowhere to go."""
+    until = now + LEASE
     async with in_transaction():
         rows = [
             *await _lock_due(now, staff_chat=False, limit=limit),
             *await _lock_due(now, staff_chat=True, limit=STAFF_PER_CLAIM),
         ]
         await Notification.filter(id__in=[r.id for r in rows]).update(
-            status=Status.SENDING, claimed_until=now + LEASE
+            status=Status.SENDING, claimed_until=until
         )
     recipients = await _Recipients.of(rows)
     deliveries = []
     for row in rows:
-        delivery = recipients.delivery(row, staff_chat_id, staff_language)
+        delivery = recipients.delivery(row, until, staff_chat_id, staff_language)
         if delivery is None:
-            await finish(row.id, Status.SKIPPED, now, "no chat to deliver to")
+            await _settle(row.id, until, _finished(Status.SKIPPED, now, "no chat to deliver to"))
         elif not await is_still_wanted(delivery.template, delivery.request_id):
-            await finish(row.id, Status.SKIPPED, now, "no longer applies")
+            await finish(delivery, Status.SKIPPED, now, "no longer applies")
         else:
             deliveries.append(delivery)
     return deliveries
@@ -108,7 +116,7 @@ class _Recipients:
         return cls({c.id: c for c in customers}, {r.number: r.id for r in requests})
 
     def delivery(
-        self, row: Notification, staff_chat: int | None, staff_language: str
+        self, row: Notification, until: datetime, staff_chat: int | None, staff_language: str
     ) -> Delivery | None:
         if row.staff_chat:
             chat_id, language = staff_chat, staff_language
@@ -128,6 +136,7 @@ class _Recipients:
             attempts=row.attempts,
             customer_id=row.customer_id,
             request_id=self.requests.get(row.params.get("number", "")),
+            claimed_until=until,
         )
 
 
@@ -141,47 +150,83 @@ def _typed(params: dict[str, Any]) -> dict[str, Any]:
     return typed
 
 
-async def finish(notification_id: int, status: str, now: datetime, error: str = "") -> None:
-    await Notification.filter(id=notification_id).update(
-        status=status,
-        last_error=error[:500],
-        claimed_until=None,
-        sent_at=now if status == Status.SENT else None,
+async def _settle(notification_id: int, claimed_until: datetime, changes: dict[str, Any]) -> bool:
+    """Apply ``changes`` to a message still being sent under the claim ``claimed_until``;
+    tell whether it was (False: the lease ran out and another instance claimed it since)."""
+    held = Notification.filter(
+        id=notification_id, status=Status.SENDING, claimed_until=claimed_until
     )
+    return await held.update(**changes) == 1
 
 
-async def mark_sent(notification_id: int, now: datetime) -> None:
-    """The message reached Telegram."""
-    await finish(notification_id, Status.SENT, now)
+def _finished(status: str, now: datetime, error: str) -> dict[str, Any]:
+    return {
+        "status": status,
+        "last_error": error[:500],
+        "claimed_until": None,
+        "sent_at": now if status == Status.SENT else None,
+    }
 
 
-async def mark_unreachable(delivery: Delivery, now: datetime, error: str) -> None:
-    """The customer blocked the bot: remember it and stop trying."""
-    await finish(delivery.id, Status.UNREACHABLE, now, error)
+async def finish(delivery: Delivery, status: str, now: datetime, error: str = "") -> bool:
+    """End a claimed message's delivery with ``status`` (sent, dead, skipped...).
+
+    Returns False, changing nothing, if the claim was lost: another instance has it now.
+    """
+    return await _settle(delivery.id, delivery.claimed_until, _finished(status, now, error))
+
+
+async def mark_sent(delivery: Delivery, now: datetime) -> bool:
+    """The message reached Telegram. False if the claim was lost meanwhile: the instance
+    that re-claimed it records its own delivery, and this one is not recorded over it."""
+    return await finish(delivery, Status.SENT, now)
+
+
+async def mark_unreachable(delivery: Delivery, now: datetime, error: str) -> bool:
+    """The customer blocked the bot: remember it and stop trying (False, changing nothing,
+    if the claim was lost: the instance that holds it now sees for itself)."""
+    if not await finish(delivery, Status.UNREACHABLE, now, error):
+        return False
     if delivery.customer_id is not None:
         await Customer.filter(id=delivery.customer_id).update(unreachable=True)
+    return True
 
 
-async def mark_failed(delivery: Delivery, now: datetime, error: str) -> None:
-    """A transient failure: try again after a backoff, or give up after the last attempt."""
+async def mark_failed(delivery: Delivery, now: datetime, error: str) -> bool:
+    """A transient failure: try again after a backoff, or give up after the last attempt.
+
+    False, changing nothing, if the claim was lost: the message is another instance's now,
+    and may well have been delivered by it.
+    """
     attempts = delivery.attempts + 1
     if attempts >= MAX_ATTEMPTS:
-        await Notification.filter(id=delivery.id).update(attempts=attempts)
-        await finish(delivery.id, Status.DEAD, now, error)
-        return
-    await Notification.filter(id=delivery.id).update(
-        status=Status.PENDING,
-        attempts=F("attempts") + 1,
-        due_at=now + BACKOFF[min(attempts - 1, len(BACKOFF) - 1)],
-        last_error=error[:500],
-        claimed_until=None,
+        changes = _finished(Status.DEAD, now, error) | {"attempts": attempts}
+        return await _settle(delivery.id, delivery.claimed_until, changes)
+    return await _settle(
+        delivery.id,
+        delivery.claimed_until,
+        {
+            "status": Status.PENDING,
+            "attempts": attempts,
+            "due_at": now + BACKOFF[min(attempts - 1, len(BACKOFF) - 1)],
+            "last_error": error[:500],
+            "claimed_until": None,
+        },
     )
 
 
-async def defer(delivery: Delivery, until: datetime, error: str) -> None:
-    """Telegram asked us to wait (429): try again then, without counting an attempt."""
-    await Notification.filter(id=delivery.id).update(
-        status=Status.PENDING, due_at=until, last_error=error[:500], claimed_until=None
+async def defer(delivery: Delivery, until: datetime, error: str) -> bool:
+    """Telegram asked us to wait (429): try again then, without counting an attempt
+    (False, changing nothing, if the claim was lost)."""
+    return await _settle(
+        delivery.id,
+        delivery.claimed_until,
+        {
+            "status": Status.PENDING,
+            "due_at": until,
+            "last_error": error[:500],
+            "claimed_until": None,
+        },
     )
 
 

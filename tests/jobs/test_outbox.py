@@ -1,14 +1,28 @@
 """Outbox delivery: once, in the recipient's language, through Telegram's faults."""
 
+import logging
 import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from jobs.outbox import _deliver
 from models import Customer, Notification
 from services.chat import Incoming, handle_incoming
 from services.effects import enqueue
 from services.followup import send_message_to_customer
-from services.outbox import MAX_ATTEMPTS
+from services.outbox import (
+    LEASE,
+    MAX_ATTEMPTS,
+    Status,
+    claim_due,
+    defer,
+    finish,
+    mark_failed,
+    mark_sent,
+    mark_unreachable,
+)
 from services.review import approve_return, ask_customer
 from tests.factories import REVIEWER, open_return
 from tests.jobs.steps import drain, open_staff_chat, texts
@@ -159,3 +173,84 @@ async def test_a_burst_of_staff_alerts_goes_out_one_per_claim_beside_customers_m
     assert len(texts(outbox, staff)) == 1
     assert await drain(outbox) == 4  # the other staff alerts, one per claim
     assert len(texts(outbox, staff)) == 5
+
+
+# A send that outlasts its lease: instance A claimed a message, its request hung past LEASE,
+# instance B re-claimed the message and delivered it. A's answer comes in late.
+LATE_ANSWERS = {
+    "failed": lambda a, now: mark_failed(a, now, "timed out"),
+    "deferred": lambda a, now: defer(a, now + timedelta(seconds=5), "retry after 5"),
+    "dead": lambda a, now: finish(a, Status.DEAD, now, "Bad Request: chat not found"),
+    "unreachable": lambda a, now: mark_unreachable(a, now, "Forbidden: bot was blocked"),
+    "sent": mark_sent,
+}
+
+
+async def claimed_by_a_then_lost(outbox):
+    """A's claim of the customer's message, whose lease then runs out."""
+    await approved_request(outbox)
+    [a] = await claim_due(outbox.shop.clock.now(), staff_chat_id=None)
+    outbox.shop.clock.advance(LEASE + timedelta(seconds=1))
+    return a
+
+
+@pytest.mark.parametrize("answer", LATE_ANSWERS)
+async def test_a_late_answer_under_a_lost_lease_leaves_the_message_another_instance_sent(
+    outbox, answer
+):
+    a = await claimed_by_a_then_lost(outbox)
+    assert await outbox.deliver() == 1  # B re-claims the message and delivers it
+    b_sent_at = outbox.shop.clock.now()
+    outbox.shop.clock.advance(timedelta(seconds=30))
+
+    assert await LATE_ANSWERS[answer](a, outbox.shop.clock.now()) is False
+
+    row = (await customer_rows(outbox))[0]
+    assert (row.status, row.attempts, row.sent_at, row.last_error) == ("sent", 0, b_sent_at, "")
+    assert not (await Customer.get(id=outbox.shop.customer.id)).unreachable
+    outbox.shop.clock.advance(timedelta(days=1))
+    assert await outbox.deliver() == 0  # never sent a third time
+    assert outbox.emu.delivered[outbox.chat_id] == 1
+
+
+@pytest.mark.parametrize("answer", LATE_ANSWERS)
+async def test_a_late_answer_leaves_a_message_another_instance_is_still_sending(outbox, answer):
+    a = await claimed_by_a_then_lost(outbox)
+    now = outbox.shop.clock.now()
+    [b] = await claim_due(now, staff_chat_id=None)  # B's send is under way
+
+    assert await LATE_ANSWERS[answer](a, now) is False
+
+    row = (await customer_rows(outbox))[0]
+    assert (row.status, row.claimed_until, row.attempts) == ("sending", b.claimed_until, 0)
+    assert await mark_sent(b, now)  # B's own answer is recorded
+    row = (await customer_rows(outbox))[0]
+    assert (row.status, row.sent_at) == ("sent", now)
+
+
+async def test_a_late_answer_is_recorded_while_nobody_has_re_claimed_the_message(outbox):
+    a = await claimed_by_a_then_lost(outbox)
+    assert await mark_failed(a, outbox.shop.clock.now(), "timed out")
+    row = (await customer_rows(outbox))[0]
+    assert (row.status, row.attempts, row.claimed_until) == ("pending", 1, None)
+
+
+async def test_the_sender_drops_and_logs_an_answer_that_came_after_its_lease_was_lost(
+    outbox, caplog
+):
+    a = await claimed_by_a_then_lost(outbox)
+    assert await outbox.deliver() == 1  # B
+    outbox.emu.inject("server_error", method="sendMessage", chat_id=outbox.chat_id, status=502)
+
+    with caplog.at_level(logging.WARNING, logger="jobs.outbox"):
+        sent = await _deliver(
+            outbox.app.bot, outbox.app.bot_data["renderer"], a, outbox.shop.clock
+        )  # A's send, late, fails
+
+    assert not sent
+    assert f"outbox message {a.id}: lease ran out" in caplog.text
+    assert "mark_failed not recorded" in caplog.text
+    assert (await customer_rows(outbox))[0].status == "sent"
+    outbox.shop.clock.advance(timedelta(days=1))
+    assert await outbox.deliver() == 0
+    assert outbox.emu.delivered[outbox.chat_id] == 1
