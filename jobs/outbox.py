@@ -52,12 +52,7 @@ async def _deliver(bot: Bot, renderer: Renderer, delivery: Delivery, clock: Cloc
     except Forbidden as error:
         record = partial(mark_unreachable, delivery, clock.now(), str(error))
     except RetryAfter as error:
-        wait = timedelta(
-            seconds=error.retry_after
-            if isinstance(error.retry_after, int)
-            else error.retry_after.total_seconds()
-        )
-        record = partial(defer, delivery, clock.now() + wait, str(error))
+        record = partial(defer, delivery, clock.now() + _as_delta(error.retry_after), str(error))
     except BadRequest as error:
         record = partial(finish, delivery, Status.DEAD, clock.now(), str(error))
     except NetworkError as error:
