@@ -14,7 +14,6 @@ from typing import TypeVar
 
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from domain.clock import Clock
 from domain.errors import DomainError
@@ -60,19 +59,15 @@ async def expire_overdue_returns(clock: Clock) -> int:
     expired = 0
     async for batch in in_batches(overdue):
         for request in batch:
-            expired += await _succeeded(_expire_unless_sent(request.id, clock))
+            expired += await _succeeded(_expire(request.id, clock))
     return expired
 
 
-async def _expire_unless_sent(return_id: int, clock: Clock) -> bool:
-    """Expire the request while holding its row, so a tracking number added now wins or waits."""
-    async with in_transaction():
-        waiting = (
-            await ReturnRequest.filter(id=return_id, tracking_number="").select_for_update().first()
-        )
-        if waiting is None:
-            return False
-        await expire_return(return_id, clock=clock)
+async def _expire(return_id: int, clock: Clock) -> bool:
+    """Expire the request (refused, as ``parcel_on_its_way``, once it has a tracking number:
+    ``expire_return`` checks it on the locked row, so a tracking number added now wins or
+    waits)."""
+    await expire_return(return_id, clock=clock)
     return True
 
 

@@ -7,6 +7,7 @@ from domain.returns import Status
 from models import PolicyRule, ReturnEvent, ReturnRequest
 from services.deadlines import close_resolved_returns, expire_overdue_returns
 from services.refunds import refund_return
+from services.review import expire_return
 from tests.factories import FINANCE
 from tests.jobs.steps import (
     FIVE_REQUESTS,
@@ -51,6 +52,23 @@ async def test_no_expiry_once_the_customer_sent_the_parcel(outbox):
     clock.set(view.deadline_at + DAY)
     assert await expire_overdue_returns(clock) == 0
     assert await status_of(view) is Status.APPROVED
+
+
+async def test_a_parcel_sent_after_the_job_picked_the_request_is_not_expired(outbox, monkeypatch):
+    """The customer gives a tracking number between the job's query and the expiry: the
+    expiry is refused (parcel on its way), and the job counts the request as not expired."""
+    clock = outbox.shop.clock
+    view = await approved(outbox)
+    clock.set(view.deadline_at)
+
+    async def sent_just_before(return_id, *, clock):
+        await send_parcel(outbox, view)
+        return await expire_return(return_id, clock=clock)
+
+    monkeypatch.setattr("services.deadlines.expire_return", sent_just_before)
+    assert await expire_overdue_returns(clock) == 0
+    assert await status_of(view) is Status.APPROVED
+    assert (await ReturnRequest.get(id=view.id)).tracking_number == "SF1234567890"
 
 
 async def test_auto_close_closes_once_after_the_delay(outbox):
