@@ -6,16 +6,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from tortoise.expressions import F
-
 from domain.clock import Clock
 from domain.policy import PolicyBook
 from domain.returns import Status
-from domain.stock import Location
-from models import Notification, ReturnRequest, StockLevel
+from models import Notification, ReturnRequest
 from services.effects import enqueue
 from services.escalations import count_overdue
 from services.policies import load_policy_book
+from services.queue import low_stock_levels
 
 __all__ = ["Digest", "collect_digest", "send_daily_digest"]
 
@@ -52,16 +50,8 @@ async def collect_digest(now: datetime, day: date, book: PolicyBook) -> Digest:
         new=await ReturnRequest.filter(created_at__gt=now - timedelta(days=1)).count(),
         **{str(status): count for status, count in per_status.items()},
         overdue=await count_overdue(now, book),
-        low_stock=await _low_stock_products(),
+        low_stock=await low_stock_levels().count(),
     )
-
-
-async def _low_stock_products() -> int:
-    return await StockLevel.filter(
-        location=Location.SELLABLE,
-        product__active=True,
-        quantity__lte=F("product__low_stock_threshold"),
-    ).count()
 
 
 async def send_daily_digest(clock: Clock) -> int:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Sum
+from tortoise.queryset import QuerySet
 
 from domain.errors import NotFound
 from domain.policy import PolicyDecision
@@ -309,14 +310,20 @@ async def dashboard(open_statuses: Sequence[Status] = tuple(OPEN_STATUSES)) -> D
     return Dashboard(counts, await low_stock())
 
 
+def low_stock_levels() -> QuerySet[StockLevel]:
+    """The sellable stock levels of active products at or under their low-stock threshold
+    (the dashboard lists them, the daily digest counts them)."""
+    return StockLevel.filter(
+        location=Location.SELLABLE,
+        product__active=True,
+        quantity__lte=F("product__low_stock_threshold"),
+    )
+
+
 async def low_stock(limit: int = 20) -> list[tuple[str, str, int, int]]:
     """Products whose sellable level is at or under their threshold: sku, name, level, threshold."""
     found = (
-        await StockLevel.filter(
-            location=Location.SELLABLE,
-            product__active=True,
-            quantity__lte=F("product__low_stock_threshold"),
-        )
+        await low_stock_levels()
         .order_by("quantity", "product__sku")
         .limit(limit)
         .values_list("product__sku", "product__name", "quantity", "product__low_stock_threshold")
