@@ -22,13 +22,14 @@ async def call_method(request: web.Request) -> web.Response:
         return NOT_FOUND.response()
     name, handler = entry
     hub.calls[name] += 1
-    try:
-        params = await read_params(request)
-        await hub.faults.apply(name, params.chat_id_or_none())
-        result = await handler(hub, params)
-    except ApiError as error:
-        return error.response()
-    return web.json_response({"ok": True, "result": result})
+    async with hub.answering(name):
+        try:
+            params = await read_params(request)
+            await hub.faults.apply(name, params.chat_id_or_none())
+            result = await handler(hub, params)
+        except ApiError as error:
+            return error.response()
+        return web.json_response({"ok": True, "result": result})
 
 
 async def download_file(request: web.Request) -> web.Response:

@@ -179,6 +179,20 @@ class Driver:
         """Wait until ``ready()`` holds, re-checked whenever this chat changes."""
         await self.hub.wait_until(self.hub.find_chat(chat_id), ready, wait)
 
+    @property
+    def in_flight(self) -> int:
+        """Bot API calls being answered right now (``getUpdates`` long polls not counted)."""
+        return self.hub.in_flight
+
+    async def wait_for_calls(self, ready: Callable[[], bool], wait: float = 5.0) -> None:
+        """Wait until ``ready()`` holds, re-checked whenever a Bot API call starts or ends."""
+        await self.hub.wait_for_calls(ready, wait)
+
+    async def wait_until_idle(self, wait: float = 5.0) -> None:
+        """Wait until no Bot API call is being answered (long polls aside): every call that
+        reached the emulator has had its effect, even one whose client has gone away."""
+        await self.hub.wait_for_calls(lambda: self.hub.in_flight == 0, wait)
+
     def callback_answer(self, update: dict[str, Any]) -> dict[str, Any] | None:
         """How the bot answered the callback query of ``update`` (None if not yet)."""
         return self.hub.callbacks[update["callback_query"]["id"]]["answer"]

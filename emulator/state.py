@@ -4,7 +4,8 @@ import asyncio
 import itertools
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,6 +117,8 @@ class Hub:
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.callbacks: dict[str, dict[str, Any]] = {}
         self.calls: Counter[str] = Counter()
+        self.in_flight = 0  # Bot API calls being answered, long polls aside
+        self.calls_changed = asyncio.Condition()
         self.delivered: Counter[int] = Counter()
         self.user_ids = itertools.count(100001)
         self.group_numbers = itertools.count(1)
@@ -159,3 +162,27 @@ class Hub:
         async with chat.changed:
             async with asyncio.timeout(wait):
                 await chat.changed.wait_for(ready)
+
+    @asynccontextmanager
+    async def answering(self, method: str) -> AsyncIterator[None]:
+        """Count a Bot API call in flight while it is answered, except ``getUpdates``: a long
+        poll waits for updates, and a polling bot would never let the count fall to 0."""
+        counted = int(method != "getUpdates")
+        self.in_flight += counted
+        await self._calls_changed()
+        try:
+            yield
+        finally:
+            self.in_flight -= counted
+            await self._calls_changed()
+
+    async def _calls_changed(self) -> None:
+        async with self.calls_changed:
+            self.calls_changed.notify_all()
+
+    async def wait_for_calls(self, ready: Callable[[], bool], wait: float) -> None:
+        """Wait for ``ready()``, re-checked whenever a call starts or ends; TimeoutError
+        after ``wait`` seconds."""
+        async with self.calls_changed:
+            async with asyncio.timeout(wait):
+                await self.calls_changed.wait_for(ready)

@@ -3,6 +3,7 @@
 import asyncio
 import datetime as dt
 
+import aiohttp
 import pytest
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
@@ -68,3 +69,45 @@ async def test_latency_is_added(emu: Emulator, bot: Bot):
 def test_unknown_fault_kind_is_rejected(emu: Emulator):
     with pytest.raises(ValueError, match="unknown fault kind"):
         emu.inject("meteor")
+
+
+async def test_wait_until_idle_returns_once_a_call_in_flight_is_answered(emu: Emulator, bot: Bot):
+    user = emu.create_user("Gil")
+    emu.inject("latency", delay=0.3, method="sendMessage")  # holds the call, whatever its pace
+    sending = asyncio.create_task(bot.send_message(user["id"], "slow"))
+    await emu.wait_for_calls(lambda: emu.in_flight == 1)
+    assert emu.delivered[user["id"]] == 0
+
+    await emu.wait_until_idle()
+
+    assert (emu.in_flight, emu.delivered[user["id"]]) == (0, 1)
+    await sending
+
+
+async def test_wait_until_idle_waits_for_a_call_whose_client_went_away(emu: Emulator):
+    user = emu.create_user("Hal")
+    emu.inject("latency", delay=0.3, method="sendMessage")
+    async with aiohttp.ClientSession() as session:
+        sending = asyncio.create_task(
+            session.post(
+                f"{emu.base_url}{emu.token}/sendMessage",
+                json={"chat_id": user["id"], "text": "bye"},
+            )
+        )
+        await emu.wait_for_calls(lambda: emu.in_flight == 1)
+        sending.cancel()  # the client dies before its answer
+    await emu.wait_until_idle()
+    assert emu.delivered[user["id"]] == 1
+
+
+async def test_a_long_poll_does_not_keep_the_emulator_busy(emu: Emulator, bot: Bot):
+    user = emu.create_user("Ida")
+    polling = asyncio.create_task(bot.get_updates(timeout=5))
+    await emu.wait_for_calls(lambda: emu.calls["getUpdates"] == 1)
+
+    await emu.wait_until_idle()
+
+    assert not polling.done()
+    await emu.send_text(user["id"], "wake up")
+    [update] = await polling
+    assert update.message.text == "wake up"

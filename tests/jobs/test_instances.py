@@ -136,7 +136,9 @@ async def test_an_instance_killed_mid_delivery_loses_nothing(pg_url, emu):
         await emu.wait_until(chat, lambda: emu.delivered[chat] > 0, wait=60)
         process.send_signal(signal.SIGKILL)
         await process.wait()
-    await asyncio.sleep(0.2)  # requests that reached the emulator before the kill finish
+    # The child's last sends were in the emulator's sockets before process.wait() returned;
+    # they are answered to no one, and count what they delivered only once they are done.
+    await emu.wait_until_idle(wait=10)
     orphaned = await Notification.filter(status="sending").prefetch_related("customer")
     sent_unrecorded = sum(1 for row in orphaned if emu.delivered[row.customer.telegram_user_id])
     assert orphaned  # it died holding leases
