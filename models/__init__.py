@@ -1,5 +1,6 @@
 """Tortoise ORM models: storage only (SPEC §1). Migrations live in ``models.migrations``."""
 
+from models import sqlite_times  # noqa: F401  (times go into SQLite as UTC text)
 from models.analytics import (
     CustomerRollup,
     LedgerRollup,
