@@ -34,10 +34,10 @@ from services.escalations import overdue_filter
 from services.keyset import NEWEST_FIRST, cursor_of, older_than
 from services.policies import load_policy_book
 from services.refunds import exchange_due, refundable_amount
+from services.sql import fits
 from services.work import work_filter
 
 PAGE_SIZE = 50
-RMA_LENGTH = 20  # ReturnRequest.number: RMA-YYYY-NNNNNN fits with room to spare
 NAMED_AT_MOST = 500  # customers a name search looks up by id; more: it checks the queue's rows
 
 
@@ -94,11 +94,15 @@ async def _search(text: str) -> Q:
     text = text.strip()
     if text.upper().startswith("RMA-"):
         # no RMA number is longer than the column; a longer text matches nothing
-        return Q(number=text.upper()) if len(text) <= RMA_LENGTH else Q(id__in=[])
+        return Q(number=text.upper()) if fits(ReturnRequest, "number", text) else Q(id__in=[])
     digits = text.replace(" ", "").replace("-", "")
     if digits.lstrip("+").isdigit() and len(digits) >= 7:
         return _phone(digits)
-    numbered = await Order.filter(number=text).values_list("id", flat=True)
+    numbered = (
+        await Order.filter(number=text).values_list("id", flat=True)
+        if fits(Order, "number", text)
+        else []
+    )
     named = (
         await Customer.filter(name__icontains=text)
         .limit(NAMED_AT_MOST + 1)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
 
 from models import ChatState
 
@@ -20,6 +21,12 @@ from models import ChatState
 def current_connection() -> BaseDBAsyncClient:
     """The current connection: the caller's transaction when there is one."""
     return ChatState._meta.db
+
+
+def fits(model: type[Model], column: str, text: str) -> bool:
+    """Whether ``text`` can be a value of the model's text column: Tortoise refuses to compare
+    a column with a longer text (a ValidationError, not an empty match)."""
+    return len(text) <= int(getattr(model._meta.fields_map[column], "max_length", len(text)))
 
 
 def dialect() -> str:

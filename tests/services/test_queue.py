@@ -97,3 +97,14 @@ async def test_low_stock_lists_active_products_at_or_under_their_threshold(shop)
     first = await open_return(shop, {"TEE-1": 1}, replacement="CAP-1", kind=ReturnType.EXCHANGE)
     await approve_return(first.id, actor=REVIEWER, clock=shop.clock)  # reserves one CAP-1
     assert await low_stock() == [("CAP-1", "Product CAP-1", 3, 3)]
+
+
+@pytest.mark.parametrize(
+    "search", ["x" * 65, "RMA-" + "9" * 40, "a.very.long.address@" + "e" * 60 + ".com"]
+)
+async def test_a_search_longer_than_any_order_or_rma_number_finds_nothing_and_fails_not(
+    shop, search: str
+):
+    await open_return(shop)
+
+    assert await numbers(search) == []
