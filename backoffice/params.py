@@ -13,6 +13,7 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from domain.errors import ValidationError
+from services.imports import EARLIEST, LATEST
 from services.keyset import read_cursor
 
 MAX_ID_DIGITS = 10
@@ -67,13 +68,21 @@ def query_cursor(query: MultiMapping[str], name: str) -> str | None:
     return raw
 
 
+def _in_range(day: date) -> bool:
+    """Whether the shop's times can hold the day in every time zone (as imports require)."""
+    return EARLIEST.date() <= day <= LATEST.date()
+
+
 def typed_day(query: MultiMapping[str], name: str) -> date | None:
     """A YYYY-MM-DD day typed into a filter form (blank: None); refused with words."""
     raw = query.get(name, "").strip()
     try:
-        return date.fromisoformat(raw) if raw else None
+        day = date.fromisoformat(raw) if raw else None
     except ValueError:
         raise ValidationError("invalid_day", field=name, value=raw[:20]) from None
+    if day is not None and not _in_range(day):
+        raise ValidationError("date_out_of_range", field=name, value=raw)
+    return day
 
 
 def typed_days(
@@ -92,6 +101,9 @@ def query_date(query: MultiMapping[str], name: str) -> date | None:
     """A YYYY-MM-DD day from the query string (absent: None)."""
     raw = query.get(name, "")
     try:
-        return date.fromisoformat(raw) if raw else None
+        day = date.fromisoformat(raw) if raw else None
     except ValueError:
         raise web.HTTPBadRequest(text="dates are YYYY-MM-DD") from None
+    if day is not None and not _in_range(day):
+        raise web.HTTPBadRequest(text="dates are between 1000-01-02 and 9998-01-01")
+    return day
