@@ -17,6 +17,7 @@ from services.chat.state import LANGUAGES, Turn, load_turn, save_turn
 from services.imports import normalize_phone
 from services.policies import policy_book_once
 from services.review import MAX_TEXT
+from services.sql import execute
 
 Handler = Callable[[Turn, str], Awaitable[None]]
 
@@ -28,6 +29,8 @@ async def handle_incoming(incoming: Incoming, *, clock: Clock) -> Outcome:
             turn = await load_turn(incoming, clock)
             if turn.state.handled(incoming.update_id):
                 return Outcome(turn.state.language, duplicate=True)
+            if turn.linked:
+                await _reachable_again(turn.customer_id)
             await _route(turn)
             await save_turn(turn)
     return Outcome(turn.state.language, tuple(turn.replies), turn.notice)
@@ -77,6 +80,14 @@ async def _contact(turn: Turn) -> None:
         await _link(turn, customer)
 
 
+async def _reachable_again(customer_id: int) -> None:
+    """A customer who writes to the bot has not blocked it (any more): the outbox may
+    write to them again."""
+    await execute(
+        "UPDATE customer SET unreachable = $2 WHERE id = $1 AND unreachable", customer_id, False
+    )
+
+
 async def _link(turn: Turn, customer: Customer) -> None:
     await (
         Customer.filter(telegram_user_id=turn.incoming.user_id)
@@ -108,8 +119,6 @@ async def _start(turn: Turn, argument: str) -> None:
         await open_.start_new(turn, argument)
     else:
         customer = await Customer.get(id=turn.customer_id)
-        if customer.unreachable:  # Telegram's "Restart" after unblocking the bot sends /start
-            await Customer.filter(id=customer.id).update(unreachable=False)
         turn.say("start.again", name=customer.name)
         turn.ask(Reply("help.show"))
 

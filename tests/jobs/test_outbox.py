@@ -135,10 +135,14 @@ async def test_a_customer_who_unblocks_the_bot_and_writes_again_is_reachable_aga
     await send_message_to_customer(view.id, "Parcel label?", actor=REVIEWER, clock=clock)
     assert await outbox.deliver() == 1
 
-    # Blocked again, then Telegram's "Restart" (a /start from the linked chat).
-    await Customer.filter(id=customer.id).update(unreachable=True)
-    await handle_incoming(Incoming(update_id=3, command="start", **chat), clock=clock)
-    assert not (await Customer.get(id=customer.id)).unreachable
+    # Blocked again, then Telegram's "Restart" (a /start from the linked chat), or any
+    # other message: whoever writes to the bot has not blocked it.
+    for update_id, command in ((3, "start"), (4, "my")):
+        await Customer.filter(id=customer.id).update(unreachable=True)
+        await handle_incoming(Incoming(update_id=update_id, command=command, **chat), clock=clock)
+        assert not (await Customer.get(id=customer.id)).unreachable, command
+    await send_message_to_customer(view.id, "Still there?", actor=REVIEWER, clock=clock)
+    assert await outbox.deliver() == 1
 
 
 def enqueued_templates() -> set[str]:
