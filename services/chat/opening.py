@@ -396,14 +396,17 @@ async def show_photos(turn: Turn) -> None:
         if count or not required
         else (turn.nav(),)
     )
-    turn.ask(
-        Reply(
-            "photos.required" if required else "photos.optional",
-            {"max": most, "count": count},
-            rows,
-            count=count,
-        )
-    )
+    key = "photos.required" if required else "photos.optional"
+    if count >= most:  # no more may come: only the button goes on
+        key = "photos.full"
+    turn.ask(Reply(key, {"max": most, "count": count}, rows, count=count))
+
+
+async def expected_at_photos(turn: Turn) -> str:
+    """What the photo step waits for, said when something else came: a photo first, when
+    the reason needs one and none came yet (no button goes on before it)."""
+    required, _most = await _photo_rules(turn)
+    return "expect.photo_first" if required and not draft(turn)["photos"] else "expect.photos"
 
 
 async def add_photo(turn: Turn, file_id: str) -> None:

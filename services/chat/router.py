@@ -297,7 +297,8 @@ async def _message(turn: Turn) -> None:
     elif not step:
         turn.ask(Reply("help.hint"))
     else:
-        turn.say("error.wrong_input", expected=Reply(f"expect.{step}"))
+        expected = await open_.expected_at_photos(turn) if step == "photos" else f"expect.{step}"
+        turn.say("error.wrong_input", expected=Reply(expected))
         await reshow(turn)
 
 

@@ -320,6 +320,8 @@ class Chat:
 
     async def expect_photos(self, draft: Draft, count: int) -> dict[str, Any]:
         key = "photos.required" if draft.quality else "photos.optional"
+        if count >= MAX_PHOTOS:
+            key = "photos.full"  # only the button goes on
         prompt = await self.expect(key, plural=count, max=MAX_PHOTOS, count=count)
         if count or not draft.quality:
             done = "button.photos_done" if count else "button.skip"

@@ -377,10 +377,14 @@ async def test_a_quality_reason_needs_a_photo_before_done(desk, lang: str) -> No
     photos = await chat.open_until("photos")
     assert ("photos_done", "") not in verbs(photos)
     await chat.say("here it comes")
-    await chat.expect("error.wrong_input", expected=Reply("expect.photos"))
+    # a photo first: no button goes on before it
+    await chat.expect("error.wrong_input", expected=Reply("expect.photo_first"))
     await chat.expect_photos(Draft(), 0)
 
     await chat.photo()
+    await chat.expect_photos(Draft(), 1)
+    await chat.say("and more words")
+    await chat.expect("error.wrong_input", expected=Reply("expect.photos"))
     photos = await chat.expect_photos(Draft(), 1)
     await chat.photos_done(photos)
 
@@ -397,13 +401,16 @@ async def test_the_photo_step_follows_the_orders_channel_policy(desk, lang: str)
     photos = await chat.next()
     assert photos["text"] == chat.t("photos.optional", plural=0, max=2, count=0)
     assert button(photos, "photos_done")["text"] == chat.t("button.skip")
-    for count in (1, 2):
-        await chat.photo(f"photo {count}".encode())
-        photos = await chat.next()
-        assert photos["text"] == chat.t("photos.optional", plural=count, max=2, count=count)
+    await chat.photo(b"photo 1")
+    photos = await chat.next()
+    assert photos["text"] == chat.t("photos.optional", plural=1, max=2, count=1)
+    await chat.photo(b"photo 2")
+    full = await chat.next()  # no "up to 2" once there are 2: only the button goes on
+    assert full["text"] == chat.t("photos.full", plural=2, max=2, count=2)
+    assert button(full, "photos_done")["text"] == chat.t("button.photos_done")
     await chat.photo(b"photo 3")
     await chat.expect("error.too_many_photos", max=2)
-    assert (await chat.next())["text"] == chat.t("photos.optional", plural=2, max=2, count=2)
+    assert (await chat.next())["text"] == chat.t("photos.full", plural=2, max=2, count=2)
 
 
 @on_both_databases

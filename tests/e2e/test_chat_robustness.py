@@ -400,13 +400,13 @@ async def test_wrong_input_is_explained_and_the_step_asked_again(desk, lang: str
     before = await snapshot(chat)
 
     await chat.say("here is the photo")
-    await chat.expect("error.wrong_input", expected=Reply("expect.photos"))
+    await chat.expect("error.wrong_input", expected=Reply("expect.photo_first"))
     await chat.expect_photos(draft, 0)
     await chat.sticker()
-    await chat.expect("error.wrong_input", expected=Reply("expect.photos"))
+    await chat.expect("error.wrong_input", expected=Reply("expect.photo_first"))
     await chat.expect_photos(draft, 0)
     await chat.say("x" * 5000)  # a text, however long, is not what this step takes
-    await chat.expect("error.wrong_input", expected=Reply("expect.photos"))
+    await chat.expect("error.wrong_input", expected=Reply("expect.photo_first"))
     await chat.expect_photos(draft, 0)
     await chat.command("refundnow", "please")
     await chat.expect("error.unknown_command", command="refundnow")
