@@ -191,6 +191,16 @@ async def _active_admins_besides(staff_id: int) -> int:
     return sum(1 for u in users if u.id != staff_id and str(Role.ADMIN) in u.roles)
 
 
+async def _locked_user(staff_id: int) -> StaffUser:
+    """The account, held until the transaction ends (PostgreSQL): two admins changing it at
+    once take turns, and the second sees what the first did. Taken after the active
+    accounts (``_active_admins_besides``), in the same order everywhere."""
+    user = await StaffUser.filter(id=staff_id).select_for_update().first()
+    if user is None:
+        raise NotFound("staff_not_found", staff_id=staff_id)
+    return user
+
+
 async def set_staff_active(staff_id: int, active: bool, *, actor: Actor, clock: Clock) -> StaffView:
     """Deactivate an account (its sessions end at once, and stay ended after a
     reactivation) or reactivate it; the change is audited, the same state again changes
@@ -201,13 +211,12 @@ async def set_staff_active(staff_id: int, active: bool, *, actor: Actor, clock: 
     """
     _admin(actor)
     async with in_transaction():
-        user = await StaffUser.get_or_none(id=staff_id)
-        if user is None:
-            raise NotFound("staff_not_found", staff_id=staff_id)
+        other_admins = await _active_admins_besides(staff_id)  # first: it takes the locks
+        user = await _locked_user(staff_id)
         if not active and staff_id == actor.id:
             raise ValidationError("cannot_deactivate_self")
         admin = str(Role.ADMIN) in user.roles
-        if not active and admin and await _active_admins_besides(staff_id) == 0:
+        if not active and admin and other_admins == 0:
             raise ValidationError("last_admin")
         if user.active != active:
             user.active, user.updated_by = active, actor.label
@@ -249,9 +258,7 @@ async def change_staff_roles(
     chosen = _roles(roles)
     async with in_transaction():
         other_admins = await _active_admins_besides(staff_id)  # first: it takes the locks
-        user = await StaffUser.get_or_none(id=staff_id)
-        if user is None:
-            raise NotFound("staff_not_found", staff_id=staff_id)
+        user = await _locked_user(staff_id)  # an inactive account is not among them
         before = sorted(user.roles)
         if chosen == before:
             return _staff_view(user)

@@ -96,7 +96,9 @@ async def revoke_api_token(
     """
     _require_admin(actor, "revoke_api_token")
     async with in_transaction():
-        token = await ApiToken.get_or_none(id=token_id)
+        # held until the end (PostgreSQL): of two revocations at once, the second waits and
+        # finds the token revoked
+        token = await ApiToken.filter(id=token_id).select_for_update().first()
         if token is None:
             raise NotFound("token_not_found", token_id=token_id)
         if token.revoked_at is None:

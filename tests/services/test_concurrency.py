@@ -41,6 +41,8 @@ from domain.ledger import Account, RefundMethod
 from domain.returns import Actor, ReturnType, Role, Status
 from domain.stock import Location
 from models import (
+    ApiToken,
+    AuditEntry,
     Notification,
     OrderLine,
     Product,
@@ -60,7 +62,9 @@ from services.ledger import credit_balance, is_balanced, trial_balance
 from services.refunds import refund_return
 from services.review import approve_return, ask_customer, close_return, reject_return
 from services.rollups import expected_rollups, stored_rollups
+from services.staff import add_staff_user, set_staff_active
 from services.submission import LineRequest, ReturnDraft, submit_return
+from services.tokens import create_api_token, revoke_api_token
 from services.views import ReturnView
 from services.warehouse import Grades, inspect_return, receive_return
 from tests.conftest import fresh_database
@@ -702,3 +706,49 @@ async def test_a_return_submitted_while_its_order_is_reimported_waits_and_is_ref
     assert await ReturnRequest.all().count() == 0
     assert await ReturnLine.all().count() == 0
     await assert_rollups_true()
+
+
+# --- Two admins changing one staff account or token at once -------------------------------------
+
+
+@pytest.mark.parametrize("active", [False, True], ids=["deactivated", "reactivated"])
+async def test_two_admins_changing_one_account_at_once_record_it_once(
+    pg_db: str, clock: FakeClock, active: bool
+) -> None:
+    admins = [await add_staff_user(name, "x" * 12, ["admin"]) for name in ("anna", "bob")]
+    wang = await add_staff_user("wang", "x" * 12, ["warehouse"])
+    actors = [Actor.staff(u.id, u.username, {Role.ADMIN}) for u in admins]
+    if active:
+        await set_staff_active(wang.id, False, actor=actors[0], clock=clock)
+    epoch = (await StaffUser.get(id=wang.id)).session_epoch
+    calls = [
+        lambda actor=actor: set_staff_active(wang.id, active, actor=actor, clock=clock)
+        for actor in actors
+    ]
+
+    wins, losses = split(await together(calls, hold=lambda: StaffUser.filter(id=wang.id)))
+
+    assert (len(wins), losses) == (2, [])  # the second finds it done: nothing to change
+    assert {w.active for w in wins} == {active}
+    action = "reactivate_staff" if active else "deactivate_staff"
+    assert await AuditEntry.filter(action=action).count() == 1
+    after = await StaffUser.get(id=wang.id)
+    assert after.active is active
+    assert after.session_epoch == epoch + (0 if active else 1)
+
+
+async def test_a_token_revoked_twice_at_once_keeps_its_first_revocation_once(
+    pg_db: str, clock: FakeClock
+) -> None:
+    await create_api_token("erp", actor=ADMIN, clock=clock)
+    token = await ApiToken.get(name="erp")
+    later = FakeClock(clock.now() + timedelta(hours=1))
+    calls = [lambda c=c: revoke_api_token(token.id, actor=ADMIN, clock=c) for c in (clock, later)]
+
+    wins, losses = split(await together(calls, hold=lambda: ApiToken.filter(id=token.id)))
+
+    assert (len(wins), losses) == (2, [])
+    [entry] = await AuditEntry.filter(action="revoke_token")
+    revoked = (await ApiToken.get(id=token.id)).revoked_at
+    assert revoked == entry.created_at
+    assert {w.revoked_at for w in wins} == {revoked}
