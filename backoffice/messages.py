@@ -133,6 +133,7 @@ ERRORS = {
         "A request of this customer ended within the retention period."
     ),
     "customer_already_anonymized": N_("This customer is anonymized already."),
+    "customer_anonymized": N_("This customer is anonymized: no new request can be opened."),
     # imports
     "import_rejected": N_("Nothing was imported: the file has bad rows."),
     "no_file": N_("Choose a CSV file."),

@@ -162,8 +162,10 @@ class CustomerProfile:
         return (total / len(self.surveys)).quantize(Decimal("0.1"))
 
 
-async def _customer(customer_id: int) -> Customer:
-    customer = await Customer.get_or_none(id=customer_id)
+async def _customer(customer_id: int, *, lock: bool = False) -> Customer:
+    """The customer; with ``lock``, their row is held until the transaction ends."""
+    query = Customer.filter(id=customer_id)
+    customer = await (query.select_for_update() if lock else query).first()
     if customer is None:
         raise NotFound("customer_not_found", customer_id=customer_id)
     return customer
@@ -345,7 +347,10 @@ async def anonymize_customer(
         raise PermissionDenied(action="anonymize_customer")
     now = clock.now()
     async with in_transaction():
-        customer = await _customer(customer_id)
+        # held until the end (PostgreSQL): a submission holds it too, from before it reads
+        # the customer until its request is written (``services.submission``), so either
+        # this sees the submitted request as open or the submission sees the anonymization
+        customer = await _customer(customer_id, lock=True)
         refusal = await anonymization_refusal(customer, now=now, retention_days=retention_days)
         if refusal is not None:
             raise ValidationError(refusal, customer_id=customer_id)

@@ -16,12 +16,14 @@ from domain.policy import Claim, ClaimLine, CustomerHistory, PolicyDecision, eva
 from domain.returns import BEFORE_RECEIPT, VOID_STATUSES, Action, Actor, ReturnType, Status
 from models import (
     Attachment,
+    Customer,
     Order,
     OrderLine,
     Product,
     ReturnLine,
     ReturnRequest,
 )
+from services.customers import ANONYMOUS_PHONE_PREFIX
 from services.effects import record_event
 from services.lifecycle import Step, notify_staff
 from services.policies import active_reason_class, load_policy_book
@@ -160,6 +162,7 @@ async def _check_draft(
 ) -> _Checked:
     if not actor.is_customer or actor.id is None:
         raise PermissionDenied(action="submit")
+    await _check_customer(actor.id, lock)
     order, order_lines = await _order_and_lines(draft, actor.id, lock)
     await _check_quantities(draft, order_lines)
     replacements = await _replacements(draft)
@@ -167,6 +170,24 @@ async def _check_draft(
     history = await customer_history(order.customer_id, now)
     decision = evaluate_policy(claim, history, await load_policy_book(), now)
     return _Checked(order, order_lines, replacements, decision)
+
+
+async def _check_customer(customer_id: int, lock: bool) -> None:
+    """Refuse a customer whose personal data is wiped (``customer_anonymized``).
+
+    With ``lock``, their row is held until the submission commits (PostgreSQL), so an
+    anonymization (which holds it too) either waits for the request and refuses, seeing it
+    open, or commits first and is seen here. FOR NO KEY UPDATE: an import adding an order
+    for them is not held up. The locks of a submission are taken customer, then order,
+    then order lines; nothing takes them the other way round.
+    """
+    query = Customer.filter(id=customer_id)
+    if lock:
+        query = query.select_for_update(no_key=True)
+    customer = await query.first()
+    # no customer: no order of theirs either, which the order check says
+    if customer is not None and customer.phone.startswith(ANONYMOUS_PHONE_PREFIX):
+        raise ValidationError("customer_anonymized")
 
 
 def _check_shape(draft: ReturnDraft) -> None:

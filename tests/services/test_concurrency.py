@@ -43,6 +43,7 @@ from domain.stock import Location
 from models import (
     ApiToken,
     AuditEntry,
+    Customer,
     Notification,
     OrderLine,
     Product,
@@ -56,6 +57,7 @@ from models import (
     Survey,
 )
 from services.assignment import assign_return
+from services.customers import anonymize_customer
 from services.followup import submit_survey
 from services.imports import ImportRejected, upsert_customers
 from services.ledger import credit_balance, is_balanced, trial_balance
@@ -752,3 +754,38 @@ async def test_a_token_revoked_twice_at_once_keeps_its_first_revocation_once(
     revoked = (await ApiToken.get(id=token.id)).revoked_at
     assert revoked == entry.created_at
     assert {w.revoked_at for w in wins} == {revoked}
+
+
+# --- A customer anonymized while they submit a return --------------------------------------------
+
+
+async def test_a_customer_cannot_be_anonymized_while_their_return_is_being_submitted(
+    shop: Shop,
+) -> None:
+    """The request is written but not committed when the admin anonymizes: the
+    anonymization waits for it and finds it open (before, it went ahead and the customer
+    was left with an open request and no name, phone or chat)."""
+    submitted, refused = await meanwhile(
+        lambda: open_return(shop),
+        lambda: anonymize_customer(shop.customer.id, actor=ADMIN, clock=shop.clock),
+    )
+
+    assert isinstance(submitted, ReturnView), submitted
+    assert isinstance(refused, ValidationError), refused
+    assert refused.code == "customer_has_open_returns"
+    customer = await Customer.get(id=shop.customer.id)
+    assert customer.phone == shop.customer.phone
+
+
+async def test_a_return_submitted_while_its_customer_is_anonymized_is_refused(shop: Shop) -> None:
+    """The anonymization is not committed yet when the customer confirms: the submission
+    waits for it and is refused (before, it wrote an open request for nobody)."""
+    anonymized, refused = await meanwhile(
+        lambda: anonymize_customer(shop.customer.id, actor=ADMIN, clock=shop.clock),
+        lambda: open_return(shop),
+    )
+
+    assert not isinstance(anonymized, BaseException), anonymized
+    assert isinstance(refused, ValidationError), refused
+    assert refused.code == "customer_anonymized"
+    assert await ReturnRequest.all().count() == 0
