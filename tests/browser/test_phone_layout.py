@@ -9,7 +9,7 @@ import os
 import pytest
 
 from domain.returns import ReturnType
-from models import StaffUser, StockLevel
+from models import Customer, Message, ReturnEvent, ReturnRequest, StaffUser, StockLevel
 from tests.browser.conftest import Stack, StaffPage
 from tests.factories import open_return
 from tests.services.test_returns import approved, inspected
@@ -112,3 +112,43 @@ async def test_no_page_hides_a_column_on_a_phone(stack: Stack) -> None:
     items = await admin.page.inner_text("table.items")
     assert "TEE-2" in items  # the replacement the warehouse ships
     assert "1/0/0" in items  # and how the returned unit was graded
+
+
+LONG_WORD = "x" * 2000
+LINES = "First line\nSecond line\n\nAfter a blank line"
+
+
+async def test_long_words_wrap_and_line_breaks_stay_on_a_phone(stack: Stack) -> None:
+    shop = stack.desk.shop
+    request = await open_return(shop)
+    await ReturnRequest.filter(id=request.id).update(description=f"{LONG_WORD}\n{LINES}")
+    for text, from_customer in ((LONG_WORD, True), (LINES, False)):
+        await Message.create(
+            request_id=request.id,
+            author="customer" if from_customer else "admin",
+            from_customer=from_customer,
+            text=text,
+            created_at=shop.clock.now(),
+        )
+    await ReturnEvent.create(
+        request_id=request.id,
+        actor="admin",
+        action="note",
+        to_status=request.status,
+        note=f"{LONG_WORD}\n{LINES}",
+        created_at=shop.clock.now(),
+    )
+    await Customer.filter(id=shop.customer.id).update(email=f"{'e' * 180}@example.com")
+    admin = await on_a_phone(stack, "admin", "en")
+
+    for path in (f"/returns/{request.id}", f"/customers/{shop.customer.id}"):
+        await admin.goto(path)
+        await shot(admin, "phone-long-text" + path.replace("/", "-"))
+        width = await admin.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], path
+
+    await admin.goto(f"/returns/{request.id}")
+    page = admin.page
+    assert LINES in await page.inner_text("blockquote")
+    assert LINES in await page.inner_text("ol.thread li.staff")
+    assert LINES in await page.inner_text("ol.timeline")
