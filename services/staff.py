@@ -10,6 +10,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
@@ -36,24 +37,50 @@ def _roles(names: Iterable[str]) -> list[str]:
     return roles
 
 
-async def add_staff_user(
-    username: str, password: str, roles: Iterable[str], *, language: str = "en"
-) -> StaffUser:
-    """Create a staff account; the password is kept only as an argon2 hash."""
+@dataclass(frozen=True)
+class _NewAccount:
+    """A new account's checked fields, its password already hashed."""
+
+    username: str
+    password_hash: str
+    roles: list[str]
+    language: str
+
+
+def _new_account(username: str, password: str, roles: Iterable[str], language: str) -> _NewAccount:
+    """Check a new account's fields and hash its password (slow on purpose: call it before
+    any transaction opens)."""
     if not USERNAME.fullmatch(username):
         raise ValidationError("invalid_username", username=username)
     if len(password) < MIN_PASSWORD:
         raise ValidationError("password_too_short", minimum=MIN_PASSWORD)
     if language not in LANGUAGES:
         raise ValidationError("invalid_language", value=language)
-    if await StaffUser.exists(username=username):
-        raise ValidationError("username_taken", username=username)
-    return await StaffUser.create(
-        username=username,
-        password_hash=_hasher.hash(password),
-        roles=_roles(roles),
-        language=language,
-    )
+    chosen = _roles(roles)
+    return _NewAccount(username, _hasher.hash(password), chosen, language)
+
+
+async def _insert(account: _NewAccount) -> StaffUser:
+    """Create the account; ``username_taken`` if the name is taken, even by an account made
+    at the same moment (the unique index refuses the second)."""
+    if await StaffUser.exists(username=account.username):
+        raise ValidationError("username_taken", username=account.username)
+    try:
+        return await StaffUser.create(
+            username=account.username,
+            password_hash=account.password_hash,
+            roles=account.roles,
+            language=account.language,
+        )
+    except IntegrityError:
+        raise ValidationError("username_taken", username=account.username) from None
+
+
+async def add_staff_user(
+    username: str, password: str, roles: Iterable[str], *, language: str = "en"
+) -> StaffUser:
+    """Create a staff account; the password is kept only as an argon2 hash."""
+    return await _insert(_new_account(username, password, roles, language))
 
 
 async def authenticate(username: str, password: str) -> StaffView | None:
@@ -171,8 +198,9 @@ async def create_staff_user_from_console(
 async def _create_audited(
     username: str, password: str, roles: Iterable[str], *, language: str, actor: Actor, clock: Clock
 ) -> StaffView:
+    account = _new_account(username, password, roles, language)  # hashed outside the transaction
     async with in_transaction():
-        user = await add_staff_user(username, password, roles, language=language)
+        user = await _insert(account)
         user.updated_by = actor.label
         await user.save(update_fields=["updated_by", "updated_at"])
         await _audit(actor, clock, "create_staff", user, roles=sorted(user.roles))

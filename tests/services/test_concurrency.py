@@ -64,7 +64,7 @@ from services.ledger import credit_balance, is_balanced, trial_balance
 from services.refunds import refund_return
 from services.review import approve_return, ask_customer, close_return, reject_return
 from services.rollups import expected_rollups, stored_rollups
-from services.staff import add_staff_user, set_staff_active
+from services.staff import add_staff_user, create_staff_user, set_staff_active
 from services.submission import LineRequest, ReturnDraft, submit_return
 from services.tokens import create_api_token, revoke_api_token
 from services.views import ReturnView
@@ -789,3 +789,22 @@ async def test_a_return_submitted_while_its_customer_is_anonymized_is_refused(sh
     assert isinstance(refused, ValidationError), refused
     assert refused.code == "customer_anonymized"
     assert await ReturnRequest.all().count() == 0
+
+
+async def test_a_user_name_taken_at_the_same_moment_is_refused_as_taken(
+    pg_db: str, clock: FakeClock
+) -> None:
+    """Both checks found the name free; the unique index refuses the second insert, which
+    reads as the name being taken (before, the IntegrityError was a server error)."""
+    made, refused = await meanwhile(
+        lambda: StaffUser.create(username="anna", password_hash="x", roles=["admin"]),
+        lambda: create_staff_user(
+            "anna", "x" * 12, ["warehouse"], language="en", actor=ADMIN, clock=clock
+        ),
+    )
+
+    assert isinstance(made, StaffUser), made
+    assert isinstance(refused, ValidationError), refused
+    assert (refused.code, refused.params) == ("username_taken", {"username": "anna"})
+    assert await StaffUser.filter(username="anna").values_list("roles", flat=True) == [["admin"]]
+    assert await AuditEntry.filter(action="create_staff").count() == 0
