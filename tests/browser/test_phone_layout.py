@@ -100,6 +100,7 @@ async def test_no_page_hides_a_column_on_a_phone(stack: Stack) -> None:
         "/tokens",
         "/audit",
         "/inventory",
+        "/imports",
     )
     for path in pages:
         await admin.goto(path)
