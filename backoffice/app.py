@@ -84,6 +84,8 @@ async def page_context(request: web.Request) -> dict[str, Any]:
         "csrf_token": await security.csrf_token(request),
         "new_form_key": new_form_key,
         "path": request.path,
+        # the page with its query (filters, report, page): where the language buttons return
+        "here": request.path_qs,
     }
 
 
