@@ -2,18 +2,21 @@
 
 Only presentation attributes are used (the page's CSP allows no inline styles). A chart
 is drawn from a report's ``Chart``: one column names the bars or points, another gives
-their height; the table under it on the page holds the same numbers.
+their height; the table under it on the page holds the same numbers, worded alike in the
+page's locale (``backoffice.report_words.cell``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from html import escape
 from itertools import pairwise
 
 from markupsafe import Markup
 
+from backoffice.i18n import Words
+from backoffice.report_words import cell
 from services.reports import FORECAST as FORECAST_MARK
 from services.reports import TOTAL, Report
 
@@ -22,27 +25,30 @@ LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 56
 INK, MUTED, BAR, FORECAST, GRID = "#1d2330", "#5b6474", "#1f6feb", "#b54708", "#d9dee7"
 
 
-def chart_for(report: Report, title: str, gettext: Callable[[str], str]) -> Markup | None:
+def chart_for(report: Report, title: str, words: Words) -> Markup | None:
     """The report's chart as SVG markup, or None when it has none or nothing to draw.
 
-    Labels are shown in the viewer's words; a total row is in the table, not the chart
-    (a bar of the sum would dwarf its parts)."""
+    Labels and figures are shown in the viewer's words and formats; a total row is in the
+    table, not the chart (a bar of the sum would dwarf its parts)."""
     chart = report.chart
     if chart is None or not report.rows:
         return None
     column = next(c for c in report.columns if c.key == chart.label)
     names = report.values(chart.label)
     drawn = [n for n, name in enumerate(names) if name != TOTAL]
-    labels = [column.show(names[n], gettext) for n in drawn]
+    labels = [cell(column, names[n], words) for n in drawn]
+    measure = next(c for c in report.columns if c.key == chart.value)
     heights = report.values(chart.value)
     values = [_number(heights[n]) for n in drawn]
     if all(v is None for v in values):
         return None
+    shown = [cell(measure, heights[n], words) for n in drawn]
     marks = report.values(chart.marker) if chart.marker else [""] * len(names)
     forecast = [marks[n] == FORECAST_MARK for n in drawn]
+    top = words.number(_scale(values)[1])
     if chart.kind == "line":
-        return line_chart(labels, values, forecast, title)
-    return bar_chart(labels, values, title)
+        return line_chart(labels, values, forecast, title, shown=shown, top=top)
+    return bar_chart(labels, values, title, shown=shown, top=top)
 
 
 def _number(value: object) -> Decimal | None:
@@ -60,7 +66,7 @@ def _y(value: Decimal, low: Decimal, high: Decimal) -> float:
     return float(TOP + plot - (value - low) / (high - low) * plot)
 
 
-def _frame(title: str, low: Decimal, high: Decimal, body: list[str]) -> Markup:
+def _frame(title: str, low: Decimal, high: Decimal, body: list[str], top: str = "") -> Markup:
     zero = _y(Decimal(0), low, high)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}"'
@@ -68,7 +74,7 @@ def _frame(title: str, low: Decimal, high: Decimal, body: list[str]) -> Markup:
         f"<title>{escape(title)}</title>",
         f'<line x1="{LEFT}" y1="{zero:.1f}" x2="{WIDTH - RIGHT}" y2="{zero:.1f}" stroke="{GRID}"/>',
         f'<text x="{LEFT - 6}" y="{TOP + 4}" text-anchor="end" font-size="11"'
-        f' fill="{MUTED}">{escape(str(high))}</text>',
+        f' fill="{MUTED}">{escape(top or str(high))}</text>',
         f'<text x="{LEFT - 6}" y="{zero + 4:.1f}" text-anchor="end" font-size="11"'
         f' fill="{MUTED}">0</text>',
         *body,
@@ -85,23 +91,32 @@ def _label(x: float, text: str) -> str:
     )
 
 
-def bar_chart(labels: Sequence[str], values: Sequence[Decimal | None], title: str) -> Markup:
-    """One bar per label (none for a missing value), from zero, negatives downwards."""
+def bar_chart(
+    labels: Sequence[str],
+    values: Sequence[Decimal | None],
+    title: str,
+    *,
+    shown: Sequence[str] = (),
+    top: str = "",
+) -> Markup:
+    """One bar per label (none for a missing value), from zero, negatives downwards; ``shown``
+    words each value in its tooltip, ``top`` the scale's top (else they are printed plain)."""
     low, high = _scale(values)
+    shown = shown or [str(v) for v in values]
     step = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
     zero = _y(Decimal(0), low, high)
     body = []
-    for n, (label, value) in enumerate(zip(labels, values, strict=True)):
+    for n, (label, value, text) in enumerate(zip(labels, values, shown, strict=True)):
         x = LEFT + n * step
         if value is not None:
-            top = _y(value, low, high)
+            y = _y(value, low, high)
             body.append(
-                f'<rect x="{x + step * 0.15:.1f}" y="{min(top, zero):.1f}"'
-                f' width="{step * 0.7:.1f}" height="{abs(zero - top):.1f}" fill="{BAR}">'
-                f"<title>{escape(label)}: {escape(str(value))}</title></rect>"
+                f'<rect x="{x + step * 0.15:.1f}" y="{min(y, zero):.1f}"'
+                f' width="{step * 0.7:.1f}" height="{abs(zero - y):.1f}" fill="{BAR}">'
+                f"<title>{escape(label)}: {escape(text)}</title></rect>"
             )
         body.append(_label(x + step / 2, label))
-    return _frame(title, low, high, body)
+    return _frame(title, low, high, body, top)
 
 
 def line_chart(
@@ -109,13 +124,19 @@ def line_chart(
     values: Sequence[Decimal | None],
     forecast: Sequence[bool],
     title: str,
+    *,
+    shown: Sequence[str] = (),
+    top: str = "",
 ) -> Markup:
     """Points joined by a line; forecast points dashed and in another colour."""
     low, high = _scale(values)
+    shown = shown or [str(v) for v in values]
     step = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
     points = [
-        (LEFT + (n + 0.5) * step, _y(v, low, high), f, label, v)
-        for n, (label, v, f) in enumerate(zip(labels, values, forecast, strict=True))
+        (LEFT + (n + 0.5) * step, _y(v, low, high), f, label, text)
+        for n, (label, v, f, text) in enumerate(
+            zip(labels, values, forecast, shown, strict=True)
+        )
         if v is not None
     ]
     body = [_label(LEFT + (n + 0.5) * step, label) for n, label in enumerate(labels)]
@@ -129,6 +150,6 @@ def line_chart(
     for x, y, is_forecast, label, value in points:
         body.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{FORECAST if is_forecast else BAR}">'
-            f"<title>{escape(label)}: {escape(str(value))}</title></circle>"
+            f"<title>{escape(label)}: {escape(value)}</title></circle>"
         )
-    return _frame(title, low, high, body)
+    return _frame(title, low, high, body, top)

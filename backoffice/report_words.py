@@ -2,19 +2,25 @@
 
 A finding is a key with parameters; its sentence is an English msgid with ``{name}``
 placeholders, translated when the page is rendered, its numbers formatted in the page's
-locale (shares as percentages).
+locale (shares as percentages). The reports' cells and notes are shown in the page's formats
+too (``cell``, ``note_text``): money with its currency, grouped numbers, months by name. The
+exports and the command keep the service's plain figures (``12.50``, ``2026-07``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
+
+from babel.dates import format_skeleton
 
 from backoffice.i18n import Words
 from backoffice.messages import N_, STATUSES
 from services.findings import Finding
-from services.reports import ReportFilter
+from services.reports import Column, Note, ReportFilter
 
 FINDINGS = {
     "stage_breaches_sla": N_(
@@ -52,6 +58,55 @@ def describe(finding: Finding, words: Words, reason_name: Callable[[str], str]) 
     if "reason" in params:
         params["reason"] = reason_name(params["reason"])
     return words.gettext(FINDINGS[finding.key]).format(**params)
+
+
+def month_name(month: date, words: Words) -> str:
+    """A month as the page's locale writes it: "Jul 2026", "2026年7月", "июль 2026 г."."""
+    return format_skeleton("yMMM", month, locale=words.locale)
+
+
+def _figure(value: Any, words: Words) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return words.when(value)
+    if isinstance(value, date):
+        return month_name(value, words)
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return words.number(value)
+    return str(value)
+
+
+# How the page shows a figure of each column kind (services.reports.Column.kind).
+FIGURES: Mapping[str, Callable[[Any, Words], str]] = {
+    "month": lambda value, words: month_name(date.fromisoformat(f"{value}-01"), words),
+    # the shop's wall time, as services.reports writes it
+    "time": lambda value, words: words.when(
+        datetime.fromisoformat(value).replace(tzinfo=words.zone)
+    ),
+    "money": lambda value, words: words.money(value),
+    "percent": lambda value, words: words.percent(value),
+    "count": lambda value, words: words.number(value),
+    "hours": lambda value, words: words.number(value),
+    "ratio": lambda value, words: words.number(value),
+    "score": lambda value, words: words.number(value),
+}
+
+
+def cell(column: Column, value: Any, words: Words) -> str:
+    """A report's cell on the page: a code as its word, a figure in the page's formats."""
+    if value is None:
+        return "—"
+    coded = isinstance(value, str) and (value in column.names or value in column.words)
+    figure = FIGURES.get(column.kind)
+    if coded or figure is None:
+        return column.show(value, words.gettext)
+    return figure(value, words)
+
+
+def note_text(note: Note, words: Words) -> str:
+    """A report's note in the page's language, its figures in the page's formats."""
+    return note.render(words.gettext, words.ngettext, lambda value: _figure(value, words))
 
 
 def typed_report(name: str, filters: ReportFilter) -> dict[str, str]:

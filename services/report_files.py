@@ -18,7 +18,7 @@ from typing import Any
 
 import xlsxwriter
 
-from services.reports import Column, Report
+from services.reports import Column, Report, english_plural
 
 __all__ = ["FORMATS", "to_csv", "to_json", "to_table", "to_xlsx"]
 
@@ -30,6 +30,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 Gettext = Callable[[str], str]
+Ngettext = Callable[[str, str, int], str]
 
 
 def _csv_cell(column: Column, value: Any, gettext: Gettext) -> str:
@@ -73,7 +74,7 @@ def to_json(report: Report) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
-def to_table(report: Report, gettext: Gettext = str) -> str:
+def to_table(report: Report, gettext: Gettext = str, ngettext: Ngettext = english_plural) -> str:
     """The report as aligned text, numbers to the right, with its title and notes."""
     header = _header(report, gettext)
     body = [
@@ -93,11 +94,11 @@ def to_table(report: Report, gettext: Gettext = str) -> str:
     lines = [f"{gettext(report.title)} ({report.filters.period})", line(header)]
     lines.append("  ".join("-" * w for w in widths))
     lines.extend(line(row) for row in body)
-    lines.extend(note.render(gettext) for note in report.notes)
+    lines.extend(note.render(gettext, ngettext) for note in report.notes)
     return "\n".join(lines) + "\n"
 
 
-def to_xlsx(report: Report, gettext: Gettext = str) -> bytes:
+def to_xlsx(report: Report, gettext: Gettext = str, ngettext: Ngettext = english_plural) -> bytes:
     """The report as a one-sheet workbook: numbers stay numbers, with their places."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
@@ -117,6 +118,6 @@ def to_xlsx(report: Report, gettext: Gettext = str) -> bytes:
             elif value is not None:
                 sheet.write_string(r, c, column.show(value, gettext))
     for n, note in enumerate(report.notes, start=len(report.rows) + 2):
-        sheet.write_string(n, 0, note.render(gettext))
+        sheet.write_string(n, 0, note.render(gettext, ngettext))
     book.close()
     return out.getvalue()

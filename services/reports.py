@@ -55,6 +55,9 @@ __all__ = [
     "add_months",
     "build_report",
     "count_frequent_returners",
+    "english_plural",
+    "ngettext",
+    "plain",
     "smooth",
     "snapshot_frequent_returners",
 ]
@@ -193,15 +196,53 @@ class Chart:
     marker: str = ""  # a column whose value "forecast" marks a forecast point
 
 
+def plain(value: Any) -> str:
+    """A note's parameter as the files and the command print it: a month as YYYY-MM, a time
+    as YYYY-MM-DD HH:MM, nothing as a dash, a number with its places (``3.75``)."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%Y-%m}"
+    return str(value)
+
+
+def english_plural(singular: str, plural: str, count: int) -> str:
+    return singular if count == 1 else plural
+
+
+def ngettext(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a sentence and its plural for the catalog, as ``N_`` marks one (Babel extracts
+    calls named ngettext): a ``Note`` keeps both and picks the form for its count."""
+    return singular, plural
+
+
 @dataclass(frozen=True)
 class Note:
-    """A sentence under the report: an English msgid with ``{name}`` parameters."""
+    """A sentence under the report: an English msgid with ``{name}`` parameters.
+
+    The parameters are values (numbers, months as dates, times), worded when the note is
+    rendered: ``plain`` for files and the command, the reader's formats on the page. With a
+    ``plural`` msgid, the parameter named ``count`` chooses the form (``ngettext``).
+    """
 
     text: str
-    params: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    plural: str = ""
+    count: str = ""
 
-    def render(self, gettext: Callable[[str], str] = str) -> str:
-        return gettext(self.text).format(**self.params)
+    def render(
+        self,
+        gettext: Callable[[str], str] = str,
+        ngettext: Callable[[str, str, int], str] = english_plural,
+        shown: Callable[[Any], str] = plain,
+    ) -> str:
+        if self.plural:
+            template = ngettext(self.text, self.plural, int(self.params[self.count]))
+        else:
+            template = gettext(self.text)
+        return template.format(**{name: shown(value) for name, value in self.params.items()})
 
 
 @dataclass(frozen=True)
@@ -656,6 +697,10 @@ async def exchange_share(filters: ReportFilter) -> Report:
 
 # Surveys -------------------------------------------------------------------------------
 
+MEAN_SCORE = ngettext(
+    "Mean score {mean} from {count} answer.", "Mean score {mean} from {count} answers."
+)
+
 
 async def surveys(filters: ReportFilter) -> Report:
     where, params = _month_filter(filters, "s")
@@ -679,12 +724,7 @@ async def surveys(filters: ReportFilter) -> Report:
         ),
         tuple((s, answers.get(s, 0), percent(answers.get(s, 0), total)) for s in range(1, 6)),
         Chart("bar", "score", "answers"),
-        (
-            Note(
-                N_("Mean score {mean} from {count} answers."),
-                {"mean": str(mean or "—"), "count": str(total)},
-            ),
-        ),
+        (Note(MEAN_SCORE[0], {"mean": mean, "count": total}, MEAN_SCORE[1], "count"),),
     )
 
 
@@ -826,10 +866,9 @@ async def frequent_returners(filters: ReportFilter) -> Report:
         snapshot.totals["returned"],
         tuple(tuple(customer) for customer in snapshot.rows),
     )
-    as_of = snapshot.computed_at.astimezone(await _zone()).strftime("%Y-%m-%d %H:%M")
     note = Note(
         N_("These figures are as of {time} and are refreshed every {minutes} minutes."),
-        {"time": as_of, "minutes": str(SNAPSHOT_MINUTES)},
+        {"time": snapshot.computed_at.astimezone(await _zone()), "minutes": SNAPSHOT_MINUTES},
     )
     return _frequent_report(filters, figures, note)
 
@@ -860,7 +899,7 @@ def _frequent_report(filters: ReportFilter, figures: Returners, *notes: Note) ->
                     "At least {requests} requests in the period and a return rate of at least"
                     " {multiple} × the shop's; bought units are those ordered in the period."
                 ),
-                {"requests": str(FREQUENT_MIN_REQUESTS), "multiple": str(FREQUENT_RATE_MULTIPLE)},
+                {"requests": FREQUENT_MIN_REQUESTS, "multiple": FREQUENT_RATE_MULTIPLE},
             ),
             *notes,
         ),
@@ -924,7 +963,7 @@ async def trend(filters: ReportFilter) -> Report:
                     "{month} is a forecast by simple exponential smoothing (α = {alpha}) of the"
                     " monthly return rate (months with sales) and of returned units (every month)."
                 ),
-                {"month": f"{next_month:%Y-%m}", "alpha": str(ALPHA)},
+                {"month": next_month, "alpha": ALPHA},
             ),
         ),
     )

@@ -12,7 +12,14 @@ from backoffice.charts import chart_for
 from backoffice.i18n import reason_names, words_for
 from backoffice.keys import CLOCK, ZONE
 from backoffice.refusals import refusal_of
-from backoffice.report_words import describe, finding_link, report_query, typed_report
+from backoffice.report_words import (
+    cell,
+    describe,
+    finding_link,
+    note_text,
+    report_query,
+    typed_report,
+)
 from backoffice.security import require_roles
 from domain.errors import DomainError, ValidationError
 from domain.returns import Role
@@ -71,10 +78,12 @@ async def show_reports(request: web.Request) -> web.StreamResponse:
         return _refused_form(request, error)
     reasons = await reason_names(request)
     report = (await build_report(name, filters)).named(reasons.names)
-    gettext = words_for(request).gettext
+    words = words_for(request)
     context = {
         "report": report,
-        "chart": chart_for(report, gettext(report.title), gettext),
+        "chart": chart_for(report, words.gettext(report.title), words),
+        "cell": cell,
+        "note_text": note_text,
         "findings": await find_findings(filters),
         "titles": TITLES,
         "typed": typed_report(name, filters),
@@ -89,19 +98,19 @@ async def show_reports(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/reports/export", name="reports_export")
 async def export_report(request: web.Request) -> web.StreamResponse:
-    """Send the report as CSV or XLSX, the same figures and words as the page."""
+    """Send the report as CSV or XLSX: the page's words, its figures plain (12.50, 2026-07)."""
     require_roles(request, *ROLES)
     try:
         name, filters = report_request(request.query, _today(request))
     except DomainError:
         raise web.HTTPBadRequest(text="the period is not valid") from None
     report = (await build_report(name, filters)).named((await reason_names(request)).names)
-    gettext = words_for(request).gettext
+    words = words_for(request)
     stem = f"{name}-{filters.period.first:%Y-%m}-{filters.period.last:%Y-%m}"
     if request.query.get("format") == "xlsx":
-        body, kind, suffix = to_xlsx(report, gettext), XLSX, "xlsx"
+        body, kind, suffix = to_xlsx(report, words.gettext, words.ngettext), XLSX, "xlsx"
     else:
-        text = "\ufeff" + to_csv(report, gettext)
+        text = "\ufeff" + to_csv(report, words.gettext)
         body, kind, suffix = text.encode(), "text/csv; charset=utf-8", "csv"
     return web.Response(
         body=body,

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from domain.clock import FakeClock
-from services.reports import Period, ReportFilter, build_report, smooth
+from locales import compile_catalog
+from services.reports import MEAN_SCORE, Note, Period, ReportFilter, build_report, smooth
 from services.rollups import expected_rollups, rebuild_rollups, stored_rollups
 from tests.reports.dataset import build_history
 
@@ -179,7 +180,7 @@ async def test_survey_scores_and_comments(history):
         (4, 1, D("100.00")),
         (5, 0, D("0.00")),
     )
-    assert report.notes[0].render() == "Mean score 4.00 from 1 answers."
+    assert report.notes[0].render() == "Mean score 4.00 from 1 answer."
     assert await rows("survey-comments") == (
         ("2026-01-27 12:00", history.numbers["R1"], 4, "Quick refund"),
     )
@@ -201,6 +202,18 @@ async def test_trend_forecasts_next_month_by_exponential_smoothing(history):
     assert report.rows[-1] == ("2026-04", "forecast", None, D("2.6"), D("40.63"))
     assert [r[1] for r in report.rows[:-1]] == ["actual"] * 4
     assert "simple exponential smoothing (α = 0.5)" in report.notes[0].render()
+
+
+@pytest.mark.parametrize(
+    ("count", "words"),
+    [(1, "по 1 ответу"), (3, "по 3 ответам"), (5, "по 5 ответам"), (21, "по 21 ответу")],
+)
+def test_the_survey_note_takes_the_plural_form_of_its_count(count, words):
+    note = Note(MEAN_SCORE[0], {"mean": D("3.75"), "count": count}, MEAN_SCORE[1], "count")
+    russian = compile_catalog("ru", domain="backoffice")
+    assert note.render(russian.gettext, russian.ngettext) == f"Средняя оценка 3.75 {words}."
+    english = "answer" if count == 1 else "answers"
+    assert note.render() == f"Mean score 3.75 from {count} {english}."
 
 
 def test_smoothing_by_hand():

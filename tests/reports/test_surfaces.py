@@ -1,6 +1,8 @@
 """The same figures on the page, in its CSV and XLSX exports and from `returndesk report`,
 with the same words: in the staff member's language on the page and in its exports, in
-English from the command (whose JSON keeps the codes)."""
+English from the command (whose JSON keeps the codes). The page shows its figures in the
+staff member's formats (money with its currency, months by name); the exports and the
+command keep them plain (12.50, 2026-01) for programs and spreadsheets."""
 
 import asyncio
 import csv
@@ -38,6 +40,13 @@ RATES = [
     ["2026-01", "24", "3", "12.50"],
     ["2026-02", "14", "7", "50.00"],
     ["2026-03", "2", "1", "50.00"],
+]
+# The same on the page, in English formats.
+PAGE_RATES = [
+    ["Dec 2025", "0", "0", "—"],
+    ["Jan 2026", "24", "3", "12.5%"],
+    ["Feb 2026", "14", "7", "50%"],
+    ["Mar 2026", "2", "1", "50%"],
 ]
 QUERY = "report=rate-by-month&from=2025-12&to=2026-03"
 PERIOD = "from=2025-12&to=2026-03"
@@ -163,7 +172,7 @@ async def test_the_page_shows_the_figures_with_a_chart_and_the_exports_match(des
     await desk.as_("rita")
     status, page = await desk.get(f"/reports?{QUERY}")
     assert status == 200
-    assert table_cells(page) == [[c or "—" for c in row] for row in RATES]
+    assert table_cells(page) == PAGE_RATES
     assert "<svg" in page
     assert "<script" not in page
     assert page.count("<rect") == 3  # December sold nothing: no bar
@@ -187,7 +196,7 @@ async def test_the_page_shows_the_figures_with_a_chart_and_the_exports_match(des
 async def test_the_page_filters_by_channel_and_shows_its_findings(desk):
     await desk.as_("rita")
     _status, page = await desk.get(f"/reports?{QUERY}&channel=telegram")
-    assert table_cells(page)[2] == ["2026-02", "5", "5", "100.00"]
+    assert table_cells(page)[2] == ["Feb 2026", "5", "5", "100%"]
     # on telegram, review took over 24 h for R3 of R3 and R5
     assert "took longer than its SLA of 24 hours (1 of 2)" in page
     _status, page = await desk.get(f"/reports?{QUERY}")
@@ -219,7 +228,11 @@ async def test_the_page_words_totals_forecasts_and_stages_in_the_staff_members_l
     for name, rows in WORDED.items():
         _status, page = await desk.get(f"/reports?report={name}&{PERIOD}")
         cells = table_cells(page)
-        assert cells == in_words(rows, language), name
+        worded = in_words(rows, language)
+        # the codes' columns (months are named in the page's locale: see below)
+        column = {"money": 0, "trend": 1, "stage-times": 0}[name]
+        codes = [row[column] for row in worded if not row[column][:1].isdigit()]
+        assert [row[column] for row in cells][-len(codes) :] == codes, name
         assert not CODES & {cell for row in cells for cell in row}, name
     words = WORDS[language]
     _status, page = await desk.get(f"/reports?report=trend&{PERIOD}")
@@ -265,22 +278,79 @@ async def test_the_charts_name_their_bars_in_the_staff_members_words_without_the
     assert {words["Submitted"], words["Approved"], words["Inspected"]} <= set(chart_labels(page))
     assert not CODES & set(chart_labels(page))
     _status, page = await desk.get(f"/reports?report=money&{PERIOD}")
-    labels = chart_labels(page)
-    assert [row[0] for row in MONEY[:-1]] == [label for label in labels if label[:2] == "20"]
+    labels = chart_labels(page)[2:]  # after the scale's top and zero
+    assert labels == [row[0] for row in table_cells(page)[:-1]]
+    assert len(labels) == 4
     assert words["Total"] not in labels
     assert "total" not in labels
 
 
-@pytest.mark.parametrize(("username", "language"), [("mei", "zh_Hans"), ("olga", "ru")])
-async def test_the_page_exports_have_the_pages_words_and_figures(desk, username, language):
+# January 2026 as Olga (Russian) and Mei (Chinese) read it on the page: the money report's
+# row, the trend's forecast note, the survey note (one answer: the singular form).
+LOCAL_FIGURES = {
+    "olga": {
+        "money": ["янв. 2026\u202fг.", "300,00\xa0CN¥", "300,00\xa0CN¥", "0,00\xa0CN¥",
+                  "40,00\xa0CN¥", "0,00\xa0CN¥", "0,00\xa0CN¥"],
+        "trend": ["янв. 2026\u202fг.", "Факт", "24", "3", "12,5\xa0%"],
+        "stage": ["Подано", "24", "5", "9,6", "30", "1", "20\xa0%"],
+        "month": "апр. 2026\u202fг.",
+        "alpha": "α = 0,5",
+        "survey": "Средняя оценка 4 по 1 ответу.",
+        "plain": r"\d{4}-\d\d|\d\.\d",  # no ISO month, no decimal point
+    },
+    "mei": {
+        "money": ["2026年1月", "¥300.00", "¥300.00", "¥0.00", "¥40.00", "¥0.00", "¥0.00"],
+        "trend": ["2026年1月", "实际", "24", "3", "12.5%"],
+        "stage": ["已提交", "24", "5", "9.6", "30", "1", "20%"],
+        "month": "2026年4月",
+        "alpha": "α = 0.5",
+        "survey": "平均评分 4，共 1 个回答。",
+        "plain": r"\d{4}-\d\d",
+    },
+}  # fmt: skip
+
+
+def notes(page):
+    return [html.unescape(note) for note in re.findall(r'<p class="meta">(.*?)</p>', page)]
+
+
+@pytest.mark.parametrize("username", ["olga", "mei"])
+async def test_the_page_shows_its_figures_in_the_staff_members_formats(desk, username):
+    expected = LOCAL_FIGURES[username]
     await desk.as_(username)
-    for name in WORDED:
+    _status, page = await desk.get(f"/reports?report=money&{PERIOD}")
+    assert table_cells(page)[1] == expected["money"]
+    assert expected["money"][0] in chart_labels(page)
+    assert f"{expected['money'][0]}: {expected['money'][2]}" in html.unescape(page)  # a tooltip
+    _status, page = await desk.get(f"/reports?report=trend&{PERIOD}")
+    assert table_cells(page)[1] == expected["trend"]
+    assert notes(page)[0].startswith(expected["month"])
+    assert expected["alpha"] in notes(page)[0]
+    shown = [*(c for row in table_cells(page) for c in row), *notes(page), *chart_labels(page)]
+    assert not [text for text in shown if re.search(expected["plain"], text)]
+    _status, page = await desk.get(f"/reports?report=stage-times&{PERIOD}")
+    assert table_cells(page)[0] == expected["stage"]
+    _status, page = await desk.get(f"/reports?report=surveys&{PERIOD}")
+    assert notes(page) == [expected["survey"]]
+
+
+async def test_the_page_words_a_survey_note_with_the_plural_of_its_count(desk):
+    await desk.as_("rita")
+    _status, page = await desk.get(f"/reports?report=surveys&{PERIOD}")
+    assert notes(page) == ["Mean score 4 from 1 answer."]
+
+
+@pytest.mark.parametrize(("username", "language"), [("mei", "zh_Hans"), ("olga", "ru")])
+async def test_the_page_exports_have_the_pages_words_and_plain_figures(desk, username, language):
+    await desk.as_(username)
+    for name, rows in WORDED.items():
         query = f"report={name}&{PERIOD}"
         _status, page = await desk.get(f"/reports?{query}")
         response = await desk.client.get(f"/reports/export?{query}&format=csv")
         header, *body = csv.reader(io.StringIO((await response.text())[1:]))
         assert header == table_header(page), name
-        assert [[cell or "—" for cell in row] for row in body] == table_cells(page), name
+        # the page's words, the figures plain
+        assert [[cell or "—" for cell in row] for row in body] == in_words(rows, language), name
     response = await desk.client.get(f"/reports/export?report=money&{PERIOD}&format=xlsx")
     with zipfile.ZipFile(io.BytesIO(await response.read())) as book:
         words = book.read("xl/sharedStrings.xml").decode()
