@@ -12,6 +12,7 @@ import jinja2
 from aiohttp import web
 from aiohttp_session import get_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
+from yarl import URL
 
 from backoffice import names, security
 from backoffice.i18n import words_for
@@ -84,9 +85,21 @@ async def page_context(request: web.Request) -> dict[str, Any]:
         "csrf_token": await security.csrf_token(request),
         "new_form_key": new_form_key,
         "path": request.path,
-        # the page with its query (filters, report, page): where the language buttons return
-        "here": request.path_qs,
+        "here": _here(request),
     }
+
+
+def _here(request: web.Request) -> str:
+    """Where the language buttons return: the page with its query (filters, report, page).
+    The sign-in page keeps only what it would follow (never an outside address)."""
+    if request.path != "/login":
+        return request.path_qs
+    query = {"next": security.safe_next(request.query.get("next", "/"))}
+    if request.query.get("session") == "ended":
+        query["session"] = "ended"
+    elif query["next"] == "/":
+        return "/login"
+    return str(URL("/login").with_query(query))
 
 
 def create_app(

@@ -13,6 +13,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from aiohttp_session import AbstractStorage, get_session, new_session, session_middleware
+from yarl import URL
 
 from domain.returns import Actor, Role
 from services.staff import StaffView, signed_in_staff
@@ -128,10 +129,49 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
         request["staff"] = staff
         request["actor"] = Actor.staff(staff.id, staff.username, {Role(r) for r in staff.roles})
     elif not request.path.startswith(PUBLIC_PREFIXES):
-        # Back to the page after signing in; a form's POST URL has no page, so the dashboard.
-        target = str(request.rel_url) if request.method in ("GET", "HEAD") else "/"
-        raise web.HTTPSeeOther(f"/login?next={quote(target, safe='/')}")
+        if request.method in ("GET", "HEAD"):  # back to the page after signing in
+            raise web.HTTPSeeOther(f"/login?next={quote(str(request.rel_url), safe='/')}")
+        if request.path == "/logout":
+            raise web.HTTPSeeOther("/login?next=/")  # signed out already
+        # A form posted after its session ended: nothing was done. Say so on the sign-in
+        # page, and go back to the page the form was on (its POST URL is no page).
+        target = await _form_page(request)
+        raise web.HTTPSeeOther(str(URL("/login").with_query(next=target, session="ended")))
     return await handler(request)
+
+
+def safe_next(target: str) -> str:
+    """Only a path on this site (never //elsewhere or a full URL) is followed after sign-in.
+
+    Browsers read ``/\\elsewhere`` as ``//elsewhere`` and drop tabs and newlines from URLs,
+    so a backslash after the first slash, or any control character, is refused too.
+    """
+    plain = target.isprintable()
+    on_site = target.startswith("/") and target[1:2] not in ("/", "\\")
+    return target if plain and on_site else "/"
+
+
+async def _form_page(request: web.Request) -> str:
+    """The page a form was posted from: the Referer when it is a page of this site (a
+    signed-in page, not the sign-in page itself), else the nearest page above the form's
+    path that opens one (``/imports`` → itself, ``/returns/7/approve`` → ``/returns/7``)."""
+    referer = URL(request.headers.get("Referer", ""))
+    on_site = referer.is_absolute() and referer.raw_authority == request.host
+    if on_site and not referer.raw_path.startswith(PUBLIC_PREFIXES):
+        return safe_next(referer.raw_path_qs)
+    path = request.path
+    while path != "/" and safe_next(path) == path:
+        if await _is_page(request, path):
+            return path
+        path = path.rsplit("/", 1)[0] or "/"
+    return "/"
+
+
+async def _is_page(request: web.Request, path: str) -> bool:
+    """Tell whether GET ``path`` opens a page of this app."""
+    probe = request.clone(method="GET", rel_url=URL.build(path=path))
+    match = await request.app.router.resolve(probe)
+    return match.http_exception is None and not path.startswith(PUBLIC_PREFIXES)
 
 
 @web.middleware

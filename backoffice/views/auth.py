@@ -11,7 +11,7 @@ from multidict import MultiDictProxy
 
 from backoffice.i18n import LANGUAGE_COOKIE
 from backoffice.keys import THROTTLE
-from backoffice.security import start_session
+from backoffice.security import safe_next, start_session
 from locales import LANGUAGES
 from services.login_throttle import Blocked
 from services.staff import authenticate, end_sessions, set_language
@@ -19,22 +19,16 @@ from services.staff import authenticate, end_sessions, set_language
 routes = web.RouteTableDef()
 
 
-def _safe_next(target: str) -> str:
-    """Only a path on this site (never //elsewhere or a full URL) is followed after sign-in.
-
-    Browsers read ``/\\elsewhere`` as ``//elsewhere`` and drop tabs and newlines from URLs,
-    so a backslash after the first slash, or any control character, is refused too.
-    """
-    plain = target.isprintable()
-    on_site = target.startswith("/") and target[1:2] not in ("/", "\\")
-    return target if plain and on_site else "/"
-
-
 @routes.get("/login", name="login")
 @aiohttp_jinja2.template("login.html")
 async def login_form(request: web.Request) -> dict[str, object]:
     """Show the sign-in form."""
-    return {"next": _safe_next(request.query.get("next", "/")), "failed": False, "blocked": None}
+    return {
+        "next": safe_next(request.query.get("next", "/")),
+        "ended": request.query.get("session") == "ended",
+        "failed": False,
+        "blocked": None,
+    }
 
 
 @routes.post("/login")
@@ -51,14 +45,19 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _refused(request, form)  # the attempt stays counted as a failure
     await throttle.succeeded(attempt)
     await start_session(request, staff)
-    raise web.HTTPSeeOther(_safe_next(str(form.get("next", "/"))))
+    raise web.HTTPSeeOther(safe_next(str(form.get("next", "/"))))
 
 
 def _refused(
     request: web.Request, form: MultiDictProxy[Any], *, blocked: Blocked | None = None
 ) -> web.StreamResponse:
     """The sign-in form again: 401 for a wrong password, 429 (saying how long) if held."""
-    context = {"next": _safe_next(str(form.get("next", "/"))), "failed": True, "blocked": blocked}
+    context = {
+        "next": safe_next(str(form.get("next", "/"))),
+        "ended": False,
+        "failed": True,
+        "blocked": blocked,
+    }
     response = aiohttp_jinja2.render_template("login.html", request, context)
     response.set_status(401 if blocked is None else 429)
     return response
@@ -81,6 +80,6 @@ async def choose_language(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text="unknown language")
     if "staff" in request:
         await set_language(request["staff"].id, language)
-    response = web.HTTPSeeOther(_safe_next(str(form.get("next", "/"))))
+    response = web.HTTPSeeOther(safe_next(str(form.get("next", "/"))))
     response.set_cookie(LANGUAGE_COOKIE, language, httponly=True, samesite="Lax", max_age=31536000)
     raise response

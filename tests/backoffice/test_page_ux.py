@@ -6,7 +6,12 @@ from __future__ import annotations
 import html
 import re
 
-from tests.backoffice.conftest import Desk
+from yarl import URL
+
+from models import Message
+from services.staff import end_sessions
+from tests.backoffice.conftest import PASSWORD, Desk, staff_id
+from tests.factories import Shop, open_return
 
 LANGUAGE_NEXT = re.compile(
     r'<form method="post" action="/language".*?name="next" value="([^"]*)"', re.S
@@ -42,3 +47,66 @@ async def test_the_language_switch_still_refuses_another_site(desk: Desk) -> Non
         form = {"language": "en", "next": target, "csrf_token": await desk.token("/")}
         response = await desk.client.post("/language", data=form, allow_redirects=False)
         assert response.headers["Location"] == "/", target
+
+
+async def post_after_the_session_ended(
+    desk: Desk, path: str, data: dict[str, str], headers: dict[str, str] | None = None
+) -> str:
+    """Sign in, keep a page's token, let the session end (signed out elsewhere), then post."""
+    await desk.as_("rita")
+    token = await desk.token("/")
+    await end_sessions(await staff_id("rita"))
+    form = {**data, "csrf_token": token}
+    response = await desk.client.post(path, data=form, headers=headers, allow_redirects=False)
+    assert response.status == 303
+    return response.headers["Location"]
+
+
+async def test_a_form_posted_after_the_session_ended_says_so_and_returns_to_its_page(
+    desk: Desk, shop: Shop
+) -> None:
+    request = await open_return(shop)
+    page = f"/returns/{request.id}?from=queue"
+    referer = str(desk.client.make_url(page))
+    sign_in = await post_after_the_session_ended(
+        desk, f"/returns/{request.id}/message", {"text": "Hello"}, {"Referer": referer}
+    )
+    assert sign_in == str(URL("/login").with_query(next=page, session="ended"))
+    assert await Message.filter(request_id=request.id).count() == 0  # nothing was done
+
+    status, text = await desk.get(sign_in)
+    assert status == 200
+    assert "Your session has ended, so what you sent was not saved." in text
+    assert f'name="next" value="{html.escape(page)}"' in text
+    form = {"username": "rita", "password": PASSWORD, "next": page}
+    form["csrf_token"] = await desk.token(sign_in)
+    response = await desk.client.post("/login", data=form, allow_redirects=False)
+    assert response.headers["Location"] == page
+
+
+async def test_without_a_referer_the_form_returns_to_the_page_above_its_path(
+    desk: Desk, shop: Shop
+) -> None:
+    request = await open_return(shop)
+    sign_in = await post_after_the_session_ended(desk, f"/returns/{request.id}/approve", {})
+    assert URL(sign_in).query["next"] == f"/returns/{request.id}"
+    elsewhere = {"Referer": "https://elsewhere.example/returns/1"}
+    sign_in = await post_after_the_session_ended(desk, "/imports", {}, elsewhere)
+    assert URL(sign_in).query["next"] == "/imports"
+
+
+async def test_the_notice_is_in_the_staff_language(desk: Desk) -> None:
+    desk.client.session.cookie_jar.update_cookies({"returndesk_language": "ru"})
+    status, text = await desk.get("/login?next=/returns&session=ended")
+    assert status == 200
+    assert "Ваш сеанс завершён" in text
+    status, text = await desk.get("/login?next=/returns")
+    assert "Ваш сеанс завершён" not in text
+
+
+async def test_the_sign_in_page_keeps_its_target_and_notice_across_a_language_switch(
+    desk: Desk,
+) -> None:
+    page = "/login?next=/returns/7&session=ended"
+    assert await switch_language(desk, page, "zh_Hans") == page
+    assert await switch_language(desk, "/login?next=//elsewhere.example/", "en") == "/login"

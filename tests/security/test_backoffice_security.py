@@ -467,11 +467,11 @@ async def test_after_signing_in_one_is_back_on_the_page_one_asked_for(office: Of
     visitor.remember(html)
     answer = await visitor.sign_in_from_page("reviewer")
     assert answer.headers["Location"] == "/returns?status=submitted&q=Li"
-    # A form posted after the session ended leads back to the dashboard, not to a POST URL.
+    # A form posted after the session ended leads back to the form's page, not to a POST URL.
     visitor = await office.browser()
     await visitor.page("/login")
     answer = await visitor.post(f"/returns/{request.id}/approve")
-    assert answer.headers["Location"] == "/login?next=/"
+    assert answer.headers["Location"] == f"/login?next=/returns/{request.id}&session=ended"
 
 
 # --- sign-in ----------------------------------------------------------------------------------
