@@ -18,6 +18,7 @@ from markupsafe import Markup
 from backoffice.i18n import Words
 from backoffice.report_words import cell
 from services.reports import FORECAST as FORECAST_MARK
+from services.reports import PARTIAL as PARTIAL_MARK
 from services.reports import TOTAL, Report
 
 WIDTH, HEIGHT = 720, 260
@@ -39,11 +40,12 @@ def chart_for(report: Report, title: str, words: Words) -> Markup | None:
     labels = [cell(column, names[n], words) for n in drawn]
     measure = next(c for c in report.columns if c.key == chart.value)
     heights = report.values(chart.value)
-    values = [_number(heights[n]) for n in drawn]
+    marks = report.values(chart.marker) if chart.marker else [""] * len(names)
+    # a month not over yet is in the table, not on the chart (its rate is not the month's)
+    values = [None if marks[n] == PARTIAL_MARK else _number(heights[n]) for n in drawn]
     if all(v is None for v in values):
         return None
     shown = [cell(measure, heights[n], words) for n in drawn]
-    marks = report.values(chart.marker) if chart.marker else [""] * len(names)
     forecast = [marks[n] == FORECAST_MARK for n in drawn]
     top = words.number(_scale(values)[1])
     if chart.kind == "line":
@@ -134,9 +136,7 @@ def line_chart(
     step = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
     points = [
         (LEFT + (n + 0.5) * step, _y(v, low, high), f, label, text)
-        for n, (label, v, f, text) in enumerate(
-            zip(labels, values, forecast, shown, strict=True)
-        )
+        for n, (label, v, f, text) in enumerate(zip(labels, values, forecast, shown, strict=True))
         if v is not None
     ]
     body = [_label(LEFT + (n + 0.5) * step, label) for n, label in enumerate(labels)]

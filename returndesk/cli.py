@@ -270,7 +270,7 @@ def report_command(
         period = Period.between(_month_option(since), _month_option(until))
     except DomainError as error:
         raise click.BadParameter(error.code) from None
-    filters = ReportFilter(period, channel.strip(), category.strip())
+    filters = ReportFilter(period, channel.strip(), category.strip(), SystemClock().now())
     found = _run(_settings(ctx), lambda: build_report(name, filters))
     click.echo({"table": to_table, "csv": to_csv, "json": to_json}[output](found), nl=False)
 

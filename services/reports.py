@@ -108,7 +108,8 @@ STAGES: tuple[tuple[Status, str, str | None], ...] = (
     (Status.EXCHANGED, N_("Exchanged"), None),
 )
 # Codes in cells: the money report's last row (in its month column) and the trend's points.
-TOTAL, ACTUAL, FORECAST = "total", "actual", "forecast"
+TOTAL, ACTUAL, PARTIAL, FORECAST = "total", "actual", "partial", "forecast"
+EARLIEST = date(1, 1, 1)
 
 
 def add_months(month: date, count: int) -> date:
@@ -153,9 +154,14 @@ def _months(first: date, last: date) -> list[date]:
 
 @dataclass(frozen=True)
 class ReportFilter:
+    """What a report covers. ``now``, when given, is the instant the report is read at: its
+    month in the shop is not over, and the trend shows it as partial (no ``now``: every month
+    of the period is taken as over)."""
+
     period: Period
     channel: str = ""
     category: str = ""
+    now: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -921,16 +927,33 @@ def smooth(values: Sequence[Decimal], alpha: Decimal = ALPHA) -> Decimal | None:
 
 
 async def trend(filters: ReportFilter) -> Report:
-    units = await _monthly_units(filters)
-    months = filters.period.months
+    """The period's months, and a forecast for the month after it.
+
+    The forecast smooths every finished month from the first month with sales (of the
+    channel and category) to the period's last, whatever month the period starts with: months
+    before the shop sold anything are not zeros, and the month of ``filters.now``, not over
+    yet, is shown as partial and left out. Months that have not begun are not shown.
+    """
+    last = filters.period.last
+    current = None if filters.now is None else _month_of(filters.now.astimezone(await _zone()))
+    units = await _monthly_units(replace(filters, period=Period(EARLIEST, last)))
+    selling = [month for month, (sold, _returned) in units.items() if sold]
+    finished = [
+        month
+        for month in (Period(min(selling), last).months if selling else [])
+        if current is None or month < current
+    ]
     rows: list[tuple[Any, ...]] = []
-    for month in months:
+    for month in filters.period.months:
+        if current is not None and month > current:
+            break
         sold, returned = units.get(month, (0, 0))
-        rows.append((f"{month:%Y-%m}", ACTUAL, sold, returned, percent(returned, sold)))
-    rates = [Decimal(r[3]) * 100 / r[2] for r in rows if r[2]]
-    next_month = add_months(filters.period.last, 1)
-    forecast_rate = smooth(rates)
-    forecast_returned = smooth([Decimal(r[3]) for r in rows])
+        kind = PARTIAL if month == current else ACTUAL
+        rows.append((f"{month:%Y-%m}", kind, sold, returned, percent(returned, sold)))
+    history = [units.get(month, (0, 0)) for month in finished]
+    forecast_rate = smooth([Decimal(returned) * 100 / sold for sold, returned in history if sold])
+    forecast_returned = smooth([Decimal(returned) for _sold, returned in history])
+    next_month = add_months(last, 1)
     rows.append(
         (
             f"{next_month:%Y-%m}",
@@ -940,6 +963,26 @@ async def trend(filters: ReportFilter) -> Report:
             None if forecast_rate is None else forecast_rate.quantize(CENT, ROUND_HALF_UP),
         )
     )
+    notes = [
+        Note(
+            N_(
+                "{month} is a forecast by simple exponential smoothing (α = {alpha}) over every"
+                " finished month since the first month with sales: of the monthly return rate"
+                " (months with sales) and of returned units."
+            ),
+            {"month": next_month, "alpha": ALPHA},
+        )
+    ]
+    if current is not None and filters.period.first <= current <= last:
+        notes.append(
+            Note(
+                N_(
+                    "{month} is not over yet: its figures so far are shown, not charted and"
+                    " not counted in the forecast."
+                ),
+                {"month": current},
+            )
+        )
     return Report(
         "trend",
         TITLES["trend"],
@@ -949,7 +992,11 @@ async def trend(filters: ReportFilter) -> Report:
             Column(
                 "kind",
                 N_("Actual or forecast"),
-                words={ACTUAL: N_("Actual"), FORECAST: N_("Forecast")},
+                words={
+                    ACTUAL: N_("Actual"),
+                    PARTIAL: N_("So far (month not over)"),
+                    FORECAST: N_("Forecast"),
+                },
             ),
             Column("sold", N_("Sold units"), "count"),
             Column("returned", N_("Returned units"), "ratio"),
@@ -957,16 +1004,12 @@ async def trend(filters: ReportFilter) -> Report:
         ),
         tuple(rows),
         Chart("line", "month", "rate", marker="kind"),
-        (
-            Note(
-                N_(
-                    "{month} is a forecast by simple exponential smoothing (α = {alpha}) of the"
-                    " monthly return rate (months with sales) and of returned units (every month)."
-                ),
-                {"month": next_month, "alpha": ALPHA},
-            ),
-        ),
+        tuple(notes),
     )
+
+
+def _month_of(moment: datetime) -> date:
+    return moment.date().replace(day=1)
 
 
 REPORTS: dict[str, Builder] = {

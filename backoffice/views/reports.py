@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -40,9 +40,12 @@ def _month(query: MultiMapping[str], name: str) -> date | None:
         raise ValidationError("invalid_month", field=name, value=raw[:20]) from None
 
 
-def report_request(query: MultiMapping[str], today: date) -> tuple[str, ReportFilter]:
-    """The report's name and filters from the query string: an unknown report is a 404, a
-    bad month or period a ``ValidationError`` (its field and value in the params)."""
+def report_request(
+    query: MultiMapping[str], today: date, now: datetime | None = None
+) -> tuple[str, ReportFilter]:
+    """The report's name and filters (read at ``now``) from the query string: an unknown
+    report is a 404, a bad month or period a ``ValidationError`` (its field and value in the
+    params)."""
     name = query.get("report", "rate-by-month")
     if name not in REPORTS:
         raise web.HTTPNotFound()
@@ -50,7 +53,7 @@ def report_request(query: MultiMapping[str], today: date) -> tuple[str, ReportFi
     first, last = _month(query, "from") or default.first, _month(query, "to") or default.last
     period = Period.between(first, last)
     channel, category = query.get("channel", "")[:32], query.get("category", "")[:100]
-    return name, ReportFilter(period, channel.strip(), category.strip())
+    return name, ReportFilter(period, channel.strip(), category.strip(), now)
 
 
 def _today(request: web.Request) -> date:
@@ -73,7 +76,7 @@ async def show_reports(request: web.Request) -> web.StreamResponse:
     """Show one report as a chart over its table, with the period's findings."""
     require_roles(request, *ROLES)
     try:
-        name, filters = report_request(request.query, _today(request))
+        name, filters = report_request(request.query, _today(request), request.app[CLOCK].now())
     except DomainError as error:
         return _refused_form(request, error)
     reasons = await reason_names(request)
@@ -101,7 +104,7 @@ async def export_report(request: web.Request) -> web.StreamResponse:
     """Send the report as CSV or XLSX: the page's words, its figures plain (12.50, 2026-07)."""
     require_roles(request, *ROLES)
     try:
-        name, filters = report_request(request.query, _today(request))
+        name, filters = report_request(request.query, _today(request), request.app[CLOCK].now())
     except DomainError:
         raise web.HTTPBadRequest(text="the period is not valid") from None
     report = (await build_report(name, filters)).named((await reason_names(request)).names)

@@ -196,12 +196,40 @@ async def test_frequent_returners_need_three_requests_and_twice_the_shops_rate(h
 
 
 async def test_trend_forecasts_next_month_by_exponential_smoothing(history):
-    # rates 12.5, 50, 50 (December sold nothing): 12.5 → 31.25 → 40.625.
-    # returned 0, 3, 7, 1: 0 → 1.5 → 4.25 → 2.625.
+    # from January, the first month with sales (December sold nothing: not a zero month)
+    # rates 12.5, 50, 50: 12.5 → 31.25 → 40.625; returned 3, 7, 1: 3 → 5 → 3.
     report = await build_report("trend", every())
-    assert report.rows[-1] == ("2026-04", "forecast", None, D("2.6"), D("40.63"))
+    assert report.rows[-1] == ("2026-04", "forecast", None, D("3.0"), D("40.63"))
     assert [r[1] for r in report.rows[:-1]] == ["actual"] * 4
     assert "simple exponential smoothing (α = 0.5)" in report.notes[0].render()
+
+
+async def test_the_forecast_is_the_same_whichever_month_the_period_starts_with(history):
+    forecasts = {
+        (await build_report("trend", ReportFilter(Period(first, date(2026, 3, 1))))).rows[-1]
+        for first in (date(2024, 1, 1), date(2025, 12, 1), date(2026, 2, 1), date(2026, 3, 1))
+    }
+    assert forecasts == {("2026-04", "forecast", None, D("3.0"), D("40.63"))}
+
+
+async def test_the_month_not_over_is_shown_as_partial_and_left_out_of_the_forecast(history):
+    # read on 20 March (Shanghai): January and February are over: 12.5 → 31.25; 3 → 5.
+    now = datetime(2026, 3, 20, 4, 0, tzinfo=UTC)
+    report = await build_report("trend", every(now=now))
+    assert report.rows[-2:] == (
+        ("2026-03", "partial", 2, 1, D("50.00")),
+        ("2026-04", "forecast", None, D("5.0"), D("31.25")),
+    )
+    assert "2026-03 is not over yet" in report.notes[1].render()
+    # read on 10 February: March has not begun and is not shown
+    report = await build_report("trend", every(now=datetime(2026, 2, 10, tzinfo=UTC)))
+    assert [r[:2] for r in report.rows] == [
+        ("2025-12", "actual"),
+        ("2026-01", "actual"),
+        ("2026-02", "partial"),
+        ("2026-04", "forecast"),
+    ]
+    assert report.rows[-1][3:] == (D("3.0"), D("12.50"))
 
 
 @pytest.mark.parametrize(
@@ -233,7 +261,7 @@ async def test_an_empty_period_has_rows_of_nothing(history):
         "2025-08",
         "forecast",
         None,
-        D("0.0"),
+        None,
         None,
     )
     assert (await build_report("stage-times", empty)).rows[0] == (

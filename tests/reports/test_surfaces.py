@@ -65,7 +65,13 @@ TREND = [
     ["2026-01", "Actual", "24", "3", "12.50"],
     ["2026-02", "Actual", "14", "7", "50.00"],
     ["2026-03", "Actual", "2", "1", "50.00"],
-    ["2026-04", "Forecast", "", "2.6", "40.63"],
+    ["2026-04", "Forecast", "", "3.0", "40.63"],
+]
+# The page reads them on 20 March 2026: March is not over, and not in the forecast.
+TREND_ON_20_MARCH = [
+    *TREND[:3],
+    ["2026-03", "So far (month not over)", "2", "1", "50.00"],
+    ["2026-04", "Forecast", "", "5.0", "31.25"],
 ]
 STAGE_TIMES = [
     ["Submitted", "24", "5", "9.6", "30", "1", "20.00"],
@@ -77,11 +83,13 @@ STAGE_TIMES = [
     ["Exchanged", "", "0", "", "", "", ""],
 ]
 WORDED = {"money": MONEY, "trend": TREND, "stage-times": STAGE_TIMES}
+ON_THE_PAGE = {**WORDED, "trend": TREND_ON_20_MARCH}
 # The words of those tables, and a column label of each, in Chinese and in Russian.
 WORDS = {
     "zh_Hans": {
         "Total": "合计",
         "Actual": "实际",
+        "So far (month not over)": "截至目前（本月未结束）",
         "Forecast": "预测",
         "Submitted": "已提交",
         "Needs information": "待补充信息",
@@ -97,6 +105,7 @@ WORDS = {
     "ru": {
         "Total": "Итого",
         "Actual": "Факт",
+        "So far (month not over)": "Пока (месяц не закончен)",
         "Forecast": "Прогноз",
         "Submitted": "Подано",
         "Needs information": "Нужна информация",
@@ -225,7 +234,7 @@ async def test_the_page_words_totals_forecasts_and_stages_in_the_staff_members_l
     desk, username, language
 ):
     await desk.as_(username)
-    for name, rows in WORDED.items():
+    for name, rows in ON_THE_PAGE.items():
         _status, page = await desk.get(f"/reports?report={name}&{PERIOD}")
         cells = table_cells(page)
         worded = in_words(rows, language)
@@ -343,7 +352,7 @@ async def test_the_page_words_a_survey_note_with_the_plural_of_its_count(desk):
 @pytest.mark.parametrize(("username", "language"), [("mei", "zh_Hans"), ("olga", "ru")])
 async def test_the_page_exports_have_the_pages_words_and_plain_figures(desk, username, language):
     await desk.as_(username)
-    for name, rows in WORDED.items():
+    for name, rows in ON_THE_PAGE.items():
         query = f"report={name}&{PERIOD}"
         _status, page = await desk.get(f"/reports?{query}")
         response = await desk.client.get(f"/reports/export?{query}&format=csv")
@@ -444,3 +453,23 @@ def test_the_command_prints_the_same_figures(run):
 
     bad = run(main, ["report", "rate-by-month", "--from", "2026-03", "--to", "2025-12"])
     assert bad.exit_code == 2
+
+
+async def test_the_trend_page_marks_the_month_not_over_and_charts_only_whole_months(desk):
+    await desk.as_("rita")
+    _status, page = await desk.get(f"/reports?report=trend&{PERIOD}")
+    assert table_cells(page)[3] == ["Mar 2026", "So far (month not over)", "2", "1", "50%"]
+    assert table_cells(page)[4] == ["Apr 2026", "Forecast", "—", "5", "31.25%"]
+    assert "Mar 2026 is not over yet" in " ".join(notes(page))
+    # January, February and the forecast; December sold nothing, March is not over
+    assert page.count("<circle") == 3
+
+
+def test_the_commands_forecast_does_not_depend_on_the_first_month(run):
+    forecasts = {
+        run(
+            main, ["report", "trend", "--from", since, "--to", "2026-03", "--format", "csv"]
+        ).output.splitlines()[-1]
+        for since in ("2025-06", "2025-12", "2026-02")
+    }
+    assert forecasts == {"2026-04,Forecast,,3.0,40.63"}
