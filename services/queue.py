@@ -309,7 +309,8 @@ async def dashboard(open_statuses: Sequence[Status] = tuple(OPEN_STATUSES)) -> D
         .annotate(count=Sum("requests"))
         .values("status", "count")
     )
-    counts = {str(s): 0 for s in open_statuses}
+    # in lifecycle order (the order Status declares), not the order a frozenset iterates in
+    counts = {str(s): 0 for s in Status if s in open_statuses}
     counts.update({str(row["status"]): int(row["count"]) for row in rows})
     return Dashboard(counts, await low_stock())
 

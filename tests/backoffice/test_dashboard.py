@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.clock import FakeClock
+from domain.returns import Status
+from services.queue import dashboard
 from tests.backoffice.conftest import Desk
 from tests.factories import Shop, open_return
 from tests.services.test_returns import approved, received
@@ -101,3 +103,22 @@ async def test_today_is_the_shops_day(desk: Desk, shop: Shop, clock: FakeClock) 
 async def test_the_queue_refuses_a_kind_of_work_it_does_not_know(desk: Desk, shop: Shop) -> None:
     await desk.as_("rita")
     assert (await desk.get("/returns?work=everything"))[0] == 400
+
+
+LIFECYCLE = ["submitted", "needs_info", "approved", "received", "inspected"]
+STATUS_TILE = re.compile(r'<a class="tile" href="/returns\?status=(\w+)">')
+
+
+async def test_the_status_tiles_follow_the_lifecycle(desk: Desk, shop: Shop) -> None:
+    await open_return(shop, {"TEE-1": 1})
+    await desk.as_("rita")
+    status, page = await desk.get("/")
+    assert status == 200
+    assert STATUS_TILE.findall(page) == LIFECYCLE  # never the order of a frozenset's hashes
+
+
+async def test_the_dashboard_counts_come_in_lifecycle_order_whatever_order_is_asked(
+    shop: Shop,
+) -> None:
+    board = await dashboard(tuple(reversed([Status(s) for s in LIFECYCLE])))
+    assert list(board.open_by_status) == LIFECYCLE
