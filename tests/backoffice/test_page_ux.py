@@ -110,3 +110,17 @@ async def test_the_sign_in_page_keeps_its_target_and_notice_across_a_language_sw
     page = "/login?next=/returns/7&session=ended"
     assert await switch_language(desk, page, "zh_Hans") == page
     assert await switch_language(desk, "/login?next=//elsewhere.example/", "en") == "/login"
+
+
+async def test_an_empty_thread_is_said_in_a_paragraph_not_a_numbered_item(
+    desk: Desk, shop: Shop
+) -> None:
+    request = await open_return(shop)
+    await desk.as_("admin")
+    status, page = await desk.get(f"/returns/{request.id}")
+    assert status == 200
+    assert '<p class="empty">No messages yet.</p>' in page
+    assert "<li>No messages yet.</li>" not in page
+    status, page = await desk.get(f"/customers/{shop.other.id}")
+    assert status == 200
+    assert '<p class="empty">No survey answers yet.</p>' in page
