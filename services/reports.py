@@ -464,7 +464,8 @@ async def rate_by_reason(filters: ReportFilter) -> Report:
 
 
 async def problem_products(filters: ReportFilter) -> Report:
-    """The products with the most returns beyond what their category's rate predicts."""
+    """The products with the most returns beyond what their category's rate predicts; a
+    product returned at or below its category's rate is no problem and is not listed."""
     where, params = _unit_filter(filters)
     rows = await fetch(
         "WITH p AS (SELECT rr.product_id, SUM(rr.sold_units) AS sold,"
@@ -483,7 +484,9 @@ async def problem_products(filters: ReportFilter) -> Report:
         " FROM p JOIN product pr ON pr.id = p.product_id"
         " JOIN c ON c.category = pr.category"
         " LEFT JOIN r ON r.product_id = p.product_id AND r.n = 1"
+        # returned above the category's rate: returned / sold > category returned / sold
         " WHERE p.returned > 0"
+        " AND (COALESCE(c.sold, 0) = 0 OR p.returned * c.sold > p.sold * c.returned)"
         " ORDER BY p.returned - COALESCE(p.sold * c.returned * 1.0 / NULLIF(c.sold, 0), 0) DESC,"
         " p.returned DESC,"
         " pr.sku LIMIT :limit",
