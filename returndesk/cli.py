@@ -109,8 +109,13 @@ def read_csv_or_fail(path: Path, kind: str) -> list[tuple[int, Any]]:
         _report_rejection(path, rejected)
 
 
+def _english() -> GNUTranslations:
+    """The back-office's English words: the command words refusals as its pages do."""
+    return compile_catalog("en", domain="backoffice")
+
+
 def _report_rejection(path: Path, rejected: ImportRejected) -> NoReturn:
-    english = compile_catalog("en", domain="backoffice")
+    english = _english()
     for error in rejected.errors:
         words = _in_words(refusal_of(error.reason, error.params), english)
         click.echo(f"{path.name}:{error.line}: {words}", err=True)
@@ -118,8 +123,8 @@ def _report_rejection(path: Path, rejected: ImportRejected) -> NoReturn:
 
 
 def _in_words(refusal: Refusal, catalog: GNUTranslations) -> str:
-    """A bad row's refusal in the import page's words, then its field and details (named as
-    the page names them, where it does)."""
+    """A refusal in the back-office's words (a bad row's as the import page words it), then
+    its field and details (named as the page names them, where it does)."""
     details = [refusal.field] if refusal.field else []
     for name, value in refusal.params.items():
         label = catalog.gettext(REFUSAL_DETAILS[name]) if name in REFUSAL_DETAILS else name
@@ -269,7 +274,8 @@ def report_command(
     try:
         period = Period.between(_month_option(since), _month_option(until))
     except DomainError as error:
-        raise click.BadParameter(error.code) from None
+        words = _in_words(refusal_of(error.code, error.params), _english())
+        raise click.BadParameter(words) from None
     filters = ReportFilter(period, channel.strip(), category.strip(), SystemClock().now())
     found = _run(_settings(ctx), lambda: build_report(name, filters))
     click.echo({"table": to_table, "csv": to_csv, "json": to_json}[output](found), nl=False)

@@ -201,3 +201,22 @@ def test_seed_demo_fills_every_status_and_refuses_a_second_time(sqlite_env):
     again = CliRunner().invoke(main, ["seed-demo"])
     assert again.exit_code == 1
     assert "already has products" in again.output
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "words"),
+    [
+        (
+            "2026-12",
+            "2026-10",
+            "The period ends before it starts: choose a last month on or after the first.",
+        ),
+        ("2020-01", "2026-10", "The period is too long: at most 60 months. (At most: 60)"),
+    ],
+)
+def test_report_refuses_a_bad_period_in_the_back_offices_words(sqlite_env, since, until, words):
+    result = CliRunner().invoke(main, ["report", "trend", "--from", since, "--to", until])
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == f"Error: Invalid value: {words}"
+    assert "invalid_period" not in result.output
+    assert "period_too_long" not in result.output
