@@ -34,6 +34,10 @@ CSP = (
 )
 
 
+class RoleRefused(web.HTTPForbidden):
+    """403 for a page or action the staff member's roles do not allow (not a CSRF refusal)."""
+
+
 async def csrf_token(request: web.Request) -> str:
     """This session's CSRF token (made on first use)."""
     session = await get_session(request)
@@ -98,14 +102,16 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        return await _error_page(request, error.status)
+        return await _error_page(request, error.status, roles=isinstance(error, RoleRefused))
     except Exception:
         log.exception("error on %s %s", request.method, request.path)
         return await _error_page(request, 500)
 
 
-async def _error_page(request: web.Request, status: int) -> web.StreamResponse:
-    context: dict[str, object] = {"status": status}
+async def _error_page(
+    request: web.Request, status: int, *, roles: bool = False
+) -> web.StreamResponse:
+    context: dict[str, object] = {"status": status, "roles_refused": roles}
     try:
         if not request.get(aiohttp_jinja2.REQUEST_CONTEXT_KEY):
             # Refused before the page context was made (a CSRF refusal): make it here.
@@ -190,5 +196,5 @@ def require_roles(request: web.Request, *roles: Role) -> Actor:
     """The signed-in actor, if they hold one of ``roles`` (admin always does); else 403."""
     actor: Actor = request["actor"]
     if not actor.roles & {*roles, Role.ADMIN}:
-        raise web.HTTPForbidden(text="not allowed for your roles")
+        raise RoleRefused(text="not allowed for your roles")
     return actor

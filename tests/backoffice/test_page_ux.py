@@ -124,3 +124,43 @@ async def test_an_empty_thread_is_said_in_a_paragraph_not_a_numbered_item(
     status, page = await desk.get(f"/customers/{shop.other.id}")
     assert status == 200
     assert '<p class="empty">No survey answers yet.</p>' in page
+
+
+HEADING = re.compile(r"<h1>([^<]*)</h1>")
+
+
+async def test_a_role_refusal_says_so_in_its_own_words(desk: Desk) -> None:
+    await desk.as_("wang")
+    status, page = await desk.get("/finance")
+    assert status == 403
+    assert HEADING.findall(page) == ["Not allowed for your roles"]
+    assert "Your roles do not allow this page or action." in page
+    assert "reload it" not in page
+
+
+async def test_a_stale_form_is_refused_with_the_reload_advice(desk: Desk) -> None:
+    await desk.as_("wang")
+    response = await desk.client.post("/language", data={"language": "en", "csrf_token": "old"})
+    page = await response.text()
+    assert response.status == 403
+    assert HEADING.findall(page) == ["The form was not accepted"]
+    assert "If you used an old page, reload it and try again." in page
+
+
+async def test_an_address_opened_the_wrong_way_says_so(desk: Desk) -> None:
+    await desk.as_("wang")
+    status, page = await desk.get("/logout")
+    assert status == 405
+    assert HEADING.findall(page) == ["This address cannot be opened this way"]
+    assert "does not exist" not in page
+    assert 'action="/logout"' in page  # the sign-out button is on the page
+
+
+async def test_error_pages_are_headed_in_words_and_in_the_staff_language(desk: Desk) -> None:
+    await desk.as_("wang")
+    status, page = await desk.get("/nowhere")
+    assert (status, HEADING.findall(page)) == (404, ["Page not found"])
+    assert "Error 404" in page
+    await desk.post("/language", {"language": "zh_Hans", "next": "/"})
+    status, page = await desk.get("/finance")
+    assert (status, HEADING.findall(page)) == (403, ["你的角色无权使用此功能"])
