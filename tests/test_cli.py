@@ -126,7 +126,7 @@ def test_import_names_each_bad_row_in_the_import_pages_words(sqlite_env, tmp_pat
     assert result.output.splitlines()[:3] == [
         "p_bad.csv:3: The value must not be negative. (price; Entered: -1)",
         "p_bad.csv:4: The row does not have one field per column of the header row:"
-        " a comma too many or too few? (expected: 8; found: 9)",
+        " a comma too many or too few? (Columns expected: 8; Columns found: 9)",
         "p_bad.csv:5: The SKU appears twice in the file. (first_line: 2)",
     ]
     assert "negative_value" not in result.output
