@@ -14,6 +14,7 @@ from services.effects import enqueue
 from services.escalations import count_overdue
 from services.policies import load_policy_book
 from services.queue import low_stock_levels
+from services.reminders import AWAITING_PARCEL
 
 __all__ = ["Digest", "collect_digest", "send_daily_digest"]
 
@@ -34,17 +35,13 @@ class Digest:
 
 
 async def collect_digest(now: datetime, day: date, book: PolicyBook) -> Digest:
-    """Count what the staff should know about this morning."""
+    """Count what the staff should know about this morning: "approved" counts the requests
+    still awaiting the parcel (one whose tracking number is in is on its way)."""
     per_status = {
         status: await ReturnRequest.filter(status=status).count()
-        for status in (
-            Status.SUBMITTED,
-            Status.NEEDS_INFO,
-            Status.APPROVED,
-            Status.RECEIVED,
-            Status.INSPECTED,
-        )
+        for status in (Status.SUBMITTED, Status.NEEDS_INFO, Status.RECEIVED, Status.INSPECTED)
     }
+    per_status[Status.APPROVED] = await ReturnRequest.filter(**AWAITING_PARCEL).count()
     return Digest(
         date=day.isoformat(),
         new=await ReturnRequest.filter(created_at__gt=now - timedelta(days=1)).count(),

@@ -20,6 +20,7 @@ from services.effects import enqueue
 from services.policies import load_policy_book
 
 __all__ = [
+    "AWAITING_PARCEL",
     "SURVEY_REMINDER_AFTER",
     "awaits_parcel",
     "awaits_survey",
@@ -33,9 +34,14 @@ SURVEY_REMINDER_AFTER = timedelta(days=2)
 SURVEY_REMINDER_STALE = timedelta(days=7)
 
 
+# The customer still has to send the parcel: approved, no tracking number yet. One rule, as
+# filters for queries (these reminders, the daily digest) and for one request (awaits_parcel).
+AWAITING_PARCEL = {"status": Status.APPROVED, "tracking_number": ""}
+
+
 def awaits_parcel(request: ReturnRequest) -> bool:
     """Tell whether the customer still has to send the parcel of an approved request."""
-    return request.status is Status.APPROVED and not request.tracking_number
+    return all(getattr(request, name) == value for name, value in AWAITING_PARCEL.items())
 
 
 async def awaits_survey(request: ReturnRequest) -> bool:
@@ -72,9 +78,7 @@ async def send_ship_back_reminders(clock: Clock) -> int:
     now = clock.now()
     book = await load_policy_book()
     queued = 0
-    awaiting = ReturnRequest.filter(
-        status=Status.APPROVED, tracking_number="", deadline_at__gt=now
-    ).select_related("order")
+    awaiting = ReturnRequest.filter(**AWAITING_PARCEL, deadline_at__gt=now).select_related("order")
     async for batch in in_batches(awaiting):
         for request in batch:
             day = reminder_day(request, book.resolve(request.order.channel), now)

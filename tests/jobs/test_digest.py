@@ -8,7 +8,7 @@ from models import StockLevel
 from services.digest import send_daily_digest
 from services.review import approve_return
 from tests.factories import REVIEWER, open_return
-from tests.jobs.steps import STAFF_CHAT, containing, drain, open_staff_chat
+from tests.jobs.steps import STAFF_CHAT, containing, drain, open_staff_chat, send_parcel
 
 DAY = timedelta(days=1)
 
@@ -49,3 +49,16 @@ async def test_digest_is_scheduled_at_nine_shop_time_and_every_job_on_a_cron(out
     assert fire.astimezone(renderer.zone).replace(tzinfo=None) == datetime(2026, 3, 11, 9, 0)
     reminders = jobs["ship_back_reminders"].trigger.get_next_fire_time(None, noon_in_shanghai)
     assert reminders - noon_in_shanghai <= timedelta(minutes=5)
+
+
+async def test_digest_does_not_count_a_parcel_on_its_way_as_awaited(outbox):
+    staff = open_staff_chat(outbox)
+    clock, shop = outbox.shop.clock, outbox.shop
+    for _ in range(2):
+        approved = await open_return(shop, {"MUG-1": 1})
+        await approve_return(approved.id, actor=REVIEWER, clock=clock)
+    await send_parcel(outbox, approved)  # the second one's parcel is on its way
+    assert await send_daily_digest(clock) == 1
+    await drain(outbox)
+    [digest] = containing(outbox, staff, "Daily digest")
+    assert "Awaiting the parcel: 1 · to inspect: 0" in digest
