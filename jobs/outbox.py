@@ -35,10 +35,19 @@ RECORD_RETRY_DELAYS = (0.5, 1, 2, *[3] * 18)
 
 
 async def deliver_due(
-    bot: Bot, renderer: Renderer, *, clock: Clock, staff_chat_id: int | None, limit: int = 50
+    bot: Bot,
+    renderer: Renderer,
+    *,
+    clock: Clock,
+    staff_chat_id: int | None,
+    staff_language: str = "en",
+    limit: int = 50,
 ) -> int:
-    """Claim due messages and send each once; return how many reached Telegram."""
-    deliveries = await claim_due(clock.now(), staff_chat_id=staff_chat_id, limit=limit)
+    """Claim due messages and send each once (the staff chat's in ``staff_language``); return
+    how many reached Telegram."""
+    deliveries = await claim_due(
+        clock.now(), staff_chat_id=staff_chat_id, staff_language=staff_language, limit=limit
+    )
     sent = await asyncio.gather(*(_deliver(bot, renderer, d, clock) for d in deliveries))
     return sum(sent)
 

@@ -81,6 +81,7 @@ async def deliver_backlog(
     *,
     clock: Clock,
     staff_chat_id: int | None,
+    staff_language: str = "en",
     limit: int = OUTBOX_BATCH,
     budget: float = OUTBOX_BUDGET_SECONDS,
     workers: int = OUTBOX_WORKERS,
@@ -96,7 +97,12 @@ async def deliver_backlog(
         total = 0
         while True:
             sent = await deliver_due(
-                bot, renderer, clock=clock, staff_chat_id=staff_chat_id, limit=limit
+                bot,
+                renderer,
+                clock=clock,
+                staff_chat_id=staff_chat_id,
+                staff_language=staff_language,
+                limit=limit,
             )
             total += sent
             if sent < limit or asyncio.get_running_loop().time() >= stop_at:
@@ -124,9 +130,11 @@ def build_scheduler(
     *,
     clock: Clock,
     staff_chat_id: int | None,
+    staff_language: str = "en",
     zone: ZoneInfo | None = None,
 ) -> AsyncIOScheduler:
-    """Every job of the desk; start it inside the running loop."""
+    """Every job of the desk, the staff chat's messages in ``staff_language``; start it
+    inside the running loop."""
     scheduler = build_cluster_scheduler(
         clock=clock, zone=zone or renderer.zone, bot_jobs=(photo_copies(bot),)
     )
@@ -134,7 +142,13 @@ def build_scheduler(
         deliver_backlog,
         "interval",
         seconds=OUTBOX_EVERY_SECONDS,
-        kwargs={"bot": bot, "renderer": renderer, "clock": clock, "staff_chat_id": staff_chat_id},
+        kwargs={
+            "bot": bot,
+            "renderer": renderer,
+            "clock": clock,
+            "staff_chat_id": staff_chat_id,
+            "staff_language": staff_language,
+        },
         id="outbox",
         max_instances=1,
         coalesce=True,

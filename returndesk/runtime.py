@@ -109,6 +109,7 @@ async def running_bot(
                 application.bot_data["renderer"],
                 clock=clock,
                 staff_chat_id=endpoint.staff_chat_id,
+                staff_language=settings.staff_language,
             )
             scheduler.start()
         try:

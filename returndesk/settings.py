@@ -9,6 +9,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from locales import LANGUAGES
+
 DEFAULT_DATABASE_URL = "sqlite://returndesk.sqlite3"
 ENVIRONMENT = {
     "database_url": "RETURNDESK_DATABASE_URL",
@@ -16,6 +18,7 @@ ENVIRONMENT = {
     "telegram_api_url": "TELEGRAM_API_URL",
     "webhook_url": "RETURNDESK_WEBHOOK_URL",
     "staff_chat_id": "RETURNDESK_STAFF_CHAT_ID",
+    "staff_language": "RETURNDESK_STAFF_LANGUAGE",
     "secret_key": "RETURNDESK_SECRET_KEY",
     "http_host": "RETURNDESK_HTTP_HOST",
     "http_port": "RETURNDESK_HTTP_PORT",
@@ -35,6 +38,7 @@ class Settings:
     telegram_api_url: str = "https://api.telegram.org/bot"
     webhook_url: str = ""
     staff_chat_id: int | None = None
+    staff_language: str = "en"  # what the staff chat's messages are written in
     secret_key: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 8080
@@ -55,7 +59,16 @@ def _convert(name: str, raw: Any) -> Any:
         return _integer(name, raw)
     if name == "staff_chat_id":
         return _integer(name, raw) if str(raw).strip() else None
+    if name == "staff_language":
+        return _language(name, raw)
     return str(raw).strip()
+
+
+def _language(name: str, raw: Any) -> str:
+    language = str(raw).strip()
+    if language not in LANGUAGES:
+        raise SettingsError(f"{name} must be one of {', '.join(LANGUAGES)}, not {raw!r}")
+    return language
 
 
 def _integer(name: str, raw: Any) -> int:

@@ -2,11 +2,16 @@
 
 from datetime import UTC, datetime, timedelta
 
+from aiohttp import web
+
 from domain.stock import Location
 from jobs.scheduler import CLUSTER_JOBS, build_scheduler
 from models import StockLevel
+from returndesk.runtime import BotEndpoint, Plan, running_bot
+from returndesk.settings import load_settings
 from services.digest import send_daily_digest
 from services.review import approve_return
+from tests.e2e.conftest import TOKEN
 from tests.factories import REVIEWER, open_return
 from tests.jobs.steps import STAFF_CHAT, containing, drain, open_staff_chat, send_parcel
 
@@ -62,3 +67,20 @@ async def test_digest_does_not_count_a_parcel_on_its_way_as_awaited(outbox):
     await drain(outbox)
     [digest] = containing(outbox, staff, "Daily digest")
     assert "Awaiting the parcel: 1 · to inspect: 0" in digest
+
+
+async def test_the_staff_chat_reads_its_messages_in_the_configured_language(outbox):
+    """RETURNDESK_STAFF_LANGUAGE, from the settings through the runtime's scheduler to the
+    outbox: the digest and a new-request alert reach the staff chat in Russian."""
+    staff = open_staff_chat(outbox)
+    settings = load_settings({"RETURNDESK_STAFF_LANGUAGE": "ru"})
+    endpoint = BotEndpoint(TOKEN, outbox.emu.base_url, staff)
+    await open_return(outbox.shop)  # alerts the staff chat
+    assert await send_daily_digest(outbox.shop.clock) == 1
+    async with running_bot(
+        settings, web.Application(), outbox.shop.clock, Plan(frozenset({"scheduler"})), endpoint
+    ):
+        received = [(await outbox.emu.next_bot_message(staff))["text"] for _ in range(2)]
+    [digest] = [text for text in received if "Сводка за 2026-" in text]
+    assert "Ждём посылку: 0" in digest
+    assert any("Новая заявка на возврат" in text for text in received)

@@ -36,6 +36,10 @@ def test_secrets_never_appear_in_the_representation():
     [
         ({"RETURNDESK_HTTP_PORT": "eighty"}, "http_port must be an integer"),
         ({"RETURNDESK_CONFIG": "/nonexistent/desk.toml"}, "cannot read configuration file"),
+        (
+            {"RETURNDESK_STAFF_LANGUAGE": "de"},
+            "staff_language must be one of en, zh_Hans, ru, not 'de'",
+        ),
     ],
 )
 def test_bad_settings_say_which_and_why(environ, message):
@@ -48,3 +52,11 @@ def test_unknown_keys_in_the_toml_file_are_refused(tmp_path):
     config.write_text('databse_url = "typo"\n', encoding="utf-8")
     with pytest.raises(SettingsError, match="databse_url"):
         load_settings({"RETURNDESK_CONFIG": str(config)})
+
+
+def test_the_staff_chat_is_in_english_unless_a_language_is_set(tmp_path):
+    assert load_settings({}).staff_language == "en"
+    assert load_settings({"RETURNDESK_STAFF_LANGUAGE": " ru "}).staff_language == "ru"
+    config = tmp_path / "desk.toml"
+    config.write_text('staff_language = "zh_Hans"\n', encoding="utf-8")
+    assert load_settings({"RETURNDESK_CONFIG": str(config)}).staff_language == "zh_Hans"
