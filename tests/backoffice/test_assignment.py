@@ -47,11 +47,11 @@ async def test_a_warehouse_clerk_takes_a_request_and_lets_it_go(desk: Desk, shop
 
     assert flash(page) == "ok: Done."
     assert assigned_to(page) == "wang"
-    assert "assigned · wang · <q>wang</q>" in page
+    assert 'assigned · wang · <q class="text">wang</q>' in page
     assert 'name="assignee" value="">Unassign' in page
     page = await assign(desk, r.id, "")
     assert assigned_to(page) == "nobody"
-    assert "unassigned · wang · <q>wang</q>" in page
+    assert 'unassigned · wang · <q class="text">wang</q>' in page
 
 
 async def test_a_reviewer_hands_a_request_to_an_active_colleague(desk: Desk, shop: Shop) -> None:
