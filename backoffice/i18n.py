@@ -16,6 +16,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from backoffice.keys import CATALOGS, CURRENCY, ZONE
+from backoffice.messages import N_
 from backoffice.names import EXCHANGE_DIFFERENCE, REASONS, REFUND_METHODS, actor_name
 from domain.money import percent_of, round_money
 from domain.policy import PolicyDecision, reason_label
@@ -26,6 +27,8 @@ from services.queue import LineView
 LANGUAGE_COOKIE = "returndesk_language"
 MONEY_NOTES = frozenset({"refund", "record_payment"})  # events whose note starts with an amount
 MONEY = re.compile(r"-?\d+(\.\d+)?")
+# a label, its colon and the space before what follows: "Owner: nobody", Chinese "负责人：无人"
+LABEL = N_("%(label)s: ")
 
 
 def request_language(request: web.Request) -> str:
@@ -58,6 +61,11 @@ class Words:
 
     def ngettext(self, singular: str, plural: str, count: int) -> str:
         return self.catalog.ngettext(singular, plural, count)
+
+    def label(self, text: str) -> str:
+        """``text`` (already in words) with the language's colon and, where the language puts
+        one, a space: "Owner: ", "负责人：" (templates strip their own space after it)."""
+        return self.gettext(LABEL) % {"label": text}
 
     @property
     def locale(self) -> str:

@@ -8,10 +8,13 @@ import re
 
 from yarl import URL
 
-from models import Message
+from domain.clock import FakeClock
+from domain.returns import ReturnType
+from models import Message, StaffUser
 from services.staff import end_sessions
 from tests.backoffice.conftest import PASSWORD, Desk, staff_id
 from tests.factories import Shop, open_return
+from tests.services.test_returns import inspected
 
 LANGUAGE_NEXT = re.compile(
     r'<form method="post" action="/language".*?name="next" value="([^"]*)"', re.S
@@ -164,3 +167,42 @@ async def test_error_pages_are_headed_in_words_and_in_the_staff_language(desk: D
     await desk.post("/language", {"language": "zh_Hans", "next": "/"})
     status, page = await desk.get("/finance")
     assert (status, HEADING.findall(page)) == (403, ["你的角色无权使用此功能"])
+
+
+# A Chinese character, then (past any tags and spaces) an ASCII colon.
+ASCII_COLON_AFTER_CHINESE = re.compile(r"[\u4e00-\u9fff](?:\s|<[^>]*>)*:(?!//)")
+
+
+async def test_chinese_labels_take_the_full_width_colon(
+    desk: Desk, shop: Shop, clock: FakeClock
+) -> None:
+    exchange = await inspected(shop, {"TEE-1": 1}, kind=ReturnType.EXCHANGE, replacement="TEE-2")
+    refund = await inspected(shop, {"MUG-1": 1})
+    await StaffUser.filter(username="admin").update(language="zh_Hans")
+    await desk.as_("admin")
+    pages = (
+        f"/returns/{exchange.id}",
+        f"/returns/{refund.id}",
+        f"/returns/{refund.id}/slip",
+        "/returns",
+        "/finance",
+        "/inventory",
+        f"/inventory/{shop.products['TEE-1'].id}",
+        "/policies",
+        "/policies/rule?scope=default&key=",
+        "/audit",
+    )
+    for path in pages:
+        status, page = await desk.get(path)
+        assert status == 200, path
+        body = page.split("<body", 1)[1]
+        assert not ASCII_COLON_AFTER_CHINESE.findall(body), (path, _around(body))
+    status, page = await desk.get(f"/returns/{refund.id}")
+    assert "负责人：" in page
+
+
+def _around(body: str) -> list[str]:
+    return [
+        body[max(m.start() - 30, 0) : m.end() + 10]
+        for m in ASCII_COLON_AFTER_CHINESE.finditer(body)
+    ]

@@ -14,7 +14,7 @@ from tests.services.test_returns import inspected
 # A 10 % fee on two tees at 100.00: 20.00 as claimed.
 FEE = {
     "en": "Restocking fee: 10% · CN¥20.00",
-    "zh_Hans": "重新入库费: 10% · ¥20.00",
+    "zh_Hans": "重新入库费：10% · ¥20.00",
     "ru": "Плата за возврат на склад: 10\xa0% · 20,00\xa0CN¥",
 }
 

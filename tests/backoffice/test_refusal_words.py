@@ -136,7 +136,7 @@ async def test_an_anonymizable_customer_is_offered_the_button(
 
 POLICY_REFUSAL = {
     "en": ("Restocking fee (%)", "Entered: <code>150</code>"),
-    "zh_Hans": ("重新入库费（%）", "输入的内容: <code>150</code>"),
+    "zh_Hans": ("重新入库费（%）", "输入的内容：<code>150</code>"),
     "ru": ("Плата за возврат на склад (%)", "Введено: <code>150</code>"),
 }
 
