@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,6 +25,10 @@ from services.review import approve_return, ask_customer, cancel_return, close_r
 from services.warehouse import Grades, inspect_return, receive_return
 
 Form = MultiDictProxy[Any]
+# "10,50" or "10,5": a decimal comma (never "1,000", an English thousands separator)
+DECIMAL_COMMA = re.compile(r"[0-9]+,[0-9]{1,2}")
+KEPT_CHARS = 200  # the longest typed field kept across a refusal (the session is a cookie)
+NOT_TYPED = frozenset({"csrf_token", "version", "do", "form_key"})
 
 
 def _version(form: Form) -> int | None:
@@ -44,10 +49,16 @@ def _text(form: Form, name: str) -> str:
 
 
 def _amount(form: Form) -> Decimal:
-    """The form's amount: required (the page fills in what is due), read exactly."""
+    """The form's amount: required (the page fills in what is due), read exactly.
+
+    A decimal comma with one or two decimals ("10,50", as Russian writes it) is read as a
+    point; "1,000" (three digits: a thousands separator in English) stays refused. The API
+    takes no comma at all (``to_money`` alone)."""
     raw = _text(form, "amount").strip()
     if not raw:
         raise ValidationError("amount_required")
+    if DECIMAL_COMMA.fullmatch(raw):
+        raw = raw.replace(",", ".")
     return to_money(raw)
 
 
@@ -175,13 +186,50 @@ async def flash(
     }
 
 
-async def run_action(request: web.Request, work: Coroutine[Any, Any, object]) -> None:
-    """Await the action; a refusal becomes a message on the page, someone else's id a 404."""
+async def run_action(
+    request: web.Request, work: Coroutine[Any, Any, object], *, typed: Typed | None = None
+) -> None:
+    """Await the action; a refusal becomes a message on the page, someone else's id a 404.
+
+    After a refusal the page shows the form ``typed`` names as it was filled in (see
+    ``keep_typed``)."""
     try:
         await work
     except NotFound:
         raise web.HTTPNotFound() from None
     except DomainError as error:
         await flash(request, "error", error.code, error.params)
+        if typed is not None:
+            await keep_typed(request, typed)
     else:
         await flash(request, "ok", "done")
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A form of a request's page, as filled in: the request, the action and the fields."""
+
+    return_id: int
+    action: str
+    form: Form
+
+
+async def keep_typed(request: web.Request, typed: Typed) -> None:
+    """Keep what was typed into a refused form for the next page (once). The session lives
+    in a cookie of a few KB, so only short fields are kept (an amount, a reference, a
+    tracking number); a long text is typed again."""
+    fields = {
+        name: value
+        for name, value in typed.form.items()
+        if name not in NOT_TYPED and isinstance(value, str) and len(value) <= KEPT_CHARS
+    }
+    session = await get_session(request)
+    session["typed"] = {"return_id": typed.return_id, "action": typed.action, "fields": fields}
+
+
+async def typed_on(request: web.Request, return_id: int) -> dict[str, dict[str, str]]:
+    """What was typed into the refused form of this request's page: {action: {field: text}}."""
+    kept = (await get_session(request)).pop("typed", None)
+    if not kept or kept.get("return_id") != return_id:
+        return {}
+    return {str(kept["action"]): dict(kept["fields"])}

@@ -8,7 +8,7 @@ from enum import StrEnum
 import aiohttp_jinja2
 from aiohttp import web
 
-from backoffice.actions import ACTIONS, assign, run_action
+from backoffice.actions import ACTIONS, Typed, assign, run_action, typed_on
 from backoffice.i18n import reason_names
 from backoffice.keys import CLOCK, ZONE
 from backoffice.messages import WORK_NAMES
@@ -99,6 +99,7 @@ async def show_return(request: web.Request) -> dict[str, object]:
     actions = sorted(detail.actions, key=lambda action: action in DESTRUCTIVE)
     return {
         "detail": replace(detail, actions=actions),
+        "typed": await typed_on(request, detail.request.id),
         "forms": ACTIONS,
         "reason_names": await reason_names(request),
     }
@@ -138,5 +139,6 @@ async def post_action(request: web.Request) -> web.StreamResponse:
     if name not in ACTIONS:
         raise web.HTTPNotFound()
     form = await request.post()
-    await run_action(request, ACTIONS[name].call(request, return_id, form))
+    typed = Typed(return_id, name, form)
+    await run_action(request, ACTIONS[name].call(request, return_id, form), typed=typed)
     raise web.HTTPSeeOther(f"/returns/{return_id}")

@@ -113,3 +113,44 @@ async def test_a_refund_over_what_is_owed_still_says_so(desk: Desk, shop: Shop) 
 
     assert REFUSED.format("The refund is more than what is still owed to the customer.") in shown
     assert not await Refund.filter(request_id=r.id).exists()
+
+
+async def test_a_refused_refund_form_keeps_what_was_typed(desk: Desk, shop: Shop) -> None:
+    r = await inspected(shop, {"TEE-1": 1})
+    await desk.as_("fiona")
+    page = f"/returns/{r.id}"
+    form = {"version": str(r.version), "amount": "99999", "method": "bank_transfer"}
+    form["reference"] = "BANK-2026-42"
+    status, shown = await desk.post(f"{page}/refund", form, page=page)
+    assert status == 200
+    assert '<p class="flash error"' in shown
+    refund_form = shown.split('class="card action-refund"', 1)[1].split("</form>", 1)[0]
+    assert 'name="amount" inputmode="decimal" required value="99999"' in refund_form
+    assert 'value="BANK-2026-42"' in refund_form
+    assert '<option value="bank_transfer" selected>' in refund_form
+    # once: the next visit offers what is owed again
+    _, again = await desk.get(page)
+    assert "BANK-2026-42" not in again
+    assert 'required value="99999"' not in again
+
+
+@pytest.mark.parametrize(("typed", "amount"), [("10,50", "10.50"), ("7,5", "7.50")])
+async def test_a_decimal_comma_is_read_in_the_form(
+    desk: Desk, shop: Shop, typed: str, amount: str
+) -> None:
+    r = await inspected(shop, {"TEE-1": 1})
+    await desk.as_("fiona")
+    shown = await _post_amount(desk, r, "refund", typed)
+    assert '<p class="flash ok"' in shown
+    assert [refund.amount for refund in await Refund.filter(request_id=r.id)] == [Decimal(amount)]
+
+
+@pytest.mark.parametrize("typed", ["1,000", "1,000.50", "1.5,0", ",5", "10,505"])
+async def test_a_comma_that_may_group_thousands_is_still_refused(
+    desk: Desk, shop: Shop, typed: str
+) -> None:
+    r = await inspected(shop, {"TEE-1": 1})
+    await desk.as_("fiona")
+    shown = await _post_amount(desk, r, "refund", typed)
+    assert REFUSED.format(NOT_MONEY) in shown
+    assert await Refund.filter(request_id=r.id).count() == 0
