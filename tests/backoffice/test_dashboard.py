@@ -122,3 +122,42 @@ async def test_the_dashboard_counts_come_in_lifecycle_order_whatever_order_is_as
 ) -> None:
     board = await dashboard(tuple(reversed([Status(s) for s in LIFECYCLE])))
     assert list(board.open_by_status) == LIFECYCLE
+
+
+CHART = re.compile(r'<svg [^>]*aria-label="([^"]*)"[^>]*>(.*?)</svg>', re.S)
+
+
+def charts(page: str) -> dict[str, str]:
+    return dict(CHART.findall(page))
+
+
+async def test_the_dashboard_charts_open_requests_and_the_months_returns(
+    desk: Desk, shop: Shop, clock: FakeClock
+) -> None:
+    await open_return(shop, {"TEE-1": 1})
+    await approved(shop, {"MUG-1": 1})
+    await desk.as_("rita")
+    status, page = await desk.get("/")
+    assert status == 200
+    drawn = charts(page)
+    assert set(drawn) == {"Open requests per status", "Returned units per month"}
+    bars = re.findall(r"<rect [^>]*><title>([^<]*)</title>", drawn["Open requests per status"])
+    assert bars == [
+        "Submitted: 1",
+        "Needs information: 0",
+        "Approved: 1",
+        "Received: 0",
+        "Inspected: 0",
+    ]
+    months = re.findall(r"<text [^>]*rotate[^>]*>([^<]*)</text>", drawn["Returned units per month"])
+    assert len(months) == 6
+    assert "<script" not in page
+
+
+async def test_the_months_chart_is_for_those_who_may_open_the_reports(
+    desk: Desk, shop: Shop
+) -> None:
+    await desk.as_("wang")
+    status, page = await desk.get("/")
+    assert status == 200
+    assert set(charts(page)) == {"Open requests per status"}
